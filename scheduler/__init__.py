@@ -1,0 +1,158 @@
+"""Tavoli: co-programming of the Piano di Zona between an Ufficio di Piano and the Third Sector."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, g, request, session
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from scheduler.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; tests pass their own settings instead of editing globals."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("TAVOLI_INSTANCE_PATH", str(PROJECT_DIR / "instance")),
+        template_folder=str(PROJECT_DIR / "templates"),
+        static_folder="static",
+    )
+    configure(app, test_config)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_security_headers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    from config import CONFIGS, DEV_SECRET_KEY
+
+    name = os.environ.get("TAVOLI_CONFIG", "development")
+    if test_config is not None:
+        name = test_config.get("CONFIG_NAME", "test")
+    if name not in CONFIGS:
+        raise RuntimeError(f"TAVOLI_CONFIG must be one of {sorted(CONFIGS)}, not {name!r}")
+    app.config.from_object(CONFIGS[name])
+    app.config["CONFIG_NAME"] = name
+    if test_config is not None:
+        app.config.update(test_config)
+    app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if name == "production" and app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
+        raise RuntimeError("SECRET_KEY must be set in the environment in production")
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the usual spellings of a PostgreSQL URL and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG001
+    """Foreign keys on and WAL journal: SQLite enforces neither unless asked, on every connection."""
+    import sqlite3
+
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def register_extensions(app: Flask) -> None:
+    import scheduler.models  # noqa: F401  (complete metadata before the migrate extension reads it)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
+    mail.init_app(app)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Europe/Rome")
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = "Accedi per continuare."
+    login_manager.login_message_category = "info"
+    login_manager.session_protection = "basic"
+
+    from scheduler.auth.services import load_user
+
+    login_manager.user_loader(load_user)
+
+
+def select_locale() -> str:
+    """Italian unless the person chose English with the language switch."""
+    if request and session.get("lang") in ("it", "en"):
+        return session["lang"]
+    return "it"
+
+
+def register_blueprints(app: Flask) -> None:
+    from scheduler.auth import bp as auth_bp
+    from scheduler.mailing import bp as mailing_bp
+    from scheduler.site import bp as site_bp
+
+    app.register_blueprint(site_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(mailing_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from scheduler.site.errors import register
+
+    register(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from scheduler.site.templating import register
+
+    register(app)
+
+
+def register_security_headers(app: Flask) -> None:
+    production = app.config["CONFIG_NAME"] == "production"
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            "font-src 'self'; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'",
+        )
+        response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
+        if production:
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if getattr(g, "private_page", False):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+
+def register_commands(app: Flask) -> None:
+    from scheduler.auth.cli import users_cli
+    from scheduler.calls.cli import calls_cli
+    from scheduler.demo import demo_command
+    from scheduler.mailing.cli import worker_command
+
+    app.cli.add_command(calls_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(worker_command)
+    app.cli.add_command(demo_command)

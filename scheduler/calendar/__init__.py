@@ -1,0 +1,1 @@
+"""Meetings, venues, RSVPs, invites and feeds."""

@@ -1,0 +1,137 @@
+"""Venues, meetings and the entities' answers (RSVP) to them."""
+
+from __future__ import annotations
+
+import enum
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.dbtypes import UTCDateTime, enum_column
+from scheduler.extensions import db
+from scheduler.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from scheduler.attendance.models import Attendance
+    from scheduler.calls.models import Call, Comune, Track
+    from scheduler.registry.models import Organization
+
+
+class MeetingStatus(enum.Enum):
+    SCHEDULED = "scheduled"
+    CANCELLED = "cancelled"
+
+
+class RsvpStatus(enum.Enum):
+    YES = "yes"
+    NO = "no"
+    WAITLIST = "waitlist"
+
+
+def new_meeting_uid() -> str:
+    """A UID made once per meeting and never regenerated, so calendars update the same event."""
+    return f"{uuid.uuid4()}@tavoli"
+
+
+class Venue(db.Model):
+    """A place where meetings are held; often announced after the date."""
+
+    __tablename__ = "venues"
+    __table_args__ = (sa.CheckConstraint("capacity > 0", name="capacity_positive"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    address: Mapped[str] = mapped_column(sa.String(300))
+    comune_id: Mapped[int | None] = mapped_column(sa.ForeignKey("comuni.id", ondelete="SET NULL"), index=True)
+    room: Mapped[str | None] = mapped_column(sa.String(120))
+    accessibility_notes: Mapped[str] = mapped_column(sa.Text, default="")
+    map_url: Mapped[str | None] = mapped_column(sa.String(500))
+    #: Seats in the room; a meeting without its own capacity uses this one.
+    capacity: Mapped[int | None] = mapped_column()
+
+    call: Mapped[Call] = relationship(back_populates="venues")
+    comune: Mapped[Comune | None] = relationship()
+
+    @property
+    def location(self) -> str:
+        """One line for LOCATION and the pages: name, room, address, comune."""
+        parts = [self.name]
+        if self.room:
+            parts.append(self.room)
+        parts.append(self.address)
+        if self.comune and self.comune.name not in self.address:
+            parts.append(self.comune.name)
+        return ", ".join(parts)
+
+
+class Meeting(db.Model):
+    """An incontro of a track: a dated session with an optional venue."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        sa.CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+        sa.CheckConstraint("sequence >= 0", name="sequence_not_negative"),
+        sa.CheckConstraint("capacity > 0", name="capacity_positive"),
+        sa.UniqueConstraint("track_id", "key"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    track_id: Mapped[int] = mapped_column(sa.ForeignKey("tracks.id", ondelete="CASCADE"), index=True)
+    #: Key from the call file (stable across reloads); null for meetings planned in the app.
+    key: Mapped[str | None] = mapped_column(sa.String(60))
+    title: Mapped[str | None] = mapped_column(sa.String(300))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    venue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("venues.id", ondelete="SET NULL"), index=True)
+    status: Mapped[MeetingStatus] = mapped_column(
+        enum_column(MeetingStatus, "meeting_status"), default=MeetingStatus.SCHEDULED
+    )
+    #: iCalendar UID: made once, never changed.
+    uid: Mapped[str] = mapped_column(sa.String(120), unique=True, default=new_meeting_uid)
+    #: iCalendar SEQUENCE: raised on every change of time, venue or status.
+    sequence: Mapped[int] = mapped_column(default=0)
+    #: Answers close at this instant (at the latest when the meeting starts).
+    rsvp_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Confirmed places; beyond it answers go to the waiting list. Null: the venue's capacity or none.
+    capacity: Mapped[int | None] = mapped_column()
+    notes: Mapped[str] = mapped_column(sa.Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    track: Mapped[Track] = relationship(back_populates="meetings")
+    venue: Mapped[Venue | None] = relationship()
+    rsvps: Mapped[list[Rsvp]] = relationship(back_populates="meeting", order_by="Rsvp.answered_at")
+    attendances: Mapped[list[Attendance]] = relationship(back_populates="meeting")
+
+    @property
+    def is_cancelled(self) -> bool:
+        return self.status is MeetingStatus.CANCELLED
+
+
+class Rsvp(db.Model):
+    """An entity's answer (adesione) for one meeting, with the people who will come."""
+
+    __tablename__ = "rsvps"
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[RsvpStatus] = mapped_column(enum_column(RsvpStatus, "rsvp_status"))
+    #: People coming: a list of {"name": ..., "role": ...}.
+    people: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
+    #: When the current answer was given: orders the waiting list.
+    answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: Unguessable code carried by the invite's QR for check-in.
+    checkin_code: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="rsvps")
+    organization: Mapped[Organization] = relationship(back_populates="rsvps")

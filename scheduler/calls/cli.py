@@ -1,0 +1,35 @@
+"""`flask calls load FILE`: validate a call file and load it idempotently."""
+
+from __future__ import annotations
+
+import click
+from flask.cli import with_appcontext
+
+from scheduler.calls.loader import CallFileError, load_call, parse_call_file
+from scheduler.extensions import db
+
+
+@click.group("calls", help="Avvisi: caricamento da file.")
+def calls_cli() -> None:
+    pass
+
+
+@calls_cli.command("load")
+@click.argument("path", type=click.Path(dir_okay=False))
+@click.option("--check", is_flag=True, help="Controlla il file senza caricarlo.")
+@with_appcontext
+def load_command(path: str, check: bool) -> None:
+    """Load (or update) the call described in PATH."""
+    try:
+        spec = parse_call_file(path)
+    except CallFileError as exc:
+        raise click.ClickException(f"{path}: {exc}") from None
+    if check:
+        click.echo(f"{path}: il file è valido ({len(spec.tracks)} percorsi, "
+                   f"{sum(len(t.meetings) for t in spec.tracks)} incontri).")
+        return
+    call, report = load_call(spec)
+    db.session.commit()
+    click.echo(f"Avviso '{call.slug}': {report.summary()}")
+    for warning in report.warnings:
+        click.echo(f"Attenzione: {warning}", err=True)

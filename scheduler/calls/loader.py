@@ -1,0 +1,424 @@
+"""Reading a call file (TOML) and loading it into the database, idempotently.
+
+The file is the source of truth for what the avviso says: the Ambito, its comuni, areas, the deadline, the
+privacy notice, the tracks and their meetings. Loading it twice changes nothing; loading an edited file
+updates only what changed, and a meeting whose time changed gets a higher iCalendar SEQUENCE.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import sqlalchemy as sa
+
+from scheduler.calendar.models import Meeting, Venue
+from scheduler.calendar.services import CalendarError, reschedule
+from scheduler.calls.models import Area, Call, Comune, Phase, Track
+from scheduler.extensions import db
+from scheduler.registry.models import organization_comuni
+from scheduler.timeutil import local_instant
+
+SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}$")
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+class CallFileError(Exception):
+    """The call file cannot be loaded; the message names the line where possible."""
+
+    def __init__(self, message: str, line: int | None = None) -> None:
+        self.line = line
+        super().__init__(f"riga {line}: {message}" if line else message)
+
+
+@dataclass
+class MeetingSpec:
+    key: str
+    day: date
+    start: time
+    end: time
+    title: str | None = None
+
+
+@dataclass
+class TrackSpec:
+    key: str
+    area: str
+    phase: Phase
+    name: str
+    start: time | None
+    end: time | None
+    description: str
+    meetings: list[MeetingSpec]
+
+
+@dataclass
+class CallSpec:
+    slug: str
+    fields: dict[str, Any]
+    comuni: list[str]
+    areas: list[dict[str, str]]
+    tracks: list[TrackSpec]
+
+
+@dataclass
+class LoadReport:
+    created: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def count(self, bucket: dict[str, int], kind: str) -> None:
+        bucket[kind] = bucket.get(kind, 0) + 1
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.updated)
+
+    def summary(self) -> str:
+        if not self.changed:
+            return "Nessuna modifica: il database corrisponde già al file."
+        parts = [f"creati {n} {kind}" for kind, n in sorted(self.created.items())]
+        parts += [f"aggiornati {n} {kind}" for kind, n in sorted(self.updated.items())]
+        return "; ".join(parts) + "."
+
+
+class _Reader:
+    """Validates the parsed TOML, pointing at the line of the offending value."""
+
+    def __init__(self, text: str) -> None:
+        self.lines = text.splitlines()
+
+    def line_of(self, *needles: str) -> int | None:
+        """Line of the last needle, each searched after the previous one (e.g. track key, then meeting key)."""
+        line_no = 0
+        found = None
+        for needle in needles:
+            for index in range(line_no, len(self.lines)):
+                if needle in self.lines[index]:
+                    found = index + 1
+                    line_no = index + (0 if needle == needles[-1] else 1)
+                    break
+            else:
+                return found
+        return found
+
+    def fail(self, message: str, *needles: str) -> CallFileError:
+        return CallFileError(message, self.line_of(*needles) if needles else None)
+
+    def text(self, data: dict, key: str, where: str = "", *anchors: str, required: bool = True) -> str | None:
+        value = data.get(key)
+        label = f"{where}.{key}" if where else key
+        if value is None:
+            if required:
+                raise self.fail(f"manca il campo obbligatorio '{label}'", *anchors)
+            return None
+        if not isinstance(value, str) or not value.strip():
+            raise self.fail(f"'{label}' deve essere un testo non vuoto", *anchors, f"{key} =")
+        return value.strip()
+
+    def day(self, value: Any, label: str, *anchors: str) -> date:
+        if isinstance(value, date) and not hasattr(value, "hour"):
+            return value
+        if isinstance(value, str):
+            try:
+                return date.fromisoformat(value)
+            except ValueError:
+                raise self.fail(
+                    f"la data '{value}' di '{label}' non è valida (usa il formato AAAA-MM-GG)", *anchors, value
+                ) from None
+        raise self.fail(f"'{label}' deve essere una data (AAAA-MM-GG)", *anchors)
+
+    def clock(self, value: Any, label: str, *anchors: str) -> time:
+        if isinstance(value, time):
+            return value
+        if isinstance(value, str):
+            try:
+                return time.fromisoformat(value)
+            except ValueError:
+                raise self.fail(
+                    f"l'ora '{value}' di '{label}' non è valida (usa il formato HH:MM)", *anchors, value
+                ) from None
+        raise self.fail(f"'{label}' deve essere un'ora (HH:MM)", *anchors)
+
+
+def parse_call_text(text: str) -> CallSpec:
+    """Validate a call file's text; raise CallFileError with the line of the first problem."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        match = re.search(r"line (\d+)", str(exc))
+        line = int(match.group(1)) if match else None
+        raise CallFileError(f"il file non è TOML valido ({exc})", line) from None
+
+    r = _Reader(text)
+    slug = r.text(data, "slug")
+    if not SLUG_RE.match(slug):
+        raise r.fail("'slug' può contenere solo lettere minuscole, cifre e trattini", "slug =")
+    tz_name = r.text(data, "timezone", required=False) or "Europe/Rome"
+    try:
+        tz = ZoneInfo(tz_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise r.fail(f"fuso orario sconosciuto '{tz_name}'", "timezone =") from None
+
+    office = data.get("office")
+    privacy = data.get("privacy")
+    if not isinstance(office, dict):
+        raise r.fail("manca la sezione [office] (Ufficio di Piano: nome e e-mail)")
+    if not isinstance(privacy, dict):
+        raise r.fail("manca la sezione [privacy] (titolare, DPO, informativa)")
+    fields: dict[str, Any] = {
+        "title": r.text(data, "title"),
+        "plan_title": r.text(data, "plan_title"),
+        "ambito": r.text(data, "ambito"),
+        "lead_municipality": r.text(data, "lead_municipality"),
+        "summary": r.text(data, "summary", required=False) or "",
+        "timezone": tz_name,
+        "deadline": r.day(data.get("deadline"), "deadline", "deadline ="),
+        "late_implementation_from": r.day(
+            data.get("late_implementation_from"), "late_implementation_from", "late_implementation_from ="
+        ),
+        "late_rule": r.text(data, "late_rule"),
+        "website": r.text(data, "website", required=False),
+        "open_data_licence": r.text(data, "open_data_licence", required=False) or "CC BY 4.0",
+        "office_name": r.text(office, "name", "office", "[office]"),
+        "office_email": r.text(office, "email", "office", "[office]"),
+        "office_phone": r.text(office, "phone", "office", "[office]", required=False),
+        "procedure_manager": r.text(office, "procedure_manager", "office", "[office]", required=False) or "",
+        "privacy_controller": r.text(privacy, "controller", "privacy", "[privacy]"),
+        "privacy_dpo_name": r.text(privacy, "dpo_name", "privacy", "[privacy]"),
+        "privacy_dpo_email": r.text(privacy, "dpo_email", "privacy", "[privacy]"),
+        "privacy_notice": r.text(privacy, "notice", "privacy", "[privacy]"),
+    }
+    for key in ("office_email", "privacy_dpo_email"):
+        if not EMAIL_RE.match(fields[key]):
+            raise r.fail(f"indirizzo e-mail non valido: '{fields[key]}'", fields[key])
+    if fields["late_implementation_from"] < fields["deadline"]:
+        raise r.fail(
+            "'late_implementation_from' non può precedere la scadenza 'deadline'", "late_implementation_from ="
+        )
+
+    comuni = data.get("comuni")
+    if not isinstance(comuni, list) or not comuni:
+        raise r.fail("'comuni' deve essere l'elenco (non vuoto) dei comuni dell'Ambito", "comuni")
+    seen: set[str] = set()
+    for name in comuni:
+        if not isinstance(name, str) or not name.strip():
+            raise r.fail("ogni comune deve essere un nome non vuoto", "comuni =")
+        if name.strip().casefold() in seen:
+            raise r.fail(f"il comune '{name}' è ripetuto", "comuni =", f'"{name}"', f'"{name}"')
+        seen.add(name.strip().casefold())
+
+    areas = data.get("areas")
+    if not isinstance(areas, list) or not areas:
+        raise r.fail("manca l'elenco delle aree tematiche ([[areas]])")
+    codes: list[str] = []
+    area_specs = []
+    for area in areas:
+        code = r.text(area, "code", "areas", "[[areas]]")
+        if not re.fullmatch(r"[A-Z]{1,4}", code):
+            raise r.fail(f"codice d'area '{code}' non valido (lettere maiuscole, es. A)", f'code = "{code}"')
+        if code in codes:
+            raise r.fail(f"l'area '{code}' è ripetuta", f'code = "{code}"', f'code = "{code}"')
+        codes.append(code)
+        area_specs.append(
+            {
+                "code": code,
+                "name": r.text(area, "name", f"areas.{code}", f'code = "{code}"'),
+                "full_name": r.text(area, "full_name", f"areas.{code}", f'code = "{code}"', required=False)
+                or area["name"],
+                "description": r.text(area, "description", f"areas.{code}", required=False) or "",
+            }
+        )
+
+    tracks = data.get("tracks", [])
+    if not isinstance(tracks, list):
+        raise r.fail("'tracks' deve essere un elenco di percorsi ([[tracks]])", "tracks")
+    track_specs: list[TrackSpec] = []
+    track_keys: set[str] = set()
+    for track in tracks:
+        key = r.text(track, "key", "tracks", "[[tracks]]")
+        anchor = f'key = "{key}"'
+        if key in track_keys:
+            raise r.fail(f"il percorso '{key}' è ripetuto", anchor, anchor)
+        track_keys.add(key)
+        area_code = r.text(track, "area", f"tracks.{key}", anchor)
+        if area_code not in codes:
+            raise r.fail(
+                f"il percorso '{key}' indica l'area '{area_code}', che non è tra quelle dell'avviso "
+                f"({', '.join(codes)})",
+                anchor,
+                f'area = "{area_code}"',
+            )
+        phase_value = r.text(track, "phase", f"tracks.{key}", anchor)
+        try:
+            phase = Phase(phase_value)
+        except ValueError:
+            raise r.fail(
+                f"fase '{phase_value}' sconosciuta per il percorso '{key}' (drafting o implementation)",
+                anchor,
+                f'"{phase_value}"',
+            ) from None
+        start = r.clock(track["start"], f"tracks.{key}.start", anchor, "start") if "start" in track else None
+        end = r.clock(track["end"], f"tracks.{key}.end", anchor, "end") if "end" in track else None
+        if start and end and end <= start:
+            raise r.fail(f"nel percorso '{key}' l'orario finisce ({end:%H:%M}) prima di iniziare", anchor, "end")
+        meeting_specs: list[MeetingSpec] = []
+        meeting_keys: set[str] = set()
+        for meeting in track.get("meetings", []):
+            if not isinstance(meeting, dict):
+                raise r.fail(f"gli incontri del percorso '{key}' devono essere tabelle {{ key, date }}", anchor)
+            mkey = r.text(meeting, "key", f"tracks.{key}.meetings", anchor, "meetings")
+            manchor = f'key = "{mkey}"'
+            if mkey in meeting_keys:
+                raise r.fail(f"l'incontro '{mkey}' è ripetuto nel percorso '{key}'", anchor, manchor, manchor)
+            meeting_keys.add(mkey)
+            if "date" not in meeting:
+                raise r.fail(f"all'incontro '{mkey}' manca la data", anchor, manchor)
+            day = r.day(meeting["date"], f"{mkey}.date", anchor, manchor)
+            m_start = r.clock(meeting["start"], f"{mkey}.start", anchor, manchor) if "start" in meeting else start
+            m_end = r.clock(meeting["end"], f"{mkey}.end", anchor, manchor) if "end" in meeting else end
+            if m_start is None or m_end is None:
+                raise r.fail(f"all'incontro '{mkey}' manca l'orario (start/end nel percorso o nell'incontro)",
+                             anchor, manchor)
+            if local_instant(day, m_end, tz) <= local_instant(day, m_start, tz):
+                raise r.fail(
+                    f"l'incontro '{mkey}' finisce ({m_end:%H:%M}) prima di iniziare ({m_start:%H:%M})",
+                    anchor,
+                    manchor,
+                )
+            title = meeting.get("title")
+            meeting_specs.append(MeetingSpec(mkey, day, m_start, m_end, title if isinstance(title, str) else None))
+        track_specs.append(
+            TrackSpec(
+                key=key,
+                area=area_code,
+                phase=phase,
+                name=r.text(track, "name", f"tracks.{key}", anchor),
+                start=start,
+                end=end,
+                description=r.text(track, "description", f"tracks.{key}", required=False) or "",
+                meetings=meeting_specs,
+            )
+        )
+    return CallSpec(slug=slug, fields=fields, comuni=[c.strip() for c in comuni], areas=area_specs,
+                    tracks=track_specs)
+
+
+def parse_call_file(path: str | Path) -> CallSpec:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise CallFileError(f"il file '{path}' non esiste") from None
+    except UnicodeDecodeError:
+        raise CallFileError(f"il file '{path}' non è testo UTF-8") from None
+    return parse_call_text(text)
+
+
+def _assign(obj: Any, values: dict[str, Any]) -> bool:
+    changed = False
+    for name, value in values.items():
+        if getattr(obj, name) != value:
+            setattr(obj, name, value)
+            changed = True
+    return changed
+
+
+def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
+    """Create or update the call described by `spec`. The caller commits."""
+    report = LoadReport()
+    call = db.session.scalar(sa.select(Call).where(Call.slug == spec.slug))
+    if call is None:
+        call = Call(slug=spec.slug, **spec.fields)
+        db.session.add(call)
+        db.session.flush()
+        report.count(report.created, "avviso")
+    elif _assign(call, spec.fields):
+        report.count(report.updated, "avviso")
+    tz = ZoneInfo(spec.fields["timezone"])
+
+    existing_comuni = {c.name: c for c in call.comuni}
+    for name in spec.comuni:
+        if name not in existing_comuni:
+            call.comuni.append(Comune(name=name))
+            report.count(report.created, "comuni")
+    wanted = set(spec.comuni)
+    for name, comune in existing_comuni.items():
+        if name in wanted:
+            continue
+        used = db.session.scalar(
+            sa.select(sa.func.count()).select_from(organization_comuni).where(
+                organization_comuni.c.comune_id == comune.id
+            )
+        ) or db.session.scalar(sa.select(sa.func.count()).select_from(Venue).where(Venue.comune_id == comune.id))
+        if used:
+            report.warnings.append(f"Il comune '{name}' non è più nel file ma è usato: resta nel database.")
+        else:
+            call.comuni.remove(comune)
+            report.count(report.updated, "comuni (rimossi)")
+
+    areas = {a.code: a for a in call.areas}
+    for spec_area in spec.areas:
+        area = areas.get(spec_area["code"])
+        values = {k: v for k, v in spec_area.items() if k != "code"}
+        if area is None:
+            area = Area(code=spec_area["code"], **values)
+            call.areas.append(area)
+            areas[area.code] = area
+            report.count(report.created, "aree")
+        elif _assign(area, values):
+            report.count(report.updated, "aree")
+    for code in set(areas) - {a["code"] for a in spec.areas}:
+        report.warnings.append(f"L'area '{code}' non è più nel file: resta nel database.")
+    db.session.flush()
+
+    tracks = {t.key: t for t in call.tracks}
+    for position, spec_track in enumerate(spec.tracks):
+        values = {
+            "area": areas[spec_track.area],
+            "phase": spec_track.phase,
+            "name": spec_track.name,
+            "slot_start": spec_track.start,
+            "slot_end": spec_track.end,
+            "description": spec_track.description,
+            "position": position,
+        }
+        track = tracks.get(spec_track.key)
+        if track is None:
+            track = Track(key=spec_track.key, **values)
+            call.tracks.append(track)
+            report.count(report.created, "percorsi")
+        elif _assign(track, values):
+            report.count(report.updated, "percorsi")
+        db.session.flush()
+        meetings = {m.key: m for m in track.meetings if m.key}
+        for spec_meeting in spec_track.meetings:
+            starts_at = local_instant(spec_meeting.day, spec_meeting.start, tz)
+            ends_at = local_instant(spec_meeting.day, spec_meeting.end, tz)
+            meeting = meetings.get(spec_meeting.key)
+            if meeting is None:
+                track.meetings.append(
+                    Meeting(key=spec_meeting.key, starts_at=starts_at, ends_at=ends_at, title=spec_meeting.title)
+                )
+                report.count(report.created, "incontri")
+                continue
+            try:
+                moved = reschedule(meeting, starts_at, ends_at)
+            except CalendarError as exc:  # already validated; kept for safety
+                raise CallFileError(str(exc)) from None
+            retitled = _assign(meeting, {"title": spec_meeting.title})
+            if moved or retitled:
+                report.count(report.updated, "incontri")
+        for key in set(meetings) - {m.key for m in spec_track.meetings}:
+            report.warnings.append(
+                f"L'incontro '{key}' del percorso '{track.key}' non è più nel file: resta in calendario "
+                "(annullalo dalla gestione del calendario se non si terrà)."
+            )
+    for key in set(tracks) - {t.key for t in spec.tracks}:
+        report.warnings.append(f"Il percorso '{key}' non è più nel file: resta nel database.")
+    db.session.flush()
+    return call, report

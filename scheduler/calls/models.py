@@ -1,0 +1,143 @@
+"""The call (avviso) and what it defines: comuni of the Ambito, thematic areas, tracks."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.dbtypes import UTCDateTime, enum_column
+from scheduler.extensions import db
+from scheduler.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from scheduler.auth.models import User
+    from scheduler.calendar.models import Meeting, Venue
+
+
+class Phase(enum.Enum):
+    """The two phases of the avviso (art. 2): writing the plan, and the tavoli that implement it."""
+
+    DRAFTING = "drafting"
+    IMPLEMENTATION = "implementation"
+
+
+class Call(db.Model):
+    """One avviso di manifestazione di interesse; loaded from a TOML file, never hard-coded."""
+
+    __tablename__ = "calls"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Stable key of the call file (e.g. ``crema-2025-2027``); reloading the file updates this row.
+    slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    title: Mapped[str] = mapped_column(sa.String(300))
+    #: The Ambito territoriale, e.g. "Ambito territoriale di Crema".
+    ambito: Mapped[str] = mapped_column(sa.String(200))
+    #: The lead municipality (ente capofila), data controller for the call.
+    lead_municipality: Mapped[str] = mapped_column(sa.String(200))
+    plan_title: Mapped[str] = mapped_column(sa.String(200))
+    summary: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Last day for applications that join the drafting phase (inclusive, local time).
+    deadline: Mapped[date] = mapped_column(sa.Date)
+    #: Late applications join only the implementation phase, from this day.
+    late_implementation_from: Mapped[date] = mapped_column(sa.Date)
+    late_rule: Mapped[str] = mapped_column(sa.Text)
+    timezone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Rome")
+    privacy_controller: Mapped[str] = mapped_column(sa.String(200))
+    privacy_dpo_name: Mapped[str] = mapped_column(sa.String(200))
+    privacy_dpo_email: Mapped[str] = mapped_column(sa.String(254))
+    #: The full art. 13 GDPR notice shown before an application is submitted.
+    privacy_notice: Mapped[str] = mapped_column(sa.Text)
+    procedure_manager: Mapped[str] = mapped_column(sa.String(300), default="")
+    office_name: Mapped[str] = mapped_column(sa.String(200))
+    office_email: Mapped[str] = mapped_column(sa.String(254))
+    office_phone: Mapped[str | None] = mapped_column(sa.String(40))
+    website: Mapped[str | None] = mapped_column(sa.String(300))
+    open_data_licence: Mapped[str] = mapped_column(sa.String(100), default="CC BY 4.0")
+    loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    comuni: Mapped[list[Comune]] = relationship(
+        back_populates="call", order_by="Comune.name", cascade="all, delete-orphan"
+    )
+    areas: Mapped[list[Area]] = relationship(
+        back_populates="call", order_by="Area.code", cascade="all, delete-orphan"
+    )
+    tracks: Mapped[list[Track]] = relationship(
+        back_populates="call", order_by="Track.position", cascade="all, delete-orphan"
+    )
+    venues: Mapped[list[Venue]] = relationship(back_populates="call", order_by="Venue.name")
+
+
+class Comune(db.Model):
+    """A municipality of the Ambito: entities must operate in at least one."""
+
+    __tablename__ = "comuni"
+    __table_args__ = (sa.UniqueConstraint("call_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(120))
+
+    call: Mapped[Call] = relationship(back_populates="comuni")
+
+
+class Area(db.Model):
+    """A thematic area of the call (A Minori e Famiglia ... D Innovazione e giovani)."""
+
+    __tablename__ = "areas"
+    __table_args__ = (sa.UniqueConstraint("call_id", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    #: One capital letter, as the avviso numbers them.
+    code: Mapped[str] = mapped_column(sa.String(4))
+    #: Short name, e.g. "Fragilità".
+    name: Mapped[str] = mapped_column(sa.String(120))
+    #: Full name as in the avviso, e.g. "Fragilità (Anziani e Persone con disabilità)".
+    full_name: Mapped[str] = mapped_column(sa.String(300))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+
+    call: Mapped[Call] = relationship(back_populates="areas")
+    tracks: Mapped[list[Track]] = relationship(back_populates="area", order_by="Track.position")
+
+    @property
+    def label(self) -> str:
+        return f"{self.code}) {self.full_name}"
+
+
+track_facilitators = sa.Table(
+    "track_facilitators",
+    db.metadata,
+    sa.Column("track_id", sa.ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Track(db.Model):
+    """A percorso / tavolo tematico: the series of meetings of one area in one phase."""
+
+    __tablename__ = "tracks"
+    __table_args__ = (sa.UniqueConstraint("call_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="RESTRICT"), index=True)
+    #: Key from the call file, stable across reloads.
+    key: Mapped[str] = mapped_column(sa.String(60))
+    name: Mapped[str] = mapped_column(sa.String(300))
+    phase: Mapped[Phase] = mapped_column(enum_column(Phase, "phase"))
+    #: The usual time slot, local time (the avviso: mornings 9:30-13:00, afternoons 14:30-18:00).
+    slot_start: Mapped[time | None] = mapped_column(sa.Time)
+    slot_end: Mapped[time | None] = mapped_column(sa.Time)
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    position: Mapped[int] = mapped_column(default=0)
+
+    call: Mapped[Call] = relationship(back_populates="tracks")
+    area: Mapped[Area] = relationship(back_populates="tracks")
+    meetings: Mapped[list[Meeting]] = relationship(back_populates="track", order_by="Meeting.starts_at")
+    facilitators: Mapped[list[User]] = relationship(
+        secondary=track_facilitators, back_populates="tracks", order_by="User.email"
+    )

@@ -1,0 +1,43 @@
+"""Dates and times as people read them, in Italian by default, in the call's zone.
+
+Pure functions with the locale and zone passed in, so e-mails written by the worker or the CLI read the same
+as the pages.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from babel.dates import format_date, format_datetime, format_time
+
+from scheduler.timeutil import ROME
+
+
+def _time(dt: datetime, locale: str, tz: ZoneInfo) -> str:
+    return format_time(dt, "H:mm", tzinfo=tz, locale=locale)
+
+
+def format_day(dt: datetime, locale: str = "it", tz: ZoneInfo = ROME) -> str:
+    """'mercoledì 15 maggio 2024'."""
+    return format_datetime(dt, "EEEE d MMMM y", tzinfo=tz, locale=locale)
+
+
+def format_when(starts_at: datetime, ends_at: datetime, locale: str = "it", tz: ZoneInfo = ROME) -> str:
+    """'mercoledì 15 maggio 2024, 9:30-13:00' (the end's day too when it differs)."""
+    start_local = starts_at.astimezone(tz)
+    end_local = ends_at.astimezone(tz)
+    text = f"{format_day(starts_at, locale, tz)}, {_time(starts_at, locale, tz)}-"
+    if end_local.date() != start_local.date():
+        text += f"{format_day(ends_at, locale, tz)}, "
+    return text + _time(ends_at, locale, tz)
+
+
+def format_instant(dt: datetime, locale: str = "it", tz: ZoneInfo = ROME) -> str:
+    """'15/05/2024, 9:30' for logs and tables."""
+    return format_datetime(dt, "dd/MM/y, H:mm", tzinfo=tz, locale=locale)
+
+
+def format_long_date(day: date, locale: str = "it") -> str:
+    """'2 maggio 2024' for a calendar day (deadlines)."""
+    return format_date(day, "d MMMM y", locale=locale)

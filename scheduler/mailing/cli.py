@@ -1,0 +1,6 @@
+import click
+
+
+@click.command("worker")
+def worker_command() -> None:
+    """Deliver the outbox."""

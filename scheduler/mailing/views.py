@@ -1,0 +1,1 @@
+from scheduler.mailing import bp  # noqa: F401

@@ -1,0 +1,50 @@
+"""Every model, imported in one place so the metadata is complete for Alembic and the tests."""
+
+from scheduler.attendance.models import Attendance, AttendanceMethod
+from scheduler.auth.models import LoginToken, Role, User
+from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus, Venue
+from scheduler.calls.models import Area, Call, Comune, Phase, Track, track_facilitators
+from scheduler.mailing.models import DeliveryAttempt, MailCategory, OutboxMessage, OutboxStatus
+from scheduler.registry.models import (
+    Application,
+    ApplicationArea,
+    ApplicationEvent,
+    ApplicationStatus,
+    Contact,
+    ContactKind,
+    LegalForm,
+    Organization,
+    organization_comuni,
+)
+
+__all__ = [
+    "Application",
+    "ApplicationArea",
+    "ApplicationEvent",
+    "ApplicationStatus",
+    "Area",
+    "Attendance",
+    "AttendanceMethod",
+    "Call",
+    "Comune",
+    "Contact",
+    "ContactKind",
+    "DeliveryAttempt",
+    "LegalForm",
+    "LoginToken",
+    "MailCategory",
+    "Meeting",
+    "MeetingStatus",
+    "OutboxMessage",
+    "OutboxStatus",
+    "Organization",
+    "Phase",
+    "Role",
+    "Rsvp",
+    "RsvpStatus",
+    "Track",
+    "User",
+    "Venue",
+    "organization_comuni",
+    "track_facilitators",
+]

@@ -1,0 +1,1 @@
+"""Registry of Third Sector entities and their applications."""

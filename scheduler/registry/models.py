@@ -1,0 +1,190 @@
+"""Third Sector entities, their contacts and their applications (manifestazioni di interesse)."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from scheduler.dbtypes import UTCDateTime, enum_column
+from scheduler.extensions import db
+from scheduler.timeutil import utcnow
+
+if TYPE_CHECKING:
+    from scheduler.auth.models import User
+    from scheduler.calendar.models import Rsvp
+    from scheduler.calls.models import Area, Call, Comune
+
+
+class LegalForm(enum.Enum):
+    """The forms of art. 4 c.1 D.Lgs. 117/2017 named by the avviso."""
+
+    ODV = "odv"
+    APS = "aps"
+    PHILANTHROPIC = "ente_filantropico"
+    SOCIAL_ENTERPRISE = "impresa_sociale"
+    SOCIAL_COOPERATIVE = "cooperativa_sociale"
+    NETWORK = "rete_associativa"
+    MUTUAL_AID = "societa_mutuo_soccorso"
+    RECOGNISED_ASSOCIATION = "associazione_riconosciuta"
+    UNRECOGNISED_ASSOCIATION = "associazione_non_riconosciuta"
+    FOUNDATION = "fondazione"
+    OTHER = "altro_ente"
+
+
+class ContactKind(enum.Enum):
+    LEGAL_REPRESENTATIVE = "legal_representative"
+    CONTACT = "contact"
+    DELEGATE = "delegate"
+
+
+class ApplicationStatus(enum.Enum):
+    #: Waiting for the contact to confirm the e-mail address; staff do not see it yet.
+    UNCONFIRMED = "unconfirmed"
+    SUBMITTED = "submitted"
+    NEEDS_INFO = "needs_info"
+    ADMITTED = "admitted"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+organization_comuni = sa.Table(
+    "organization_comuni",
+    db.metadata,
+    sa.Column("organization_id", sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("comune_id", sa.ForeignKey("comuni.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Organization(db.Model):
+    """An Ente del Terzo Settore."""
+
+    __tablename__ = "organizations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(300))
+    legal_form: Mapped[LegalForm] = mapped_column(enum_column(LegalForm, "legal_form"))
+    #: Codice fiscale of the entity (11 digits, or 16 characters), normalised upper case; one per entity.
+    codice_fiscale: Mapped[str] = mapped_column(sa.String(16), unique=True)
+    partita_iva: Mapped[str | None] = mapped_column(sa.String(11))
+    #: RUNTS section, or the regional register / albo for cooperative sociali.
+    register: Mapped[str] = mapped_column(sa.String(200))
+    register_number: Mapped[str] = mapped_column(sa.String(60))
+    registered_office: Mapped[str] = mapped_column(sa.String(300))
+    website: Mapped[str | None] = mapped_column(sa.String(300))
+    email: Mapped[str] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    #: Sample data made by `flask demo`: shown as such, never mixed with real entities unknowingly.
+    is_sample: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    comuni: Mapped[list[Comune]] = relationship(secondary=organization_comuni, order_by="Comune.name")
+    contacts: Mapped[list[Contact]] = relationship(
+        back_populates="organization", cascade="all, delete-orphan", order_by="Contact.id"
+    )
+    applications: Mapped[list[Application]] = relationship(back_populates="organization")
+    rsvps: Mapped[list[Rsvp]] = relationship(back_populates="organization")
+    users: Mapped[list[User]] = relationship(back_populates="organization")
+
+
+class Contact(db.Model):
+    """A person who speaks for the entity: legal representative, contact person or area delegate."""
+
+    __tablename__ = "contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[ContactKind] = mapped_column(enum_column(ContactKind, "contact_kind"))
+    full_name: Mapped[str] = mapped_column(sa.String(200))
+    role: Mapped[str] = mapped_column(sa.String(120), default="")
+    email: Mapped[str] = mapped_column(sa.String(254))
+    phone: Mapped[str | None] = mapped_column(sa.String(40))
+    #: A delegate may speak for one area only.
+    area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="SET NULL"))
+
+    organization: Mapped[Organization] = relationship(back_populates="contacts")
+    area: Mapped[Area | None] = relationship()
+
+
+class Application(db.Model):
+    """A manifestazione di interesse of one entity for one call."""
+
+    __tablename__ = "applications"
+    __table_args__ = (
+        sa.UniqueConstraint("call_id", "organization_id"),
+        sa.CheckConstraint("wants_drafting OR wants_implementation", name="at_least_one_phase"),
+        sa.CheckConstraint("NOT (late AND wants_drafting)", name="late_implementation_only"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    #: Protocol-style number given when the e-mail is confirmed, e.g. MI-2024-0007.
+    protocol: Mapped[str | None] = mapped_column(sa.String(20), unique=True)
+    wants_drafting: Mapped[bool] = mapped_column(default=False)
+    wants_implementation: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    email_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Arrived after the deadline: joins only the implementation phase.
+    late: Mapped[bool] = mapped_column(default=False)
+    #: Received on paper and typed in by staff.
+    on_paper: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[ApplicationStatus] = mapped_column(
+        enum_column(ApplicationStatus, "application_status"), default=ApplicationStatus.UNCONFIRMED, index=True
+    )
+    reviewer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Why it was rejected, or what information is asked for.
+    reason: Mapped[str | None] = mapped_column(sa.Text)
+
+    call: Mapped[Call] = relationship()
+    organization: Mapped[Organization] = relationship(back_populates="applications")
+    reviewer: Mapped[User | None] = relationship()
+    areas: Mapped[list[ApplicationArea]] = relationship(
+        back_populates="application", cascade="all, delete-orphan"
+    )
+    events: Mapped[list[ApplicationEvent]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ApplicationEvent.at"
+    )
+
+
+class ApplicationArea(db.Model):
+    """An area an application asks for, with the entity's competence and experience in it."""
+
+    __tablename__ = "application_areas"
+
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="CASCADE"), primary_key=True
+    )
+    area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="RESTRICT"), primary_key=True)
+    competence: Mapped[str] = mapped_column(sa.Text, default="")
+
+    application: Mapped[Application] = relationship(back_populates="areas")
+    area: Mapped[Area] = relationship()
+
+
+class ApplicationEvent(db.Model):
+    """Who did what to an application and when: the review's audit trail."""
+
+    __tablename__ = "application_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    application_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("applications.id", ondelete="CASCADE"), index=True
+    )
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: submitted, confirmed, admitted, rejected, info_requested, info_given, updated, withdrawn...
+    action: Mapped[str] = mapped_column(sa.String(40))
+    note: Mapped[str] = mapped_column(sa.Text, default="")
+
+    application: Mapped[Application] = relationship(back_populates="events")
+    actor: Mapped[User | None] = relationship()
