@@ -94,14 +94,15 @@ class _Reader:
         self.lines = text.splitlines()
 
     def line_of(self, *needles: str) -> int | None:
-        """Line of the last needle, each searched after the previous one (e.g. track key, then meeting key)."""
-        line_no = 0
-        found = None
+        """Line of the last needle, each searched from the previous match on (e.g. track key, then meeting
+        key); a needle repeated twice in a row means its next occurrence (a duplicate)."""
+        start, found, previous = 0, None, None
         for needle in needles:
-            for index in range(line_no, len(self.lines)):
+            if needle == previous and found is not None:
+                start = found
+            for index in range(start, len(self.lines)):
                 if needle in self.lines[index]:
-                    found = index + 1
-                    line_no = index + (0 if needle == needles[-1] else 1)
+                    found, start, previous = index + 1, index, needle
                     break
             else:
                 return found
