@@ -47,6 +47,7 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     app.config["CONFIG_NAME"] = name
     if test_config is not None:
         app.config.update(test_config)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(PROJECT_DIR / "translations"))
     app.config["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     if name == "production" and app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
         raise RuntimeError("SECRET_KEY must be set in the environment in production")

@@ -1,6 +1,171 @@
+"""`flask demo`: clearly marked sample entities and future meetings, so the product can be tried today.
+
+Everything made here is labelled as an example (names, the `is_sample` flag, example.org addresses) and
+the command can run any number of times: it adds what is missing and moves past sample meetings forward.
+"""
+
+from __future__ import annotations
+
+from datetime import time, timedelta
+
 import click
+import sqlalchemy as sa
+from flask.cli import with_appcontext
+from stdnum import luhn
+from stdnum.it import iva
+
+from scheduler.auth.models import Role, User
+from scheduler.calendar.models import Meeting, Venue
+from scheduler.calendar.services import reschedule
+from scheduler.calls.models import Area, Call, Comune, Phase, Track
+from scheduler.calls.services import current_call
+from scheduler.extensions import db
+from scheduler.registry.models import (
+    Application,
+    ApplicationArea,
+    ApplicationStatus,
+    Contact,
+    ContactKind,
+    LegalForm,
+    Organization,
+)
+from scheduler.timeutil import ROME, local_instant, utcnow
+
+SAMPLE_MARK = "(esempio)"
+
+#: name, legal form, areas, comuni, e-mail local part
+SAMPLE_ORGANIZATIONS = [
+    ("Associazione Il Ponte", LegalForm.APS, ["A", "D"], ["Crema", "Offanengo"], "ilponte"),
+    ("Cooperativa sociale Filo d'Argento", LegalForm.SOCIAL_COOPERATIVE, ["B"], ["Crema", "Pandino", "Vailate"],
+     "filodargento"),
+    ("ODV Mani Aperte", LegalForm.ODV, ["C"], ["Castelleone", "Soncino"], "maniaperte"),
+    ("Fondazione Comunità Cremasca", LegalForm.FOUNDATION, ["A", "B", "C", "D"], ["Crema"], "fondazione"),
+    ("Rete Giovani in Rete", LegalForm.NETWORK, ["D"], ["Rivolta d'Adda", "Spino d'Adda"], "giovaniinrete"),
+    ("Associazione Famiglie Insieme", LegalForm.UNRECOGNISED_ASSOCIATION, ["A"], ["Bagnolo Cremasco"],
+     "famiglieinsieme"),
+]
+
+SAMPLE_VENUES = [
+    ("Sala riunioni dell'Ufficio di Piano", "Piazza Duomo 25, Crema", "Crema",
+     "Accesso senza barriere dall'ingresso principale; ascensore; servizi igienici accessibili."),
+    ("Sala civica", "Via Roma 1, Pandino", "Pandino", "Piano terra, accesso senza gradini."),
+]
+
+
+def sample_codice_fiscale(index: int) -> str:
+    """A valid 11-digit codice fiscale (check digit included) in a range kept for examples."""
+    base = f"9{index + 1:06d}019"  # 019: the Cremona office code
+    return iva.validate(base + luhn.calc_check_digit(base))
+
+
+def _ensure_tracks(call: Call) -> list[Track]:
+    areas = {a.code: a for a in db.session.scalars(sa.select(Area).where(Area.call_id == call.id))}
+    tracks = []
+    for position, area in enumerate(sorted(areas.values(), key=lambda a: a.code), start=100):
+        key = f"{area.code}-attuazione"
+        track = db.session.scalar(sa.select(Track).where(Track.call_id == call.id, Track.key == key))
+        if track is None:
+            morning = area.code in ("A", "D")
+            track = Track(
+                call=call, area=area, key=key, phase=Phase.IMPLEMENTATION, position=position,
+                name=f"Tavolo tematico {area.name} – attuazione",
+                slot_start=time(9, 30) if morning else time(14, 30),
+                slot_end=time(13, 0) if morning else time(18, 0),
+                description="Tavolo della fase di attuazione, monitoraggio e valutazione.",
+            )
+            db.session.add(track)
+        tracks.append(track)
+    db.session.flush()
+    return tracks
+
+
+def _ensure_venues(call: Call) -> list[Venue]:
+    venues = []
+    for name, address, comune_name, notes in SAMPLE_VENUES:
+        full_name = f"{name} {SAMPLE_MARK}"
+        venue = db.session.scalar(sa.select(Venue).where(Venue.call_id == call.id, Venue.name == full_name))
+        if venue is None:
+            comune = db.session.scalar(
+                sa.select(Comune).where(Comune.call_id == call.id, Comune.name == comune_name)
+            )
+            venue = Venue(call=call, name=full_name, address=address, comune=comune, accessibility_notes=notes,
+                          capacity=40)
+            db.session.add(venue)
+        venues.append(venue)
+    db.session.flush()
+    return venues
+
+
+def _ensure_meetings(tracks: list[Track], venues: list[Venue]) -> int:
+    """Two future meetings per implementation track; past sample meetings are moved forward."""
+    today = utcnow().astimezone(ROME).date()
+    made = 0
+    for index, track in enumerate(tracks):
+        for number, weeks in enumerate((2, 6), start=1):
+            day = today + timedelta(weeks=weeks, days=index)
+            while day.weekday() >= 5:
+                day += timedelta(days=1)
+            starts_at = local_instant(day, track.slot_start or time(9, 30))
+            ends_at = local_instant(day, track.slot_end or time(13, 0))
+            key = f"esempio-{number}"
+            meeting = db.session.scalar(sa.select(Meeting).where(Meeting.track_id == track.id, Meeting.key == key))
+            if meeting is None:
+                db.session.add(Meeting(
+                    track=track, key=key, starts_at=starts_at, ends_at=ends_at,
+                    title=f"Incontro {number} del tavolo {SAMPLE_MARK}",
+                    venue=venues[0] if number == 1 else None,
+                ))
+                made += 1
+            elif meeting.ends_at < utcnow():
+                reschedule(meeting, starts_at, ends_at)
+    return made
+
+
+def _ensure_organizations(call: Call) -> int:
+    areas = {a.code: a for a in db.session.scalars(sa.select(Area).where(Area.call_id == call.id))}
+    comuni = {c.name: c for c in db.session.scalars(sa.select(Comune).where(Comune.call_id == call.id))}
+    made = 0
+    for index, (name, form, area_codes, comune_names, local) in enumerate(SAMPLE_ORGANIZATIONS):
+        cf = sample_codice_fiscale(index)
+        if db.session.scalar(sa.select(Organization.id).where(Organization.codice_fiscale == cf)):
+            continue
+        email = f"{local}@example.org"
+        org = Organization(
+            name=f"{name} {SAMPLE_MARK}", legal_form=form, codice_fiscale=cf, is_sample=True,
+            register="RUNTS", register_number=f"ES-{index + 1:04d}", registered_office="Crema (CR)",
+            email=email, comuni=[comuni[c] for c in comune_names if c in comuni],
+        )
+        org.contacts.append(Contact(kind=ContactKind.LEGAL_REPRESENTATIVE, full_name="Maria Rossi (esempio)",
+                                    role="Presidente", email=email))
+        org.contacts.append(Contact(kind=ContactKind.CONTACT, full_name="Luca Bianchi (esempio)",
+                                    role="Referente", email=email))
+        application = Application(
+            call=call, organization=org, protocol=f"ESEMPIO-{index + 1:04d}", wants_drafting=False,
+            wants_implementation=True, status=ApplicationStatus.ADMITTED, email_confirmed_at=utcnow(),
+            reviewed_at=utcnow(),
+            areas=[ApplicationArea(area=areas[code], competence="Competenza di esempio.") for code in area_codes],
+        )
+        db.session.add_all([org, application, User(email=email, role=Role.ENTITY, organization=org,
+                                                   full_name=f"{name} {SAMPLE_MARK}")])
+        made += 1
+    return made
 
 
 @click.command("demo")
+@with_appcontext
 def demo_command() -> None:
-    """Load demo data."""
+    """Add clearly marked sample entities and future meetings (safe to run again)."""
+    call = current_call()
+    if call is None:
+        raise click.ClickException(
+            "Nessun avviso caricato: esegui prima 'flask calls load scheduler/calls/crema-2025-2027.toml'."
+        )
+    tracks = _ensure_tracks(call)
+    venues = _ensure_venues(call)
+    meetings = _ensure_meetings(tracks, venues)
+    organizations = _ensure_organizations(call)
+    db.session.commit()
+    click.echo(
+        f"Dati di esempio: {organizations} enti e {meetings} incontri aggiunti "
+        f"(gli enti di esempio accedono con il collegamento via e-mail, es. ilponte@example.org)."
+    )

@@ -1,0 +1,65 @@
+# Tavoli: `make run` serves the app with its mail worker; `make test` runs the whole suite.
+# Both set up what they need first (virtualenv, dependencies, front-end assets, translations) and can be
+# run any number of times.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app scheduler
+HOST ?= 127.0.0.1
+PORT ?= 5000
+STAFF_EMAIL ?= staff@tavoli.localhost
+CALL_FILE ?= scheduler/calls/crema-2025-2027.toml
+TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tavoli_test
+
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: run test setup venv assets translations db serve lint bench clean
+
+run: setup db
+	@bin/run-dev "$(HOST)" "$(PORT)"
+
+test: setup
+	@bin/run-tests "$(TEST_DATABASE_URL)"
+
+setup: venv assets translations
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@touch $@
+
+assets: node_modules/.installed
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
+translations: venv
+	@$(BIN)/pybabel compile -d translations 2>&1 | grep -v "^compiling" || true
+
+# The database: migrations, the Crema call, demo data and a staff account (credentials printed).
+db: venv
+	$(FLASK) db upgrade
+	$(FLASK) calls load $(CALL_FILE)
+	$(FLASK) demo
+	@bin/ensure-staff "$(STAFF_EMAIL)"
+
+# Production-style serving: gunicorn and the worker (see README for the environment variables).
+serve: setup
+	$(FLASK) db upgrade
+	@bin/run-prod "$(HOST)" "$(PORT)"
+
+lint: venv
+	$(BIN)/ruff check .
+
+# Update the message catalogues after changing texts in code or templates.
+messages: venv
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=".venv node_modules" -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en --no-fuzzy-matching
+
+clean:
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache
