@@ -107,11 +107,13 @@ def select_locale() -> str:
 def register_blueprints(app: Flask) -> None:
     from scheduler.auth import bp as auth_bp
     from scheduler.mailing import bp as mailing_bp
+    from scheduler.registry import bp as registry_bp
     from scheduler.site import bp as site_bp
 
     app.register_blueprint(site_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(mailing_bp)
+    app.register_blueprint(registry_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

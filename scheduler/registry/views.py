@@ -1,0 +1,1 @@
+"""Views of the registry (see the module docstring of each file)."""
