@@ -81,6 +81,10 @@ class Organization(db.Model):
     is_sample: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: The entity asked for its data to be erased (GDPR art. 17); staff confirm.
+    erasure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Personal data removed; what the law requires to keep (protocol, registers) stays.
+    erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     comuni: Mapped[list[Comune]] = relationship(secondary=organization_comuni, order_by="Comune.name")
     contacts: Mapped[list[Contact]] = relationship(
