@@ -1,1 +1,207 @@
-"""Views of the registry (see the module docstring of each file)."""
+"""The public application form, its confirmation, and the entity's own area."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from scheduler.auth.decorators import role_required
+from scheduler.auth.models import Role
+from scheduler.calls.services import current_call
+from scheduler.extensions import db
+from scheduler.registry import bp
+from scheduler.registry import services as registry
+from scheduler.registry.forms import ApplicationForm
+from scheduler.registry.labels import STATUS_LABELS, register_label
+from scheduler.registry.models import Application, ApplicationStatus, ContactKind
+
+
+def _call_or_404():
+    call = current_call()
+    if call is None:
+        abort(404)
+    return call
+
+
+def _apply_error(form: ApplicationForm, error: registry.RegistryError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+@bp.route("/candidatura", methods=["GET", "POST"])
+def apply():
+    call = _call_or_404()
+    late = registry.is_late(call)
+    form = ApplicationForm(call, late)
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                application = registry.submit_application(call, form.to_data())
+                db.session.commit()
+            except registry.RegistryError as error:
+                db.session.rollback()
+                _apply_error(form, error)
+            else:
+                session["applied_email"] = application.organization.email
+                return redirect(url_for("registry.applied"))
+        status = 400
+    return render_template("registry/apply.html", form=form, call=call, late=late), status
+
+
+@bp.get("/candidatura/inviata")
+def applied():
+    call = _call_or_404()
+    return render_template("registry/applied.html", call=call, email=session.get("applied_email"))
+
+
+def _own_application() -> Application:
+    """The signed-in entity's application for the current call; never another entity's."""
+    call = _call_or_404()
+    application = db.session.scalar(
+        db.select(Application).where(
+            Application.call_id == call.id, Application.organization_id == current_user.organization_id
+        )
+    )
+    if application is None:
+        abort(404)
+    return application
+
+
+@bp.get("/candidatura/<int:application_id>/conferma")
+@role_required(Role.ENTITY)
+def confirm(application_id: int):
+    application = db.session.get(Application, application_id)
+    if application is None or application.organization_id != current_user.organization_id:
+        abort(404)
+    if registry.confirm_application(application, current_user):
+        db.session.commit()
+        flash(_("Indirizzo confermato: la candidatura è stata inviata con il protocollo %(p)s. "
+                "Ti abbiamo inviato la ricevuta per e-mail.", p=application.protocol), "success")
+    return redirect(url_for("registry.my_area"))
+
+
+@bp.get("/area-riservata")
+@role_required(Role.ENTITY)
+def my_area():
+    g.private_page = True
+    application = _own_application()
+    return render_template(
+        "registry/my_area.html", application=application, organization=application.organization,
+        status_label=STATUS_LABELS[application.status], register_label=register_label,
+        kept_after_erasure=registry.KEPT_AFTER_ERASURE, ContactKind=ContactKind, ApplicationStatus=ApplicationStatus,
+    )
+
+
+def _form_from(application: Application, formdata=None) -> ApplicationForm:
+    org = application.organization
+    contacts = {c.kind: c for c in org.contacts}
+    legal = contacts.get(ContactKind.LEGAL_REPRESENTATIVE)
+    contact = contacts.get(ContactKind.CONTACT)
+    data = {
+        "name": org.name, "legal_form": org.legal_form.value, "codice_fiscale": org.codice_fiscale,
+        "partita_iva": org.partita_iva, "register": org.register, "register_number": org.register_number,
+        "registered_office": org.registered_office, "website": org.website,
+        "comuni": [c.id for c in org.comuni],
+        "legal_name": legal.full_name if legal else "", "legal_role": legal.role if legal else "",
+        "legal_email": legal.email if legal else "", "legal_phone": legal.phone if legal else "",
+        "contact_name": contact.full_name if contact else "", "contact_role": contact.role if contact else "",
+        "contact_email": contact.email if contact else "", "contact_phone": contact.phone if contact else "",
+        "areas": [a.area.code for a in application.areas],
+        "phase_drafting": application.wants_drafting, "phase_implementation": application.wants_implementation,
+        "privacy": True, "truthful": True,
+    }
+    return ApplicationForm(
+        application.call, application.late, formdata=formdata, data=None if formdata else data,
+        competences={a.area.code: a.competence for a in application.areas},
+    )
+
+
+@bp.route("/area-riservata/modifica", methods=["GET", "POST"])
+@role_required(Role.ENTITY)
+def edit_application():
+    g.private_page = True
+    application = _own_application()
+    if application.status is ApplicationStatus.WITHDRAWN or application.organization.erased_at:
+        flash(_("La candidatura è ritirata: non si può modificare."), "warning")
+        return redirect(url_for("registry.my_area"))
+    form = _form_from(application, request.form if request.method == "POST" else None)
+    # the codice fiscale identifies the entity: it is not changed here
+    form.codice_fiscale.data = application.organization.codice_fiscale
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                back_to_review = registry.update_application(application, current_user, form.to_data())
+                db.session.commit()
+            except registry.RegistryError as error:
+                db.session.rollback()
+                application = _own_application()
+                _apply_error(form, error)
+            else:
+                flash(_("Dati aggiornati.") + (" " + _("Le aree o le fasi sono cambiate: la candidatura torna "
+                                                     "all'esame dell'Ufficio di Piano.") if back_to_review else ""),
+                      "success")
+                return redirect(url_for("registry.my_area"))
+        status = 400
+    return render_template("registry/apply.html", form=form, call=application.call, late=application.late,
+                           editing=True, application=application), status
+
+
+@bp.post("/area-riservata/risposta")
+@role_required(Role.ENTITY)
+def answer_request():
+    application = _own_application()
+    try:
+        registry.answer_information_request(application, current_user, request.form.get("answer", "")[:5000])
+        db.session.commit()
+    except registry.RegistryError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("registry.my_area")), 303
+    flash(_("Risposta inviata: la candidatura torna all'esame dell'Ufficio di Piano."), "success")
+    return redirect(url_for("registry.my_area"))
+
+
+@bp.post("/area-riservata/ritira")
+@role_required(Role.ENTITY)
+def withdraw():
+    application = _own_application()
+    try:
+        registry.withdraw(application, current_user)
+        db.session.commit()
+    except registry.RegistryError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("registry.my_area"))
+    flash(_("La candidatura è stata ritirata."), "success")
+    return redirect(url_for("registry.my_area"))
+
+
+@bp.get("/area-riservata/dati.json")
+@role_required(Role.ENTITY)
+def export_data():
+    application = _own_application()
+    response = jsonify(registry.export_data(application.organization))
+    response.headers["Content-Disposition"] = 'attachment; filename="dati-ente.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/area-riservata/cancellazione")
+@role_required(Role.ENTITY)
+def request_erasure():
+    application = _own_application()
+    try:
+        registry.request_erasure(application.organization, current_user)
+        db.session.commit()
+    except registry.RegistryError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("registry.my_area"))
+    flash(_("Richiesta di cancellazione inviata: l'Ufficio di Piano la esaminerà."), "success")
+    return redirect(url_for("registry.my_area"))

@@ -1,0 +1,206 @@
+"""The application form (public, and the same form staff use for paper applications)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from scheduler.calls.models import Call
+from scheduler.registry.labels import REGISTERS
+from scheduler.registry.models import LegalForm
+from scheduler.registry.services import ApplicationData, ContactData
+from scheduler.registry.validation import (
+    InvalidValue,
+    check_codice_fiscale,
+    check_partita_iva,
+    clean_text,
+    normalise_website,
+)
+
+LEGAL_FORMS = {
+    LegalForm.ODV: _l("Organizzazione di volontariato (ODV)"),
+    LegalForm.APS: _l("Associazione di promozione sociale (APS)"),
+    LegalForm.PHILANTHROPIC: _l("Ente filantropico"),
+    LegalForm.SOCIAL_ENTERPRISE: _l("Impresa sociale"),
+    LegalForm.SOCIAL_COOPERATIVE: _l("Cooperativa sociale"),
+    LegalForm.NETWORK: _l("Rete associativa"),
+    LegalForm.MUTUAL_AID: _l("Società di mutuo soccorso"),
+    LegalForm.RECOGNISED_ASSOCIATION: _l("Associazione riconosciuta"),
+    LegalForm.UNRECOGNISED_ASSOCIATION: _l("Associazione non riconosciuta"),
+    LegalForm.FOUNDATION: _l("Fondazione"),
+    LegalForm.OTHER: _l("Altro ente privato senza scopo di lucro (art. 4 c.1 D.Lgs. 117/2017)"),
+}
+
+REQUIRED = _l("Campo obbligatorio.")
+PHONE = Regexp(r"^\+?[0-9][0-9 ./-]{4,18}[0-9]$", message=_l("Scrivi il numero con le sole cifre, es. 0373 123456."))
+
+
+def _strip(value):
+    return clean_text(value) if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def text(label, max_length: int, required: bool = True, **kwargs) -> StringField:
+    validators = [DataRequired(message=REQUIRED)] if required else [Optional()]
+    validators.append(Length(max=max_length, message=_l("Al massimo %(max)d caratteri.", max=max_length)))
+    return StringField(label, validators=validators, filters=[_strip], **kwargs)
+
+
+def email(label) -> StringField:
+    return StringField(label, validators=[
+        DataRequired(message=REQUIRED),
+        Length(max=254, message=_l("Indirizzo troppo lungo.")),
+        Email(message=_l("Indirizzo e-mail non valido."), check_deliverability=False),
+    ], filters=[_strip])
+
+
+def phone(label, required: bool = False) -> StringField:
+    validators = [DataRequired(message=REQUIRED)] if required else [Optional()]
+    return StringField(label, validators=[*validators, Length(max=40), PHONE], filters=[_strip])
+
+
+class ApplicationForm(FlaskForm):
+    """Fields common to every call; areas, comuni and phases are filled in from the call."""
+
+    name = text(_l("Denominazione dell'ente"), 300)
+    legal_form = SelectField(
+        _l("Forma giuridica"),
+        choices=[("", _l("Scegli…"))] + [(form.value, label) for form, label in LEGAL_FORMS.items()],
+        validators=[InputRequired(message=REQUIRED)],
+    )
+    codice_fiscale = text(_l("Codice fiscale dell'ente"), 20)
+    partita_iva = text(_l("Partita IVA (se diversa dal codice fiscale)"), 20, required=False)
+    register = SelectField(
+        _l("Registro di iscrizione"),
+        choices=[("", _l("Scegli…"))] + list(REGISTERS.items()),
+        validators=[InputRequired(message=REQUIRED)],
+    )
+    register_number = text(_l("Numero di iscrizione (o repertorio)"), 60)
+    registered_office = text(_l("Sede legale (indirizzo e comune)"), 300)
+    website = text(_l("Sito web"), 300, required=False)
+    comuni = MultiCheckboxField(_l("Comuni dell'Ambito in cui l'ente opera"), coerce=int, validate_choice=False)
+
+    legal_name = text(_l("Nome e cognome del legale rappresentante"), 200)
+    legal_role = text(_l("Carica"), 120, required=False)
+    legal_email = email(_l("E-mail del legale rappresentante"))
+    legal_phone = phone(_l("Telefono del legale rappresentante"))
+
+    contact_name = text(_l("Nome e cognome della persona di riferimento"), 200)
+    contact_role = text(_l("Ruolo nell'ente"), 120, required=False)
+    contact_email = email(_l("E-mail della persona di riferimento"))
+    contact_phone = phone(_l("Telefono della persona di riferimento"), required=True)
+
+    areas = MultiCheckboxField(_l("Aree tematiche di interesse"), validate_choice=False)
+    phase_drafting = BooleanField(_l("Fase di stesura partecipata del Piano di Zona 2025-2027"))
+    phase_implementation = BooleanField(
+        _l("Fase di attuazione, monitoraggio e valutazione (tavoli tematici dal gennaio 2025)")
+    )
+    privacy = BooleanField(
+        _l("Ho letto l'informativa sul trattamento dei dati personali (art. 13 GDPR)"),
+        validators=[DataRequired(message=_l("Per inviare la candidatura conferma di aver letto l'informativa."))],
+    )
+    truthful = BooleanField(
+        _l("Dichiaro che le informazioni fornite sono veritiere (artt. 46 e 47 del D.P.R. 445/2000) e che "
+           "l'ente è un ente del Terzo Settore ai sensi dell'art. 4 c.1 del D.Lgs. 117/2017"),
+        validators=[DataRequired(message=_l("Per inviare la candidatura serve questa dichiarazione."))],
+    )
+
+    def __init__(self, call: Call, late: bool, *args, for_staff: bool = False,
+                 competences: dict[str, str] | None = None, **kwargs) -> None:
+        self._formdata = None
+        super().__init__(*args, **kwargs)
+        self.call = call
+        self.late = late
+        self.comuni.choices = [(c.id, c.name) for c in call.comuni]
+        self.areas.choices = [(a.code, a.label) for a in call.areas]
+        self.area_objects = list(call.areas)
+        self.competence_values = {a.code: (competences or {}).get(a.code, "") for a in call.areas}
+        self.competence_errors: dict[str, str] = {}
+        if self._formdata:
+            for code in self.competence_values:
+                self.competence_values[code] = clean_text(self._formdata.get(f"competence_{code}", ""))
+        if late:
+            del self.phase_drafting
+        if for_staff:
+            # staff type in what the paper form says; the signatures are on paper
+            self.privacy.validators = [Optional()]
+            self.truthful.validators = [Optional()]
+
+    def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
+        self._formdata = formdata = self.meta.wrap_formdata(self, formdata)
+        super().process(formdata, obj, data, extra_filters, **kwargs)
+
+    def validate_codice_fiscale(self, field) -> None:
+        try:
+            field.data = check_codice_fiscale(field.data or "")
+        except InvalidValue as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate_partita_iva(self, field) -> None:
+        try:
+            field.data = check_partita_iva(field.data or "")
+        except InvalidValue as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate_website(self, field) -> None:
+        try:
+            field.data = normalise_website(field.data)
+        except InvalidValue as exc:
+            raise ValidationError(str(exc)) from None
+
+    def validate_comuni(self, field) -> None:
+        valid = {choice for choice, _ in field.choices}
+        if not field.data:
+            raise ValidationError(_l("Scegli almeno uno dei comuni dell'Ambito."))
+        if any(value not in valid for value in field.data):
+            raise ValidationError(_l("Scegli i comuni solo dall'elenco dei comuni dell'Ambito."))
+
+    def validate_areas(self, field) -> None:
+        valid = {choice for choice, _ in field.choices}
+        if not field.data:
+            raise ValidationError(_l("Scegli almeno un'area tematica."))
+        if any(value not in valid for value in field.data):
+            raise ValidationError(_l("Area tematica sconosciuta."))
+
+    def validate(self, extra_validators=None) -> bool:
+        ok = super().validate(extra_validators)
+        self.competence_errors = {}
+        for code in self.areas.data or []:
+            text_value = self.competence_values.get(code, "")
+            if not text_value:
+                self.competence_errors[code] = str(_l("Descrivi in breve competenze ed esperienza in quest'area."))
+            elif len(text_value) > 2000:
+                self.competence_errors[code] = str(_l("Al massimo 2000 caratteri."))
+        drafting = self.phase_drafting.data if "phase_drafting" in self else False
+        if not drafting and not self.phase_implementation.data:
+            self.phase_implementation.errors = [*self.phase_implementation.errors, _l("Scegli almeno una fase.")]
+            ok = False
+        return ok and not self.competence_errors
+
+    def to_data(self) -> ApplicationData:
+        competences = self.competence_values
+        return ApplicationData(
+            name=self.name.data,
+            legal_form=LegalForm(self.legal_form.data),
+            codice_fiscale=self.codice_fiscale.data,
+            partita_iva=self.partita_iva.data or None,
+            register=self.register.data,
+            register_number=self.register_number.data,
+            registered_office=self.registered_office.data,
+            website=self.website.data or None,
+            comune_ids=list(self.comuni.data),
+            legal_representative=ContactData(self.legal_name.data, self.legal_role.data or "",
+                                             self.legal_email.data, self.legal_phone.data or None),
+            contact=ContactData(self.contact_name.data, self.contact_role.data or "", self.contact_email.data,
+                                self.contact_phone.data or None),
+            areas={code: competences[code] for code in self.areas.data},
+            wants_drafting=bool(self.phase_drafting.data) if "phase_drafting" in self else False,
+            wants_implementation=bool(self.phase_implementation.data),
+        )

@@ -1,0 +1,35 @@
+"""Italian names of the registry's choices, shared by forms, pages, exports and e-mails."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from scheduler.registry.models import ApplicationStatus
+
+#: Registers an ETS can be listed in (the avviso: "iscritti negli elenchi regionali/nazionali").
+REGISTERS = {
+    "runts-a": _l("RUNTS – sezione a) Organizzazioni di volontariato"),
+    "runts-b": _l("RUNTS – sezione b) Associazioni di promozione sociale"),
+    "runts-c": _l("RUNTS – sezione c) Enti filantropici"),
+    "runts-d": _l("RUNTS – sezione d) Imprese sociali, incluse le cooperative sociali"),
+    "runts-e": _l("RUNTS – sezione e) Reti associative"),
+    "runts-f": _l("RUNTS – sezione f) Società di mutuo soccorso"),
+    "runts-g": _l("RUNTS – sezione g) Altri enti del Terzo Settore"),
+    "albo-coop": _l("Albo regionale delle cooperative sociali"),
+    "registro-regionale": _l("Altro registro o albo regionale"),
+}
+
+STATUS_LABELS = {
+    ApplicationStatus.UNCONFIRMED: _l("In attesa di conferma dell'e-mail"),
+    ApplicationStatus.SUBMITTED: _l("In esame"),
+    ApplicationStatus.NEEDS_INFO: _l("Richiesta di integrazioni"),
+    ApplicationStatus.ADMITTED: _l("Ammessa"),
+    ApplicationStatus.REJECTED: _l("Non ammessa"),
+    ApplicationStatus.WITHDRAWN: _l("Ritirata"),
+}
+
+
+def register_label(key: str) -> str:
+    """The register's name; values typed on paper forms are shown as they are."""
+    label = REGISTERS.get(key)
+    return str(label) if label else key

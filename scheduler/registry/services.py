@@ -1,0 +1,439 @@
+"""Rules of the registry: applying, confirming, reviewing, editing, withdrawing, GDPR requests.
+
+Functions take and return model objects, raise `RegistryError` for a broken rule, write the e-mails they
+decide to send to the outbox, and leave the commit to the caller, so views and the CLI share them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from scheduler.auth.models import Role, User
+from scheduler.calls.models import Area, Call, Comune
+from scheduler.extensions import db
+from scheduler.registry import notifications
+from scheduler.registry.models import (
+    Application,
+    ApplicationArea,
+    ApplicationEvent,
+    ApplicationStatus,
+    Contact,
+    ContactKind,
+    LegalForm,
+    Organization,
+)
+from scheduler.registry.validation import check_codice_fiscale
+from scheduler.timeutil import ROME, end_of_day, utcnow
+
+
+class RegistryError(Exception):
+    """A registry rule was broken; `field` names the form field the message belongs next to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class DuplicateOrganization(RegistryError):
+    pass
+
+
+@dataclass
+class ContactData:
+    full_name: str
+    role: str
+    email: str
+    phone: str | None = None
+
+
+@dataclass
+class ApplicationData:
+    """What an application says, whoever typed it (the entity online, or staff from paper)."""
+
+    name: str
+    legal_form: LegalForm
+    codice_fiscale: str
+    register: str
+    register_number: str
+    registered_office: str
+    comune_ids: list[int]
+    legal_representative: ContactData
+    contact: ContactData
+    #: area code -> competence and experience in that area
+    areas: dict[str, str]
+    wants_drafting: bool
+    wants_implementation: bool
+    partita_iva: str | None = None
+    website: str | None = None
+    phone: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def is_late(call: Call, at: datetime | None = None) -> bool:
+    """After the deadline (end of its day, local time) applications join only the implementation phase."""
+    return (at or utcnow()) > end_of_day(call.deadline)
+
+
+def find_by_codice_fiscale(codice_fiscale: str) -> Organization | None:
+    return db.session.scalar(sa.select(Organization).where(Organization.codice_fiscale == codice_fiscale))
+
+
+def _log(application: Application, action: str, actor: User | None = None, note: str = "") -> None:
+    application.events.append(ApplicationEvent(action=action, actor=actor, note=note, at=utcnow()))
+
+
+def _comuni(call: Call, ids: list[int]) -> list[Comune]:
+    comuni = list(db.session.scalars(sa.select(Comune).where(Comune.call_id == call.id, Comune.id.in_(ids))))
+    if not comuni or len(comuni) != len(set(ids)):
+        raise RegistryError("Scegli almeno uno dei comuni dell'Ambito.", "comuni")
+    return sorted(comuni, key=lambda c: c.name)
+
+
+def _areas(call: Call, chosen: dict[str, str]) -> list[ApplicationArea]:
+    areas = {a.code: a for a in db.session.scalars(sa.select(Area).where(Area.call_id == call.id))}
+    if not chosen:
+        raise RegistryError("Scegli almeno un'area tematica.", "areas")
+    unknown = set(chosen) - set(areas)
+    if unknown:
+        raise RegistryError("Area tematica sconosciuta.", "areas")
+    return [ApplicationArea(area=areas[code], competence=text) for code, text in sorted(chosen.items())]
+
+
+def _check_phases(call: Call, data: ApplicationData, late: bool) -> None:
+    if not (data.wants_drafting or data.wants_implementation):
+        raise RegistryError("Scegli almeno una fase.", "phases")
+    if late and data.wants_drafting:
+        raise RegistryError(
+            "La scadenza per la fase di stesura è passata: le candidature presentate ora partecipano solo "
+            "alla fase di attuazione.",
+            "phases",
+        )
+
+
+def _entity_user(email: str, organization: Organization, full_name: str, field_name: str) -> User | None:
+    """The sign-in account of a contact; an address already used by someone else is refused."""
+    email = email.strip().lower()
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is None:
+        user = User(email=email, role=Role.ENTITY, organization=organization, full_name=full_name)
+        db.session.add(user)
+        return user
+    if user.role is Role.ENTITY and user.organization_id == organization.id:
+        return user
+    raise RegistryError(
+        "Questo indirizzo e-mail è già usato da un altro ente o da un operatore: indicane un altro.", field_name
+    )
+
+
+def submit_application(
+    call: Call, data: ApplicationData, *, on_paper: bool = False, actor: User | None = None
+) -> Application:
+    """Record a new application. Online ones wait for the contact to confirm the e-mail address;
+    paper ones typed in by staff go straight to review."""
+    codice_fiscale = check_codice_fiscale(data.codice_fiscale)
+    existing = find_by_codice_fiscale(codice_fiscale)
+    if existing is not None:
+        if any(a.status is ApplicationStatus.UNCONFIRMED for a in existing.applications):
+            raise DuplicateOrganization(
+                "Una candidatura con questo codice fiscale attende la conferma dell'indirizzo e-mail: apri il "
+                "collegamento che ti abbiamo inviato oppure accedi all'area riservata.",
+                "codice_fiscale",
+            )
+        raise DuplicateOrganization(
+            "Questo codice fiscale è già registrato: accedi all'area riservata con il collegamento via e-mail "
+            "per aggiornare la candidatura esistente.",
+            "codice_fiscale",
+        )
+    now = utcnow()
+    late = is_late(call, now)
+    _check_phases(call, data, late)
+    organization = Organization(
+        name=data.name, legal_form=data.legal_form, codice_fiscale=codice_fiscale, partita_iva=data.partita_iva,
+        register=data.register, register_number=data.register_number, registered_office=data.registered_office,
+        website=data.website, email=data.contact.email.lower(), phone=data.contact.phone or data.phone,
+        comuni=_comuni(call, data.comune_ids),
+    )
+    organization.contacts = [
+        Contact(kind=ContactKind.LEGAL_REPRESENTATIVE, full_name=data.legal_representative.full_name,
+                role=data.legal_representative.role, email=data.legal_representative.email.lower(),
+                phone=data.legal_representative.phone),
+        Contact(kind=ContactKind.CONTACT, full_name=data.contact.full_name, role=data.contact.role,
+                email=data.contact.email.lower(), phone=data.contact.phone),
+    ]
+    application = Application(
+        call=call, organization=organization, wants_drafting=data.wants_drafting,
+        wants_implementation=data.wants_implementation, submitted_at=now, late=late, on_paper=on_paper,
+        status=ApplicationStatus.SUBMITTED if on_paper else ApplicationStatus.UNCONFIRMED,
+        areas=_areas(call, data.areas),
+    )
+    db.session.add_all([organization, application])
+    _log(application, "submitted", actor, "Registrata dal personale da un modulo cartaceo." if on_paper else "")
+    contact_user = _entity_user(data.contact.email, organization, data.contact.full_name, "contact_email")
+    if data.legal_representative.email.lower() != data.contact.email.lower():
+        _entity_user(data.legal_representative.email, organization, data.legal_representative.full_name,
+                     "legal_email")
+    try:
+        db.session.flush()
+    except IntegrityError:
+        db.session.rollback()
+        raise DuplicateOrganization(
+            "Questo codice fiscale è già registrato: accedi all'area riservata per aggiornare la candidatura.",
+            "codice_fiscale",
+        ) from None
+    if on_paper:
+        assign_protocol(application)
+        notifications.receipt(application)
+    else:
+        notifications.confirm_email(application, contact_user)
+    return application
+
+
+def assign_protocol(application: Application) -> str:
+    """A protocol-style number, MI-<year>-<nnnn>, numbered within the year of confirmation."""
+    if application.protocol:
+        return application.protocol
+    year = utcnow().astimezone(ROME).year
+    prefix = f"MI-{year}-"
+    for _attempt in range(5):
+        last = db.session.scalar(
+            sa.select(sa.func.max(Application.protocol)).where(Application.protocol.like(f"{prefix}%"))
+        )
+        number = int(last.rsplit("-", 1)[1]) + 1 if last else 1
+        application.protocol = f"{prefix}{number:04d}"
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+            return application.protocol
+        except IntegrityError:  # taken by a simultaneous confirmation: take the next one
+            application.protocol = None
+    raise RegistryError("Non è stato possibile assegnare il numero di protocollo: riprova.")
+
+
+def confirm_application(application: Application, actor: User | None = None) -> bool:
+    """The contact opened the link: the application reaches staff, with a protocol and a receipt."""
+    if application.status is not ApplicationStatus.UNCONFIRMED:
+        return False
+    application.status = ApplicationStatus.SUBMITTED
+    application.email_confirmed_at = utcnow()
+    assign_protocol(application)
+    _log(application, "confirmed", actor)
+    notifications.receipt(application)
+    return True
+
+
+# --- staff review -------------------------------------------------------------------------------------------
+
+REVIEWABLE = (ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_INFO, ApplicationStatus.REJECTED,
+              ApplicationStatus.ADMITTED)
+
+
+def _review(application: Application, staff: User, status: ApplicationStatus, reason: str | None) -> None:
+    if application.status not in REVIEWABLE:
+        raise RegistryError("Questa candidatura non può essere esaminata nel suo stato attuale.")
+    application.status = status
+    application.reviewer = staff
+    application.reviewed_at = utcnow()
+    application.reason = reason
+
+
+def admit(application: Application, staff: User) -> None:
+    if application.status is ApplicationStatus.ADMITTED:
+        raise RegistryError("La candidatura è già ammessa.")
+    _review(application, staff, ApplicationStatus.ADMITTED, None)
+    _log(application, "admitted", staff)
+    notifications.admitted(application)
+
+
+def reject(application: Application, staff: User, reason: str) -> None:
+    reason = (reason or "").strip()
+    if not reason:
+        raise RegistryError("Indica il motivo: sarà comunicato all'ente.", "reason")
+    _review(application, staff, ApplicationStatus.REJECTED, reason)
+    _log(application, "rejected", staff, reason)
+    notifications.rejected(application)
+
+
+def ask_for_information(application: Application, staff: User, message: str) -> None:
+    message = (message or "").strip()
+    if not message:
+        raise RegistryError("Scrivi quali informazioni servono: il messaggio sarà inviato all'ente.", "message")
+    _review(application, staff, ApplicationStatus.NEEDS_INFO, message)
+    _log(application, "info_requested", staff, message)
+    notifications.info_requested(application)
+
+
+# --- the entity's own actions --------------------------------------------------------------------------------
+
+
+def answer_information_request(application: Application, actor: User, answer: str) -> None:
+    answer = (answer or "").strip()
+    if application.status is not ApplicationStatus.NEEDS_INFO:
+        raise RegistryError("Non ci sono richieste di integrazione aperte.")
+    if not answer:
+        raise RegistryError("Scrivi la risposta.", "answer")
+    application.status = ApplicationStatus.SUBMITTED
+    _log(application, "info_given", actor, answer)
+
+
+def update_application(application: Application, actor: User, data: ApplicationData) -> bool:
+    """The entity corrects its data. A change of areas or phases after admission goes back to review."""
+    if application.status in (ApplicationStatus.WITHDRAWN,) or application.organization.erased_at:
+        raise RegistryError("La candidatura è ritirata: non si può modificare.")
+    call = application.call
+    org = application.organization
+    _check_phases(call, data, application.late)
+    org.name = data.name
+    org.legal_form = data.legal_form
+    org.partita_iva = data.partita_iva
+    org.register = data.register
+    org.register_number = data.register_number
+    org.registered_office = data.registered_office
+    org.website = data.website
+    org.comuni = _comuni(call, data.comune_ids)
+    by_kind = {c.kind: c for c in org.contacts}
+    for kind, values in ((ContactKind.LEGAL_REPRESENTATIVE, data.legal_representative),
+                         (ContactKind.CONTACT, data.contact)):
+        contact = by_kind.get(kind) or Contact(kind=kind, organization=org)
+        contact.full_name, contact.role, contact.phone = values.full_name, values.role, values.phone
+        if contact.email != values.email.lower():
+            contact.email = values.email.lower()
+            _entity_user(values.email, org, values.full_name,
+                         "contact_email" if kind is ContactKind.CONTACT else "legal_email")
+    org.email = data.contact.email.lower()
+
+    old_scope = ({a.area.code for a in application.areas}, application.wants_drafting,
+                 application.wants_implementation)
+    new_areas = _areas(call, data.areas)
+    competences = {a.area.code: a for a in application.areas}
+    application.areas = [
+        competences[item.area.code] if item.area.code in competences else item for item in new_areas
+    ]
+    for item in application.areas:
+        item.competence = data.areas[item.area.code]
+    application.wants_drafting = data.wants_drafting
+    application.wants_implementation = data.wants_implementation
+    new_scope = (set(data.areas), data.wants_drafting, data.wants_implementation)
+    back_to_review = application.status is ApplicationStatus.ADMITTED and new_scope != old_scope
+    if back_to_review:
+        application.status = ApplicationStatus.SUBMITTED
+        _log(application, "updated", actor, "Aree o fasi modificate dopo l'ammissione: torna all'esame.")
+    else:
+        _log(application, "updated", actor)
+    return back_to_review
+
+
+def withdraw(application: Application, actor: User) -> None:
+    if application.status is ApplicationStatus.WITHDRAWN:
+        raise RegistryError("La candidatura è già ritirata.")
+    application.status = ApplicationStatus.WITHDRAWN
+    _log(application, "withdrawn", actor)
+    notifications.withdrawn(application)
+
+
+def request_erasure(organization: Organization, actor: User) -> None:
+    if organization.erasure_requested_at or organization.erased_at:
+        raise RegistryError("La richiesta di cancellazione è già stata inviata.")
+    organization.erasure_requested_at = utcnow()
+    for application in organization.applications:
+        _log(application, "erasure_requested", actor)
+
+
+#: What is kept after an erasure, and why (shown to the entity and to staff).
+KEPT_AFTER_ERASURE = (
+    "Si conservano la denominazione e il codice fiscale dell'ente, il numero di protocollo della candidatura "
+    "e le presenze agli incontri, perché fanno parte degli atti del procedimento e dei registri delle presenze "
+    "che l'Ufficio di Piano deve conservare (D.Lgs. 42/2004 e normativa sugli archivi pubblici). "
+    "Sono cancellati i dati delle persone: contatti, account, nomi indicati nelle adesioni."
+)
+
+
+def confirm_erasure(organization: Organization, staff: User) -> None:
+    """Remove the people's data; keep what the administration must keep (see KEPT_AFTER_ERASURE)."""
+    from scheduler.attendance.models import Attendance
+    from scheduler.calendar.models import Rsvp
+
+    if organization.erased_at:
+        raise RegistryError("I dati sono già stati cancellati.")
+    organization.contacts.clear()
+    for user in list(organization.users):
+        db.session.delete(user)
+    for rsvp in db.session.scalars(sa.select(Rsvp).where(Rsvp.organization_id == organization.id)):
+        rsvp.people = []
+    for attendance in db.session.scalars(sa.select(Attendance).where(Attendance.organization_id == organization.id)):
+        attendance.person_name = "(dato cancellato)"
+        attendance.person_role = ""
+    organization.email = ""
+    organization.phone = None
+    organization.erased_at = utcnow()
+    for application in organization.applications:
+        if application.status is not ApplicationStatus.WITHDRAWN:
+            application.status = ApplicationStatus.WITHDRAWN
+        _log(application, "erased", staff, KEPT_AFTER_ERASURE)
+
+
+def export_data(organization: Organization) -> dict:
+    """Everything held about the entity and its people (GDPR art. 15 and 20), as plain data."""
+    from scheduler.attendance.models import Attendance
+    from scheduler.calendar.models import Rsvp
+
+    def iso(value: datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    rsvps = db.session.scalars(sa.select(Rsvp).where(Rsvp.organization_id == organization.id)).all()
+    attendances = db.session.scalars(
+        sa.select(Attendance).where(Attendance.organization_id == organization.id)
+    ).all()
+    return {
+        "ente": {
+            "denominazione": organization.name,
+            "forma_giuridica": organization.legal_form.value,
+            "codice_fiscale": organization.codice_fiscale,
+            "partita_iva": organization.partita_iva,
+            "registro": organization.register,
+            "numero_iscrizione": organization.register_number,
+            "sede_legale": organization.registered_office,
+            "sito_web": organization.website,
+            "email": organization.email,
+            "telefono": organization.phone,
+            "comuni": [c.name for c in organization.comuni],
+            "creato_il": iso(organization.created_at),
+        },
+        "contatti": [
+            {"tipo": c.kind.value, "nome": c.full_name, "ruolo": c.role, "email": c.email, "telefono": c.phone}
+            for c in organization.contacts
+        ],
+        "account": [
+            {"email": u.email, "nome": u.full_name, "creato_il": iso(u.created_at),
+             "ultimo_accesso": iso(u.last_login_at)}
+            for u in organization.users
+        ],
+        "candidature": [
+            {
+                "protocollo": a.protocol,
+                "avviso": a.call.title,
+                "stato": a.status.value,
+                "aree": [{"codice": x.area.code, "competenze": x.competence} for x in a.areas],
+                "fase_stesura": a.wants_drafting,
+                "fase_attuazione": a.wants_implementation,
+                "presentata_il": iso(a.submitted_at),
+                "tardiva": a.late,
+                "motivazione": a.reason,
+                "storico": [{"data": iso(e.at), "azione": e.action, "nota": e.note} for e in a.events],
+            }
+            for a in organization.applications
+        ],
+        "adesioni": [
+            {"incontro": r.meeting_id, "risposta": r.status.value, "persone": r.people,
+             "data": iso(r.answered_at)}
+            for r in rsvps
+        ],
+        "presenze": [
+            {"incontro": a.meeting_id, "persona": a.person_name, "modalita": a.method.value,
+             "ora": iso(a.checked_in_at)}
+            for a in attendances
+        ],
+    }
