@@ -115,8 +115,9 @@ def _form_from(application: Application, formdata=None) -> ApplicationForm:
         "phase_drafting": application.wants_drafting, "phase_implementation": application.wants_implementation,
         "privacy": True, "truthful": True,
     }
+    # for_staff: the privacy acknowledgement and declaration were given when applying
     return ApplicationForm(
-        application.call, application.late, formdata=formdata, data=None if formdata else data,
+        application.call, application.late, for_staff=True, formdata=formdata, data=None if formdata else data,
         competences={a.area.code: a.competence for a in application.areas},
     )
 

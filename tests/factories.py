@@ -1,0 +1,97 @@
+"""Valid objects in one line, for tests that need an entity, an application or a signed-in user."""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+import sqlalchemy as sa
+from flask import Flask
+from stdnum import luhn
+
+from scheduler.auth.models import Role, User
+from scheduler.calls.models import Area, Call, Comune
+from scheduler.extensions import db
+from scheduler.registry.models import (
+    Application,
+    ApplicationArea,
+    ApplicationStatus,
+    Contact,
+    ContactKind,
+    LegalForm,
+    Organization,
+)
+from scheduler.timeutil import utcnow
+
+_numbers = itertools.count(1)
+
+
+def codice_fiscale(n: int | None = None) -> str:
+    """A valid 11-digit codice fiscale, different each call."""
+    base = f"8{(n or next(_numbers)):06d}019"
+    return base + luhn.calc_check_digit(base)
+
+
+def make_entity(
+    app: Flask,
+    name: str = "Associazione Prova",
+    *,
+    areas: tuple[str, ...] = ("A",),
+    comuni: tuple[str, ...] = ("Crema",),
+    status: ApplicationStatus = ApplicationStatus.ADMITTED,
+    email: str | None = None,
+    legal_form: LegalForm = LegalForm.APS,
+    late: bool = False,
+    drafting: bool = False,
+) -> dict:
+    """An organization with both contacts, an application to the loaded call and an entity user.
+
+    Returns ids: {"organization", "application", "user", "email"}.
+    """
+    n = next(_numbers)
+    email = email or f"ente{n}@example.org"
+    with app.app_context():
+        call = db.session.scalar(sa.select(Call).order_by(Call.id.desc()))
+        area_rows = {a.code: a for a in db.session.scalars(sa.select(Area).where(Area.call_id == call.id))}
+        comune_rows = list(db.session.scalars(
+            sa.select(Comune).where(Comune.call_id == call.id, Comune.name.in_(comuni))
+        ))
+        org = Organization(
+            name=name, legal_form=legal_form, codice_fiscale=codice_fiscale(n), register="runts-b",
+            register_number=str(1000 + n), registered_office="Via Roma 1, Crema", email=email,
+            comuni=comune_rows,
+        )
+        org.contacts = [
+            Contact(kind=ContactKind.LEGAL_REPRESENTATIVE, full_name=f"Legale Rappresentante {n}",
+                    role="Presidente", email=f"legale{n}@example.org", phone="0373 111111"),
+            Contact(kind=ContactKind.CONTACT, full_name=f"Referente {n}", role="Referente", email=email,
+                    phone="0373 222222"),
+        ]
+        application = Application(
+            call=call, organization=org, status=status, late=late, wants_drafting=drafting,
+            wants_implementation=True, protocol=None if status is ApplicationStatus.UNCONFIRMED else f"MI-2024-{n:04d}",
+            email_confirmed_at=None if status is ApplicationStatus.UNCONFIRMED else utcnow(),
+            reviewed_at=utcnow() if status is ApplicationStatus.ADMITTED else None,
+            areas=[ApplicationArea(area=area_rows[code], competence=f"Esperienza nell'area {code}.") for code in areas],
+        )
+        user = User(email=email, role=Role.ENTITY, organization=org, full_name=f"Referente {n}")
+        db.session.add_all([org, application, user])
+        db.session.commit()
+        return {"organization": org.id, "application": application.id, "user": user.id, "email": email}
+
+
+def sign_in_with_link(client, app: Flask, user_id: int, next_path: str | None = None):
+    """Sign in as an entity the way a person does: open the e-mailed link and press "Accedi"."""
+    from scheduler.auth.services import issue_login_token
+
+    with app.app_context():
+        token = issue_login_token(db.session.get(User, user_id), next_path)
+        db.session.commit()
+    page = client.get(f"/accedi/link/{token}").get_data(as_text=True)
+    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    return client.post(f"/accedi/link/{token}", data={"csrf_token": csrf})
+
+
+def csrf_from(client, path: str) -> str:
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
