@@ -13,4 +13,16 @@
       event.preventDefault();
     }
   });
+  // The competence text of an area is asked only for the areas ticked (all shown without JavaScript).
+  document.querySelectorAll(".area-choice").forEach(function (choice) {
+    var box = choice.querySelector("input[type=checkbox]");
+    var group = choice.querySelector(".competence-group");
+    if (!box || !group) { return; }
+    var sync = function () {
+      group.hidden = !box.checked;
+      box.setAttribute("aria-expanded", box.checked ? "true" : "false");
+    };
+    box.addEventListener("change", sync);
+    sync();
+  });
 })();
