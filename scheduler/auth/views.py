@@ -1,15 +1,128 @@
-from flask import redirect, render_template, url_for
-from flask_login import logout_user
+"""Sign-in pages: thin over scheduler.auth.services."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import login_user, logout_user
+from werkzeug.wrappers import Response
 
 from scheduler.auth import bp
+from scheduler.auth import services as auth
+from scheduler.auth.forms import LinkRequestForm, PasswordLoginForm
+from scheduler.auth.models import User
+from scheduler.extensions import db, limiter
+
+
+def _login_rate_limit() -> str:
+    return current_app.config["LOGIN_RATE_LIMIT"]
+
+
+def _fresh_session() -> None:
+    """A new session at every sign-in and sign-out (no fixation), keeping only the language chosen."""
+    lang = session.get("lang")
+    session.clear()
+    if lang:
+        session["lang"] = lang
+
+
+def _sign_in(user: User) -> None:
+    _fresh_session()
+    login_user(user)
+
+
+def _login_page(
+    password_form: PasswordLoginForm | None = None,
+    link_form: LinkRequestForm | None = None,
+    *,
+    error: str | None = None,
+    status: int = 200,
+) -> tuple[str, int]:
+    """The page with both ways in; the form not being sent is built empty (not from this request)."""
+    next_path = auth.safe_next_path(request.values.get("next")) or ""
+    password_form = password_form or PasswordLoginForm(formdata=None)
+    link_form = link_form or LinkRequestForm(formdata=None)
+    password_form.next.data = next_path
+    link_form.next.data = next_path
+    g.private_page = True
+    html = render_template("auth/login.html", password_form=password_form, link_form=link_form, error=error)
+    return html, status
 
 
 @bp.route("/accedi", methods=["GET", "POST"])
-def login():
-    return render_template("errors/error.html", status=200, message="")
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def login() -> Response | tuple[str, int]:
+    if request.method == "GET":
+        return _login_page()
+    form = PasswordLoginForm()
+    if not form.validate():
+        return _login_page(form, status=400)
+    try:
+        user = auth.authenticate(form.email.data, form.password.data)
+    except auth.AccountInactive:
+        message = _("Il tuo account è disattivato. Contatta l'Ufficio di Piano.")
+        return _login_page(form, error=message, status=403)
+    except auth.InvalidCredentials:
+        return _login_page(form, error=_("E-mail o password non corretti."), status=401)
+    db.session.commit()
+    _sign_in(user)
+    flash(_("Accesso effettuato."), "success")
+    return redirect(auth.safe_next_path(form.next.data) or "/")
+
+
+@bp.post("/accedi/link")
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def request_link() -> tuple[str, int]:
+    form = LinkRequestForm()
+    if not form.validate():
+        return _login_page(link_form=form, status=400)
+    auth.request_login_link(form.email.data, auth.safe_next_path(form.next.data))
+    db.session.commit()
+    g.private_page = True
+    minutes = int(current_app.config["LOGIN_TOKEN_TTL"].total_seconds() // 60)
+    return render_template("auth/link_sent.html", minutes=minutes), 200
+
+
+def _link_error(error: auth.LinkInvalid) -> tuple[str, int]:
+    if isinstance(error, auth.LinkUsed):
+        message = _("Questo collegamento è già stato usato. Chiedine uno nuovo.")
+    elif isinstance(error, auth.LinkExpired):
+        message = _("Il collegamento è scaduto. Chiedine uno nuovo.")
+    else:
+        message = _(
+            "Il collegamento non è valido. Controlla di averlo copiato per intero, oppure chiedine uno nuovo."
+        )
+    g.private_page = True
+    return render_template("auth/link_error.html", message=message), 400
+
+
+@bp.get("/accedi/link/<token>")
+def link(token: str) -> tuple[str, int]:
+    """Only a button: mail scanners that open links must not use up the token."""
+    try:
+        auth.peek_login_link(token)
+    except auth.LinkInvalid as error:
+        return _link_error(error)
+    g.private_page = True
+    return render_template("auth/link_confirm.html", token=token), 200
+
+
+@bp.post("/accedi/link/<token>")
+def use_link(token: str) -> Response | tuple[str, int]:
+    try:
+        user, next_path = auth.consume_login_link(token)
+    except auth.LinkInvalid as error:
+        db.session.rollback()
+        return _link_error(error)
+    db.session.commit()
+    _sign_in(user)
+    flash(_("Accesso effettuato."), "success")
+    return redirect(auth.safe_next_path(next_path) or "/")
 
 
 @bp.post("/esci")
-def logout():
+def logout() -> Response:
     logout_user()
+    _fresh_session()
+    flash(_("Sei uscito."), "success")
     return redirect(url_for("site.index"))

@@ -1,0 +1,44 @@
+"""Access rules for views: who must be signed in, with which role."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any, TypeVar
+
+from flask import abort, g
+from flask_login import current_user
+
+from scheduler.auth.models import Role
+from scheduler.extensions import login_manager
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def role_required(*roles: Role) -> Callable[[F], F]:
+    """Only users with one of `roles`: anonymous visitors go to the sign-in page (with `next`), others 403.
+
+    Roles are not ranked: list every role allowed, e.g. role_required(Role.STAFF, Role.FACILITATOR).
+    Pages behind it are private, so they are sent with Cache-Control: no-store.
+    """
+    if not roles or not all(isinstance(role, Role) for role in roles):
+        raise TypeError("role_required() takes one or more Role members")
+    allowed = frozenset(roles)
+
+    def decorator(view: F) -> F:
+        @wraps(view)
+        def wrapped(*args: Any, **kwargs: Any) -> Any:
+            g.private_page = True
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if current_user.role not in allowed:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped  # type: ignore[return-value]
+
+    return decorator
+
+
+#: The Ufficio di Piano's pages.
+staff_required = role_required(Role.STAFF)
