@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app scheduler
 HOST ?= 127.0.0.1
 PORT ?= 5000
-STAFF_EMAIL ?= staff@tavoli.localhost
+STAFF_EMAIL ?= staff@example.org
 CALL_FILE ?= scheduler/calls/crema-2025-2027.toml
 TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tavoli_test
 

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-25 09:25:06.839674
+Create Date: 2026-11-25 09:39:56.795093
 
 """
 from alembic import op
@@ -59,10 +59,12 @@ def upgrade():
     sa.Column('is_sample', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('feed_token', sa.String(length=64), nullable=True),
     sa.Column('erasure_requested_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('erased_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_organizations')),
-    sa.UniqueConstraint('codice_fiscale', name=op.f('uq_organizations_codice_fiscale'))
+    sa.UniqueConstraint('codice_fiscale', name=op.f('uq_organizations_codice_fiscale')),
+    sa.UniqueConstraint('feed_token', name=op.f('uq_organizations_feed_token'))
     )
     op.create_table('outbox_messages',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -292,6 +294,7 @@ def upgrade():
     sa.Column('rsvp_deadline', sa.DateTime(timezone=True), nullable=True),
     sa.Column('capacity', sa.Integer(), nullable=True),
     sa.Column('notes', sa.Text(), nullable=False),
+    sa.Column('venue_alert_sent_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.CheckConstraint('capacity > 0', name=op.f('ck_meetings_capacity_positive')),
@@ -324,6 +327,7 @@ def upgrade():
     sa.Column('answered_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('answered_by_id', sa.Integer(), nullable=True),
     sa.Column('checkin_code', sa.String(length=64), nullable=True),
+    sa.Column('reminded_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['answered_by_id'], ['users.id'], name=op.f('fk_rsvps_answered_by_id_users'), ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['meeting_id'], ['meetings.id'], name=op.f('fk_rsvps_meeting_id_meetings'), ondelete='CASCADE'),

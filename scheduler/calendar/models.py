@@ -99,6 +99,8 @@ class Meeting(db.Model):
     #: Confirmed places; beyond it answers go to the waiting list. Null: the venue's capacity or none.
     capacity: Mapped[int | None] = mapped_column()
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    #: When staff were warned that the meeting still has no venue (sent once).
+    venue_alert_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -131,6 +133,8 @@ class Rsvp(db.Model):
     answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: Unguessable code carried by the invite's QR for check-in.
     checkin_code: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    #: When the reminder before the meeting was sent (sent once).
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     meeting: Mapped[Meeting] = relationship(back_populates="rsvps")

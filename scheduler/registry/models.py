@@ -81,6 +81,8 @@ class Organization(db.Model):
     is_sample: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: Secret part of the entity's private calendar feed URL (/feed/<token>.ics); regenerating it revokes the old.
+    feed_token: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
     #: The entity asked for its data to be erased (GDPR art. 17); staff confirm.
     erasure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Personal data removed; what the law requires to keep (protocol, registers) stays.
