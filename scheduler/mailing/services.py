@@ -8,20 +8,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from email.utils import make_msgid
 
+import sqlalchemy as sa
 from flask import current_app, render_template
 
 from scheduler.extensions import db
-from scheduler.mailing.models import MailCategory, OutboxMessage
+from scheduler.mailing.models import MailCategory, OutboxMessage, OutboxStatus
 from scheduler.timeutil import utcnow
 
 
 def new_message_id() -> str:
-    """A Message-ID made once per outbox row; the domain is the sender's, so replies thread correctly."""
+    """A Message-ID made once per outbox row; the domain is the sender's, so replies thread correctly.
+
+    A random UUID keeps it unique across machines and short enough that the header is not folded
+    (`Message-ID: <32 hex@domain>` fits in 78 characters for domains up to 31), which some parsers mishandle.
+    """
     sender = current_app.config.get("MAIL_DEFAULT_SENDER") or "tavoli@localhost"
+    if isinstance(sender, tuple | list):
+        sender = sender[1]
     domain = sender.rsplit("@", 1)[-1].strip(" >") or "localhost"
-    return make_msgid(idstring=uuid.uuid4().hex[:12], domain=domain)
+    return f"<{uuid.uuid4().hex}@{domain}>"
 
 
 def enqueue(
@@ -66,3 +72,21 @@ def render_mail(name: str, **context) -> tuple[str, str]:
         render_template(f"email/{name}.txt", **context),
         render_template(f"email/{name}.html", **context),
     )
+
+
+def requeue(message: OutboxMessage) -> None:
+    """Put a message back in the queue now (staff's "retry"); its attempts and their history are kept."""
+    message.status = OutboxStatus.PENDING
+    message.next_attempt_at = utcnow()
+    message.claimed_by = None
+    message.claimed_at = None
+
+
+def count_by_status() -> dict[OutboxStatus, int]:
+    """How many messages are in each state: the worker's summary and the staff page's filter."""
+    rows = db.session.execute(
+        sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+    ).all()
+    counts = dict.fromkeys(OutboxStatus, 0)
+    counts.update({status: count for status, count in rows})
+    return counts

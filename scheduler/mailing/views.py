@@ -1,1 +1,129 @@
-from scheduler.mailing import bp  # noqa: F401
+"""Staff pages of the outbox: what was sent, to whom, what failed and why; retry a failed message."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+from scheduler.auth.models import Role
+from scheduler.extensions import db
+from scheduler.mailing import bp
+from scheduler.mailing.delivery import MessageBuildError, build_message, eml_filename
+from scheduler.mailing.models import OutboxMessage, OutboxStatus
+from scheduler.mailing.services import count_by_status, requeue
+
+log = logging.getLogger(__name__)
+
+PER_PAGE = 50
+
+#: What staff read for each state, and the badge colour that goes with it.
+STATUS_LABELS = {
+    OutboxStatus.PENDING: _l("In coda"),
+    OutboxStatus.SENDING: _l("In invio"),
+    OutboxStatus.SENT: _l("Inviato"),
+    OutboxStatus.FAILED: _l("Non recapitato"),
+}
+STATUS_BADGES = {
+    OutboxStatus.PENDING: "bg-secondary",
+    OutboxStatus.SENDING: "bg-primary",
+    OutboxStatus.SENT: "bg-success",
+    OutboxStatus.FAILED: "bg-danger",
+}
+
+
+def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Sign-in page for strangers, 403 for other roles; the page is never cached (it shows addresses)."""
+
+    @wraps(view)
+    @login_required
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        g.private_page = True
+        if current_user.role is not Role.STAFF:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def _file_delivery() -> bool:
+    return not current_app.config.get("MAIL_SERVER")
+
+
+@bp.get("/gestione/posta")
+@staff_required
+def outbox():
+    status = next((s for s in OutboxStatus if s.value == request.args.get("stato")), None)
+    query = sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    if status is not None:
+        query = query.where(OutboxMessage.status == status)
+    page = db.paginate(query, page=request.args.get("pagina", 1, type=int), per_page=PER_PAGE, error_out=False)
+    return render_template(
+        "mailing/outbox.html",
+        page=page,
+        status=status,
+        counts=count_by_status(),
+        labels=STATUS_LABELS,
+        badges=STATUS_BADGES,
+        file_delivery=_file_delivery(),
+    )
+
+
+@bp.get("/gestione/posta/<int:message_id>")
+@staff_required
+def message(message_id: int):
+    row = db.get_or_404(OutboxMessage, message_id)
+    headers: list[tuple[str, str]] = []
+    build_error = None
+    try:
+        mime = build_message(row, current_app.config["MAIL_DEFAULT_SENDER"])
+        headers = [(name, str(value)) for name, value in mime.items()]
+    except MessageBuildError as error:
+        build_error = str(error)
+    return render_template(
+        "mailing/message.html",
+        row=row,
+        headers=headers,
+        build_error=build_error,
+        labels=STATUS_LABELS,
+        badges=STATUS_BADGES,
+        file_delivery=_file_delivery(),
+        can_retry=row.status is OutboxStatus.FAILED,
+    )
+
+
+@bp.post("/gestione/posta/<int:message_id>/riprova")
+@staff_required
+def retry(message_id: int):
+    row = db.get_or_404(OutboxMessage, message_id)
+    if row.status is not OutboxStatus.FAILED:
+        flash(_("Si possono rimettere in coda solo i messaggi non recapitati."), "warning")
+    else:
+        requeue(row)
+        db.session.commit()
+        log.info("outbox %s requeued by user %s", row.id, current_user.id)
+        flash(_("Il messaggio è di nuovo in coda."), "success")
+    return redirect(url_for("mailing.message", message_id=row.id))
+
+
+@bp.get("/gestione/posta/<int:message_id>.eml")
+@staff_required
+def message_eml(message_id: int):
+    """The message exactly as the worker builds it, for opening in a mail client."""
+    row = db.get_or_404(OutboxMessage, message_id)
+    try:
+        mime = build_message(row, current_app.config["MAIL_DEFAULT_SENDER"])
+    except MessageBuildError:
+        abort(404)
+    return Response(
+        mime.as_bytes(),
+        mimetype="message/rfc822",
+        headers={"Content-Disposition": f'attachment; filename="{eml_filename(row)}"'},
+    )
