@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
 
 import sqlalchemy as sa
-from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_login import current_user, login_required
+from flask_login import current_user
 
-from scheduler.auth.models import Role
+from scheduler.auth.decorators import staff_required
 from scheduler.extensions import db
 from scheduler.mailing import bp
 from scheduler.mailing.delivery import MessageBuildError, build_message, eml_filename
@@ -37,20 +34,6 @@ STATUS_BADGES = {
     OutboxStatus.SENT: "bg-success",
     OutboxStatus.FAILED: "bg-danger",
 }
-
-
-def staff_required(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Sign-in page for strangers, 403 for other roles; the page is never cached (it shows addresses)."""
-
-    @wraps(view)
-    @login_required
-    def wrapped(*args: Any, **kwargs: Any) -> Any:
-        g.private_page = True
-        if current_user.role is not Role.STAFF:
-            abort(403)
-        return view(*args, **kwargs)
-
-    return wrapped
 
 
 def _file_delivery() -> bool:
