@@ -99,6 +99,8 @@ class TestConfig(BaseConfig):
 
 
 class ProductionConfig(BaseConfig):
+    #: Values never appear in logged SQL errors (they may hold addresses or names).
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True, "hide_parameters": True}
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
