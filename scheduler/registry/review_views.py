@@ -1,1 +1,170 @@
-"""Views of the registry (see the module docstring of each file)."""
+"""Staff review of the applications: the list, one application, the decisions, paper applications, erasure.
+
+Thin: parse the request, call `review` (reading) or `services` (deciding), commit, render or redirect.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from scheduler.auth.decorators import staff_required
+from scheduler.auth.models import User
+from scheduler.calls.models import Call
+from scheduler.calls.services import current_call
+from scheduler.extensions import db
+from scheduler.registry import bp, review
+from scheduler.registry import services as registry
+from scheduler.registry.forms import LEGAL_FORMS, ApplicationForm
+from scheduler.registry.labels import STATUS_LABELS, register_label
+from scheduler.registry.models import Application, ApplicationStatus, ContactKind
+from scheduler.registry.review_forms import STATUS_TABS, InformationRequestForm, RejectForm, ReviewFilterForm
+
+ViewResult = Response | tuple[str, int]
+
+
+def _call_or_404() -> Call:
+    call = current_call()
+    if call is None:
+        abort(404)
+    return call
+
+
+def _staff() -> User:
+    """The real User object: services store it as reviewer and event actor."""
+    return current_user._get_current_object()  # type: ignore[attr-defined]
+
+
+def _application_or_404(application_id: int) -> Application:
+    application = review.application_for_review(application_id)
+    if application is None:
+        abort(404)
+    return application
+
+
+@bp.get("/gestione/candidature")
+@staff_required
+def review_list() -> str:
+    call = _call_or_404()
+    form = ReviewFilterForm(call, formdata=request.args)
+    queue = review.review_queue(call, **form.filters(), page=request.args.get("pagina", 1, type=int))
+    return render_template(
+        "registry/review_list.html", call=call, form=form, queue=queue, page=queue.page, tabs=STATUS_TABS,
+        status_labels=STATUS_LABELS, legal_forms=LEGAL_FORMS,
+    )
+
+
+def _detail(application: Application, *, reject_form: RejectForm | None = None,
+            info_form: InformationRequestForm | None = None, status: int = 200) -> tuple[str, int]:
+    page = render_template(
+        "registry/review_detail.html",
+        application=application,
+        organization=application.organization,
+        reject_form=reject_form or RejectForm(formdata=None),
+        info_form=info_form or InformationRequestForm(formdata=None),
+        can_review=application.status in registry.REVIEWABLE,
+        status_label=STATUS_LABELS[application.status],
+        legal_forms=LEGAL_FORMS,
+        register_label=register_label,
+        event_label=review.event_label,
+        event_actor=review.event_actor,
+        kept_after_erasure=registry.KEPT_AFTER_ERASURE,
+        ContactKind=ContactKind,
+        ApplicationStatus=ApplicationStatus,
+    )
+    return page, status
+
+
+@bp.get("/gestione/candidature/<int:application_id>")
+@staff_required
+def review_detail(application_id: int) -> ViewResult:
+    return _detail(_application_or_404(application_id))
+
+
+def _decide(application_id: int, decision: Callable[[Application], None], done: str) -> ViewResult:
+    """Run a decision; a rule it breaks (e.g. admitting a withdrawn application) is shown, status 409."""
+    application = _application_or_404(application_id)
+    try:
+        decision(application)
+        db.session.commit()
+    except registry.RegistryError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return _detail(_application_or_404(application_id), status=409)
+    flash(done, "success")
+    return redirect(url_for("registry.review_detail", application_id=application_id), 303)
+
+
+@bp.post("/gestione/candidature/<int:application_id>/ammetti")
+@staff_required
+def review_admit(application_id: int) -> ViewResult:
+    return _decide(application_id, lambda a: registry.admit(a, _staff()), _("Candidatura ammessa."))
+
+
+@bp.post("/gestione/candidature/<int:application_id>/rifiuta")
+@staff_required
+def review_reject(application_id: int) -> ViewResult:
+    form = RejectForm()
+    if not form.validate():
+        return _detail(_application_or_404(application_id), reject_form=form, status=400)
+    return _decide(application_id, lambda a: registry.reject(a, _staff(), form.reason.data),
+                   _("Candidatura non ammessa: il motivo è stato inviato all'ente."))
+
+
+@bp.post("/gestione/candidature/<int:application_id>/integrazioni")
+@staff_required
+def review_ask_information(application_id: int) -> ViewResult:
+    form = InformationRequestForm()
+    if not form.validate():
+        return _detail(_application_or_404(application_id), info_form=form, status=400)
+    return _decide(application_id, lambda a: registry.ask_for_information(a, _staff(), form.message.data),
+                   _("Richiesta di integrazioni inviata all'ente."))
+
+
+def _confirm_erasure(application: Application) -> None:
+    if application.organization.erasure_requested_at is None:
+        raise registry.RegistryError(_("L'ente non ha chiesto la cancellazione dei dati."))
+    registry.confirm_erasure(application.organization, _staff())
+
+
+@bp.post("/gestione/candidature/<int:application_id>/cancellazione")
+@staff_required
+def review_erase(application_id: int) -> ViewResult:
+    return _decide(application_id, _confirm_erasure,
+                   _("Dati personali cancellati. Restano conservati gli atti che la legge impone di tenere."))
+
+
+def _field_error(form: ApplicationForm, error: registry.RegistryError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+@bp.route("/gestione/candidature/nuova", methods=["GET", "POST"])
+@staff_required
+def review_paper() -> ViewResult:
+    """Type in an application received on paper: it skips the e-mail confirmation and goes to review."""
+    call = _call_or_404()
+    late = registry.is_late(call)
+    form = ApplicationForm(call, late, for_staff=True)
+    status = 200
+    if form.is_submitted():
+        if form.validate():
+            try:
+                application = registry.submit_application(call, form.to_data(), on_paper=True, actor=_staff())
+                db.session.commit()
+            except registry.RegistryError as error:
+                db.session.rollback()
+                _field_error(form, error)
+            else:
+                flash(_("Candidatura registrata con il protocollo %(protocol)s.", protocol=application.protocol),
+                      "success")
+                return redirect(url_for("registry.review_detail", application_id=application.id), 303)
+        status = 400
+    return render_template("registry/review_paper.html", form=form, call=call, late=late), status

@@ -1,0 +1,268 @@
+"""The staff's review queue: which applications, filtered how, loaded in a fixed number of queries.
+
+Reading only: the decisions themselves (admit, reject, ask for information, erase) are in `services`. No request
+globals here, so the CLI, the views and the benchmarks share the same queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass, field
+from math import ceil
+
+import sqlalchemy as sa
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.orm import contains_eager, joinedload, selectinload
+
+from scheduler.auth.models import Role
+from scheduler.calls.models import Area, Call
+from scheduler.extensions import db
+from scheduler.registry.models import (
+    Application,
+    ApplicationArea,
+    ApplicationEvent,
+    ApplicationStatus,
+    Contact,
+    LegalForm,
+    Organization,
+    organization_comuni,
+)
+
+#: What needs the staff's action: the default view of the queue.
+TO_REVIEW: frozenset[ApplicationStatus] = frozenset({ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_INFO})
+#: Every application that reached staff (unconfirmed ones wait for the entity's e-mail confirmation).
+REACHED_STAFF: frozenset[ApplicationStatus] = frozenset(
+    s for s in ApplicationStatus if s is not ApplicationStatus.UNCONFIRMED
+)
+
+PER_PAGE = 50
+
+#: The history of an application as staff read it.
+EVENT_LABELS = {
+    "submitted": _l("Presentata"),
+    "confirmed": _l("Indirizzo e-mail confermato, protocollo assegnato"),
+    "admitted": _l("Ammessa"),
+    "rejected": _l("Non ammessa"),
+    "info_requested": _l("Richiesta di integrazioni"),
+    "info_given": _l("Integrazioni inviate dall'ente"),
+    "updated": _l("Dati modificati dall'ente"),
+    "withdrawn": _l("Ritirata"),
+    "erasure_requested": _l("Cancellazione dei dati richiesta"),
+    "erased": _l("Dati personali cancellati"),
+}
+
+
+def event_label(action: str) -> str:
+    """Unknown actions (added by a later feature) are shown as they are rather than hidden."""
+    label = EVENT_LABELS.get(action)
+    return str(label) if label else action
+
+
+def event_actor(event: ApplicationEvent) -> str:
+    """Who did it: the staff member's e-mail, or "ente" for the entity (also after its accounts are erased)."""
+    actor = event.actor
+    if actor is None:
+        return str(_l("ente"))
+    if actor.role is Role.ENTITY:
+        return str(_l("ente (%(email)s)", email=actor.email))
+    return actor.email
+
+
+@dataclass
+class Page:
+    """One page of a list, with what the pagination links need."""
+
+    items: list[Application]
+    page: int
+    per_page: int
+    total: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, ceil(self.total / self.per_page)) if self.per_page else 1
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+    @property
+    def first_index(self) -> int:
+        """1-based position of the first item shown ("da 51 a 100 di 200")."""
+        return (self.page - 1) * self.per_page + 1 if self.total else 0
+
+    @property
+    def last_index(self) -> int:
+        return (self.page - 1) * self.per_page + len(self.items)
+
+    def iter_pages(self, edge: int = 2, around: int = 2) -> Iterator[int | None]:
+        """Page numbers to link, None where a gap ("…") goes: 1 2 … 6 7 [8] 9 10 … 19 20."""
+        last_shown = 0
+        for number in range(1, self.pages + 1):
+            if number <= edge or number > self.pages - edge or abs(number - self.page) <= around:
+                if number != last_shown + 1:
+                    yield None
+                yield number
+                last_shown = number
+
+
+@dataclass
+class ReviewQueue:
+    """A page of applications plus the counts shown on the status tabs."""
+
+    page: Page
+    #: Applications per status under the other filters (area, comune, search...), so the tabs tell what a
+    #: click on them would show.
+    counts: dict[ApplicationStatus, int] = field(default_factory=dict)
+    #: Erasure requests of the call still waiting for staff, whatever the filters.
+    pending_erasures: int = 0
+
+    def count(self, statuses: Collection[ApplicationStatus]) -> int:
+        return sum(self.counts.get(s, 0) for s in statuses)
+
+
+def _conditions(
+    call: Call,
+    *,
+    area_code: str | None,
+    comune_id: int | None,
+    late: bool | None,
+    legal_form: LegalForm | None,
+    q: str | None,
+    erasure_requested: bool,
+) -> list[sa.ColumnElement[bool]]:
+    """The WHERE clauses of the filters other than status (queries join Application to Organization)."""
+    conditions: list[sa.ColumnElement[bool]] = [Application.call_id == call.id]
+    if area_code:
+        conditions.append(
+            sa.exists().where(
+                ApplicationArea.application_id == Application.id,
+                ApplicationArea.area_id == Area.id,
+                Area.code == area_code,
+            )
+        )
+    if comune_id is not None:
+        conditions.append(
+            sa.exists().where(
+                organization_comuni.c.organization_id == Organization.id,
+                organization_comuni.c.comune_id == comune_id,
+            )
+        )
+    if late is not None:
+        conditions.append(Application.late == late)
+    if legal_form is not None:
+        conditions.append(Organization.legal_form == legal_form)
+    if erasure_requested:
+        conditions.append(Organization.erasure_requested_at.is_not(None))
+        conditions.append(Organization.erased_at.is_(None))
+    term = " ".join((q or "").split())
+    if term:
+        conditions.append(
+            sa.or_(
+                Organization.name.icontains(term, autoescape=True),
+                Organization.codice_fiscale.icontains(term.replace(" ", ""), autoescape=True),
+                Application.protocol.icontains(term, autoescape=True),
+                Organization.email.icontains(term, autoescape=True),
+                sa.exists().where(
+                    Contact.organization_id == Organization.id,
+                    Contact.email.icontains(term, autoescape=True),
+                ),
+            )
+        )
+    return conditions
+
+
+def review_queue(
+    call: Call,
+    *,
+    statuses: Collection[ApplicationStatus] = TO_REVIEW,
+    area_code: str | None = None,
+    comune_id: int | None = None,
+    late: bool | None = None,
+    legal_form: LegalForm | None = None,
+    q: str | None = None,
+    erasure_requested: bool = False,
+    page: int = 1,
+    per_page: int = PER_PAGE,
+) -> ReviewQueue:
+    """The applications staff work through, oldest first.
+
+    Three or four queries whatever the number of applications (counts, pending erasures, the page with its
+    organizations, then areas and comuni in one query each): the list must stay fast with hundreds of entities.
+    A page past the end shows the last page rather than an error.
+    """
+    conditions = _conditions(
+        call, area_code=area_code, comune_id=comune_id, late=late, legal_form=legal_form, q=q,
+        erasure_requested=erasure_requested,
+    )
+    rows = db.session.execute(
+        sa.select(Application.status, sa.func.count())
+        .join(Application.organization)
+        .where(*conditions)
+        .group_by(Application.status)
+    ).all()
+    counts = {status: 0 for status in ApplicationStatus}
+    counts.update({status: number for status, number in rows})
+    pending_erasures = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Application)
+        .join(Application.organization)
+        .where(
+            Application.call_id == call.id,
+            Organization.erasure_requested_at.is_not(None),
+            Organization.erased_at.is_(None),
+        )
+    ) or 0
+
+    wanted = frozenset(statuses)
+    total = sum(counts[s] for s in wanted)
+    per_page = max(1, per_page)
+    page = min(max(1, page), max(1, ceil(total / per_page)))
+    items: list[Application] = []
+    if total and wanted:
+        items = list(
+            db.session.scalars(
+                sa.select(Application)
+                .join(Application.organization)
+                .where(*conditions, Application.status.in_(wanted))
+                .options(
+                    contains_eager(Application.organization).selectinload(Organization.comuni),
+                    selectinload(Application.areas).joinedload(ApplicationArea.area),
+                )
+                .order_by(Application.submitted_at, Application.id)
+                .limit(per_page)
+                .offset((page - 1) * per_page)
+            )
+        )
+    return ReviewQueue(
+        page=Page(items=items, page=page, per_page=per_page, total=total),
+        counts=counts,
+        pending_erasures=pending_erasures,
+    )
+
+
+def application_for_review(application_id: int) -> Application | None:
+    """One application with everything its review page shows, in a handful of queries."""
+    return db.session.scalar(
+        sa.select(Application)
+        .where(Application.id == application_id)
+        .options(
+            joinedload(Application.call),
+            joinedload(Application.reviewer),
+            joinedload(Application.organization).selectinload(Organization.contacts).joinedload(Contact.area),
+            joinedload(Application.organization).selectinload(Organization.comuni),
+            selectinload(Application.areas).joinedload(ApplicationArea.area),
+            selectinload(Application.events).joinedload(ApplicationEvent.actor),
+        )
+    )
