@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -112,7 +112,9 @@ class ApplicationForm(FlaskForm):
         validators=[DataRequired(message=_l("Per inviare la candidatura serve questa dichiarazione."))],
     )
 
-    def __init__(self, call: Call, late: bool, *args, for_staff: bool = False,
+    received_on = DateField(_l("Data di ricevimento del modulo cartaceo"), validators=[Optional()])
+
+    def __init__(self, call: Call, late: bool, *args, paper: bool = False, editing: bool = False,
                  competences: dict[str, str] | None = None, **kwargs) -> None:
         self._formdata = None
         super().__init__(*args, **kwargs)
@@ -126,12 +128,17 @@ class ApplicationForm(FlaskForm):
         if self._formdata:
             for code in self.competence_values:
                 self.competence_values[code] = clean_text(self._formdata.get(f"competence_{code}", ""))
+        self.paper = paper
         if late:
             del self.phase_drafting
-        if for_staff:
-            # staff type in what the paper form says; the signatures are on paper
+        if paper or editing:
+            # paper: signed on the paper form; editing: given when the entity applied
             self.privacy.validators = [Optional()]
             self.truthful.validators = [Optional()]
+        if paper:
+            self.received_on.validators = [InputRequired(message=REQUIRED)]
+        else:
+            del self.received_on
 
     def process(self, formdata=None, obj=None, data=None, extra_filters=None, **kwargs):
         self._formdata = formdata = self.meta.wrap_formdata(self, formdata)
@@ -154,6 +161,12 @@ class ApplicationForm(FlaskForm):
             field.data = normalise_website(field.data)
         except InvalidValue as exc:
             raise ValidationError(str(exc)) from None
+
+    def validate_received_on(self, field) -> None:
+        from scheduler.timeutil import ROME, utcnow
+
+        if field.data and field.data > utcnow().astimezone(ROME).date():
+            raise ValidationError(_l("La data di ricevimento non può essere futura."))
 
     def validate_comuni(self, field) -> None:
         valid = {choice for choice, _ in field.choices}

@@ -6,6 +6,7 @@ Thin: parse the request, call `review` (reading) or `services` (deciding), commi
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import time
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -22,6 +23,7 @@ from scheduler.registry import services as registry
 from scheduler.registry.forms import LEGAL_FORMS, ApplicationForm
 from scheduler.registry.labels import STATUS_LABELS, register_label
 from scheduler.registry.models import Application, ApplicationStatus, ContactKind
+from scheduler.timeutil import local_instant
 from scheduler.registry.review_forms import STATUS_TABS, InformationRequestForm, RejectForm, ReviewFilterForm
 
 ViewResult = Response | tuple[str, int]
@@ -151,13 +153,16 @@ def _field_error(form: ApplicationForm, error: registry.RegistryError) -> None:
 def review_paper() -> ViewResult:
     """Type in an application received on paper: it skips the e-mail confirmation and goes to review."""
     call = _call_or_404()
-    late = registry.is_late(call)
-    form = ApplicationForm(call, late, for_staff=True)
+    # both phases are offered: lateness is judged by the date the paper form was received
+    late = False
+    form = ApplicationForm(call, late, paper=True)
     status = 200
     if form.is_submitted():
         if form.validate():
             try:
-                application = registry.submit_application(call, form.to_data(), on_paper=True, actor=_staff())
+                received_at = local_instant(form.received_on.data, time(12, 0))
+                application = registry.submit_application(call, form.to_data(), on_paper=True, actor=_staff(),
+                                                          received_at=received_at)
                 db.session.commit()
             except registry.RegistryError as error:
                 db.session.rollback()

@@ -130,10 +130,12 @@ def _entity_user(email: str, organization: Organization, full_name: str, field_n
 
 
 def submit_application(
-    call: Call, data: ApplicationData, *, on_paper: bool = False, actor: User | None = None
+    call: Call, data: ApplicationData, *, on_paper: bool = False, actor: User | None = None,
+    received_at: datetime | None = None,
 ) -> Application:
     """Record a new application. Online ones wait for the contact to confirm the e-mail address;
-    paper ones typed in by staff go straight to review."""
+    paper ones typed in by staff go straight to review, dated (and judged late or not) by when the paper
+    form was received."""
     codice_fiscale = check_codice_fiscale(data.codice_fiscale)
     existing = find_by_codice_fiscale(codice_fiscale)
     if existing is not None:
@@ -148,7 +150,7 @@ def submit_application(
             "per aggiornare la candidatura esistente.",
             "codice_fiscale",
         )
-    now = utcnow()
+    now = received_at or utcnow()
     late = is_late(call, now)
     _check_phases(call, data, late)
     organization = Organization(
@@ -358,6 +360,8 @@ def confirm_erasure(organization: Organization, staff: User) -> None:
 
     if organization.erased_at:
         raise RegistryError("I dati sono già stati cancellati.")
+    if organization.erasure_requested_at is None:
+        raise RegistryError("L'ente non ha chiesto la cancellazione dei dati.")
     organization.contacts.clear()
     for user in list(organization.users):
         db.session.delete(user)

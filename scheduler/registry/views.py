@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from scheduler.auth.decorators import role_required
+from scheduler.calendar import services as calendar_services
 from scheduler.auth.models import Role
 from scheduler.calls.services import current_call
 from scheduler.extensions import db
@@ -90,8 +91,13 @@ def confirm(application_id: int):
 def my_area():
     g.private_page = True
     application = _own_application()
+    meetings, answers = [], {}
+    if application.status is ApplicationStatus.ADMITTED:
+        meetings = calendar_services.meetings_for(application.organization, application)
+        answers = calendar_services.rsvps_of(application.organization_id, [m.id for m in meetings])
     return render_template(
         "registry/my_area.html", application=application, organization=application.organization,
+        meetings=meetings, answers=answers,
         status_label=STATUS_LABELS[application.status], register_label=register_label,
         kept_after_erasure=registry.KEPT_AFTER_ERASURE, ContactKind=ContactKind, ApplicationStatus=ApplicationStatus,
     )
@@ -115,9 +121,8 @@ def _form_from(application: Application, formdata=None) -> ApplicationForm:
         "phase_drafting": application.wants_drafting, "phase_implementation": application.wants_implementation,
         "privacy": True, "truthful": True,
     }
-    # for_staff: the privacy acknowledgement and declaration were given when applying
     return ApplicationForm(
-        application.call, application.late, for_staff=True, formdata=formdata, data=None if formdata else data,
+        application.call, application.late, editing=True, formdata=formdata, data=None if formdata else data,
         competences={a.area.code: a.competence for a in application.areas},
     )
 
@@ -206,3 +211,13 @@ def request_erasure():
         return redirect(url_for("registry.my_area"))
     flash(_("Richiesta di cancellazione inviata: l'Ufficio di Piano la esaminerà."), "success")
     return redirect(url_for("registry.my_area"))
+
+
+@bp.post("/area-riservata/calendario")
+@role_required(Role.ENTITY)
+def regenerate_feed():
+    application = _own_application()
+    calendar_services.regenerate_feed_token(application.organization)
+    db.session.commit()
+    flash(_("Nuovo indirizzo del calendario creato: quello precedente non funziona più."), "success")
+    return redirect(url_for("registry.my_area") + "#calendar-feed")

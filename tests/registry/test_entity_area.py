@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import sqlalchemy as sa
 
 from scheduler.extensions import db
@@ -143,13 +144,16 @@ def test_erasure_request_is_recorded_for_staff(client, app, crema):
 
 def test_confirmed_erasure_keeps_what_the_law_requires(app, crema):
     from scheduler.auth.models import Role, User
-    from scheduler.registry.services import confirm_erasure
+    from scheduler.registry.services import RegistryError, confirm_erasure, request_erasure
 
     ids = make_entity(app, "Ente Da Cancellare")
     with app.app_context():
         staff = User(email="staff@example.org", role=Role.STAFF)
         db.session.add(staff)
         org = db.session.get(Organization, ids["organization"])
+        with pytest.raises(RegistryError, match="non ha chiesto"):
+            confirm_erasure(org, staff)
+        request_erasure(org, org.users[0])
         confirm_erasure(org, staff)
         db.session.commit()
         org = db.session.get(Organization, ids["organization"])

@@ -383,7 +383,8 @@ def test_staff_register_a_paper_application(client, app, staff):
     assert "Registra una candidatura cartacea" in page
     assert "informativa" not in page.lower().split("<form")[1]
 
-    data = form_data(app, name="Associazione Carta", privacy=None, truthful=None)
+    data = form_data(app, name="Associazione Carta", privacy=None, truthful=None, received_on="2024-04-30",
+                     phase_drafting="y")
     data["csrf_token"] = csrf_from(client, f"{LIST}/nuova")
     response = client.post(f"{LIST}/nuova", data=data)
     assert response.status_code == 303
@@ -392,6 +393,9 @@ def test_staff_register_a_paper_application(client, app, staff):
         assert application.status is ApplicationStatus.SUBMITTED
         assert application.on_paper is True
         assert re.fullmatch(r"MI-\d{4}-0001", application.protocol)
+        # judged by the date the paper form arrived: before the deadline, so the drafting phase is kept
+        assert application.late is False and application.wants_drafting is True
+        assert application.submitted_at.date().isoformat() == "2024-04-30"
         event = application.events[0]
         assert event.action == "submitted" and event.actor_id == staff
         application_id, protocol = application.id, application.protocol
@@ -408,7 +412,8 @@ def test_paper_application_errors_are_shown_next_to_the_fields(client, app, staf
     make_entity(app, "Ente Esistente")
     with app.app_context():
         existing_cf = db.session.scalar(sa.select(Organization.codice_fiscale))
-    data = form_data(app, name="Ente Doppio", codice_fiscale=existing_cf, privacy=None, truthful=None)
+    data = form_data(app, name="Ente Doppio", codice_fiscale=existing_cf, privacy=None, truthful=None,
+                     received_on="2024-06-01")
     data["csrf_token"] = csrf_from(client, f"{LIST}/nuova")
     response = client.post(f"{LIST}/nuova", data=data)
     assert response.status_code == 400
@@ -416,13 +421,33 @@ def test_paper_application_errors_are_shown_next_to_the_fields(client, app, staf
     assert "Questo codice fiscale è già registrato" in page
     assert 'value="Ente Doppio"' in page
 
-    data = form_data(app, name="Ente Incompleto", contact_email="non-valida", privacy=None, truthful=None)
+    data = form_data(app, name="Ente Incompleto", contact_email="non-valida", privacy=None, truthful=None,
+                     received_on="2024-06-01")
     data["csrf_token"] = csrf_from(client, f"{LIST}/nuova")
     response = client.post(f"{LIST}/nuova", data=data)
     assert response.status_code == 400
     assert "Indirizzo e-mail non valido" in text(response)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Application)) == 1
+
+
+def test_paper_application_received_after_the_deadline_joins_only_implementation(client, app, staff):
+    data = form_data(app, name="Ente Tardivo", privacy=None, truthful=None, received_on="2024-05-10",
+                     phase_drafting="y")
+    data["csrf_token"] = csrf_from(client, f"{LIST}/nuova")
+    response = client.post(f"{LIST}/nuova", data=data)
+    assert response.status_code == 400
+    assert "solo alla fase di attuazione" in text(response)
+    data.pop("phase_drafting")
+    data["csrf_token"] = csrf_from(client, f"{LIST}/nuova")
+    assert client.post(f"{LIST}/nuova", data=data).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(sa.select(Application.late)) is True
+    data = form_data(app, name="Ente Futuro", codice_fiscale="97111330151", privacy=None, truthful=None,
+                     received_on="2999-01-01")
+    data["csrf_token"] = csrf_from(client, f"{LIST}/nuova")
+    response = client.post(f"{LIST}/nuova", data=data)
+    assert response.status_code == 400 and "non può essere futura" in text(response)
 
 
 # --- erasure -------------------------------------------------------------------------------------------------
