@@ -106,6 +106,7 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     from scheduler.auth import bp as auth_bp
+    from scheduler.calendar import bp as calendar_bp
     from scheduler.mailing import bp as mailing_bp
     from scheduler.registry import bp as registry_bp
     from scheduler.site import bp as site_bp
@@ -114,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(auth_bp)
     app.register_blueprint(mailing_bp)
     app.register_blueprint(registry_bp)
+    app.register_blueprint(calendar_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -151,6 +153,9 @@ def register_security_headers(app: Flask) -> None:
 
 def register_commands(app: Flask) -> None:
     from scheduler.auth.cli import users_cli
+    from scheduler.calendar.cli import reminders_command
+    from scheduler.calendar.reminders import every, send_due
+    from scheduler.mailing.worker import register_periodic
     from scheduler.calls.cli import calls_cli
     from scheduler.demo import demo_command
     from scheduler.mailing.cli import worker_command
@@ -159,3 +164,6 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)
+    app.cli.add_command(reminders_command)
+    # the mail worker runs the reminders every ten minutes
+    register_periodic(app, every(600, send_due))

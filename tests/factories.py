@@ -95,3 +95,45 @@ def sign_in_with_link(client, app: Flask, user_id: int, next_path: str | None = 
 def csrf_from(client, path: str) -> str:
     page = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def make_meeting(
+    app: Flask,
+    *,
+    area: str = "A",
+    phase=None,
+    days_ahead: float = 10,
+    hours: float = 3,
+    capacity: int | None = None,
+    rsvp_deadline_days_before: float | None = None,
+    venue: bool = False,
+) -> int:
+    """A meeting of a track of the loaded call (an implementation track made on demand), `days_ahead` from now."""
+    from datetime import timedelta
+
+    from scheduler.calendar.models import Meeting, Venue
+    from scheduler.calls.models import Phase, Track
+
+    phase = phase or Phase.IMPLEMENTATION
+    with app.app_context():
+        call = db.session.scalar(sa.select(Call).order_by(Call.id.desc()))
+        area_row = db.session.scalar(sa.select(Area).where(Area.call_id == call.id, Area.code == area))
+        track = db.session.scalar(
+            sa.select(Track).where(Track.call_id == call.id, Track.area_id == area_row.id, Track.phase == phase)
+        )
+        if track is None:
+            track = Track(call=call, area=area_row, key=f"{area}-{phase.value}", phase=phase,
+                          name=f"Tavolo {area_row.name} – attuazione", position=10)
+            db.session.add(track)
+        starts = utcnow().replace(microsecond=0) + timedelta(days=days_ahead)
+        meeting = Meeting(
+            track=track, starts_at=starts, ends_at=starts + timedelta(hours=hours), capacity=capacity,
+            rsvp_deadline=starts - timedelta(days=rsvp_deadline_days_before)
+            if rsvp_deadline_days_before is not None else None,
+        )
+        if venue:
+            meeting.venue = Venue(call=call, name="Sala Pietro da Cemmo", address="Piazza Duomo 25, Crema",
+                                  accessibility_notes="Ascensore.")
+        db.session.add(meeting)
+        db.session.commit()
+        return meeting.id

@@ -1,0 +1,114 @@
+"""Invitations (iTIP over e-mail) the calendar decides to send; rows in the outbox, same transaction."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask import current_app
+
+from scheduler import ics
+from scheduler.auth.models import User
+from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
+from scheduler.extensions import db
+from scheduler.formatting import format_when
+from scheduler.mailing.services import enqueue, render_mail
+from scheduler.timeutil import utcnow
+
+PARTSTAT = {RsvpStatus.YES: "ACCEPTED", RsvpStatus.WAITLIST: "TENTATIVE", RsvpStatus.NO: "DECLINED"}
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
+def recipient_of(rsvp: Rsvp) -> tuple[str, str] | None:
+    """Who keeps the entity's copy of the event: the person who answered, else the entity's address."""
+    user = db.session.get(User, rsvp.answered_by_id) if rsvp.answered_by_id else None
+    if user is not None and user.active:
+        return user.email, user.full_name or rsvp.organization.name
+    if rsvp.organization.email:
+        return rsvp.organization.email, rsvp.organization.name
+    return None
+
+
+def _rsvp_link(email: str, meeting: Meeting) -> str:
+    """A sign-in link that lands on the meeting's answer page, valid until the meeting ends."""
+    from scheduler.auth.services import find_user, issue_login_token, login_link_url
+
+    user = find_user(email)
+    path = f"/incontri/{meeting.id}/adesione"
+    if user is None:
+        return _base_url() + path
+    ttl = max(meeting.ends_at - utcnow(), timedelta(hours=1))
+    return login_link_url(issue_login_token(user, path, ttl=min(ttl, timedelta(days=60))))
+
+
+def _send(rsvp: Rsvp, *, method: str, partstat: str, template: str, subject: str, topic: str,
+          change=None, event: ics.EventData | None = None) -> bool:
+    from scheduler.calendar.feeds import event_data
+
+    recipient = recipient_of(rsvp)
+    if recipient is None:
+        return False
+    email, name = recipient
+    meeting = rsvp.meeting
+    call = meeting.track.call
+    event = event or event_data(meeting, _base_url())
+    calendar = ics.invite(
+        event, method=method, organizer_email=call.office_email, organizer_name=call.office_name,
+        attendee_email=email, attendee_name=rsvp.organization.name, partstat=partstat, rsvp=False,
+    )
+    text, html = render_mail(
+        template, meeting=meeting, rsvp=rsvp, call=call, change=change, when=format_when(meeting.starts_at,
+                                                                                        meeting.ends_at),
+        meeting_url=f"{_base_url()}/incontri/{meeting.id}", rsvp_url=_rsvp_link(email, meeting),
+        organization=rsvp.organization, waiting=rsvp.status is RsvpStatus.WAITLIST,
+    )
+    enqueue(to=email, to_name=name, subject=subject, text=text, html=html, ics=calendar, ics_method=method,
+            topic=topic)
+    return True
+
+
+def _title(meeting: Meeting) -> str:
+    return f"{meeting.track.name} – {format_when(meeting.starts_at, meeting.ends_at)}"
+
+
+def invitation(rsvp: Rsvp, user: User) -> None:
+    waiting = rsvp.status is RsvpStatus.WAITLIST
+    _send(rsvp, method="REQUEST", partstat=PARTSTAT[rsvp.status], template="invite",
+          subject=("Lista d'attesa: " if waiting else "Invito: ") + _title(rsvp.meeting),
+          topic="invite-waitlist" if waiting else "invite")
+
+
+def withdrawal(rsvp: Rsvp, user: User) -> None:
+    _send(rsvp, method="CANCEL", partstat="DECLINED", template="invite_withdrawn",
+          subject="Partecipazione annullata: " + _title(rsvp.meeting), topic="invite-withdrawn")
+
+
+def promotion(rsvp: Rsvp) -> None:
+    _send(rsvp, method="REQUEST", partstat="ACCEPTED", template="invite",
+          subject="Posto confermato: " + _title(rsvp.meeting), topic="invite-promoted", change="promoted")
+
+
+def meeting_changed(meeting: Meeting, change) -> int:
+    """One updated invitation (or cancellation) per entity that said yes or is waiting; returns how many."""
+    from scheduler.calendar.feeds import event_data
+
+    rsvps = list(db.session.scalars(
+        sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id,
+                              Rsvp.status.in_([RsvpStatus.YES, RsvpStatus.WAITLIST]))
+        .options(sa.orm.selectinload(Rsvp.organization))
+    ))
+    event = event_data(meeting, _base_url())
+    if change.cancelled:
+        subject, method, template, topic = "Annullato: " + _title(meeting), "CANCEL", "invite_cancelled", "cancel"
+    else:
+        what = "nuova sede" if change.venue and meeting.venue else "sede da definire" if change.venue else "nuovo orario"
+        subject, method, template, topic = f"Aggiornamento ({what}): " + _title(meeting), "REQUEST", "invite", "update"
+    sent = 0
+    for rsvp in rsvps:
+        partstat = "DECLINED" if change.cancelled else PARTSTAT[rsvp.status]
+        sent += _send(rsvp, method=method, partstat=partstat, template=template, subject=subject, topic=topic,
+                      change=change, event=event)
+    return sent
