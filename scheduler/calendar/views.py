@@ -1,0 +1,129 @@
+"""The public calendar, one meeting's page, and the iCalendar feeds that calendar apps poll."""
+
+from __future__ import annotations
+
+from flask import Response, abort, current_app, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.http import is_resource_modified
+
+from scheduler.auth.models import Role
+from scheduler.calendar import bp, feeds
+from scheduler.calls.services import current_call
+
+FEED_MAX_AGE = 300
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"].rstrip("/")
+
+
+def webcal_url(path: str) -> str:
+    """The subscription link: the public address with webcal:// so the calendar app opens and subscribes."""
+    absolute = _base_url() + path
+    for scheme in ("https://", "http://"):
+        if absolute.startswith(scheme):
+            return "webcal://" + absolute[len(scheme):]
+    return absolute
+
+
+def _not_found(message: str) -> Response:
+    """Calendar apps show the body of a failed subscription: plain text, no page around it."""
+    return Response(message + "\n", status=404, mimetype="text/plain")
+
+
+def _calendar_response(feed: feeds.Feed, *, private: bool, filename: str | None = None) -> Response:
+    """The feed with ETag and Last-Modified; 304 without building the text when the client's copy is current."""
+    response = Response(mimetype="text/calendar")
+    response.content_type = "text/calendar; charset=utf-8"
+    response.set_etag(feed.etag)
+    response.last_modified = feed.last_modified
+    response.cache_control.max_age = FEED_MAX_AGE
+    if private:
+        response.cache_control.private = True
+    else:
+        response.cache_control.public = True
+    if filename:
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    if not is_resource_modified(request.environ, etag=feed.etag, last_modified=feed.last_modified):
+        response.status_code = 304
+        return response
+    response.set_data(feed.render().encode("utf-8"))
+    return response
+
+
+@bp.get("/calendario")
+def public_calendar():
+    call = current_call()
+    if call is None:
+        return render_template("calendar/public_calendar.html", call=None, tracks=[], areas=[], area=None,
+                               webcal_all=None, area_links=[])
+    code = (request.args.get("area") or "").strip().upper()
+    area = feeds.find_area(call, code) if code else None
+    status = 200
+    error = None
+    if code and area is None:
+        error = _("L'area «%(code)s» non esiste: sono mostrati tutti gli incontri.", code=code[:4])
+        status = 400
+    tracks = feeds.calendar_tracks(call, area.code if area else None)
+    area_links = [
+        {"area": a, "webcal": webcal_url(f"/calendario/{a.code}.ics"),
+         "download": url_for("calendar.feed_area", code=a.code)}
+        for a in call.areas
+    ]
+    return render_template(
+        "calendar/public_calendar.html", call=call, tracks=tracks, areas=call.areas, area=area, error=error,
+        webcal_all=webcal_url("/calendario.ics"), feed_url=_base_url() + "/calendario.ics", area_links=area_links,
+    ), status
+
+
+@bp.get("/incontri/<int:meeting_id>")
+def meeting(meeting_id: int):
+    found = feeds.load_meeting(meeting_id)
+    if found is None:
+        abort(404)
+    can_answer = (
+        "calendar.rsvp" in current_app.view_functions
+        and current_user.is_authenticated
+        and current_user.role is Role.ENTITY
+    )
+    area_code = found.track.area.code
+    return render_template(
+        "calendar/meeting.html", meeting=found, summary=feeds.meeting_summary(found),
+        map_url=feeds.map_link(found.venue) if found.venue else None, can_answer=can_answer,
+        webcal_area=webcal_url(f"/calendario/{area_code}.ics"), area_code=area_code,
+    )
+
+
+@bp.get("/incontri/<int:meeting_id>.ics")
+def meeting_ics(meeting_id: int):
+    feed = feeds.meeting_feed(meeting_id, _base_url())
+    if feed is None:
+        return _not_found("Incontro non trovato.")
+    return _calendar_response(feed, private=False, filename=f"incontro-{meeting_id}.ics")
+
+
+@bp.get("/calendario.ics")
+def feed_all():
+    call = current_call()
+    if call is None:
+        return _not_found("Nessun calendario pubblicato.")
+    return _calendar_response(feeds.public_feed(call, _base_url()), private=False)
+
+
+@bp.get("/calendario/<code>.ics")
+def feed_area(code: str):
+    call = current_call()
+    area = feeds.find_area(call, code) if call and len(code) <= 4 else None
+    if area is None:
+        return _not_found("Area non trovata.")
+    return _calendar_response(feeds.public_feed(call, _base_url(), area), private=False)
+
+
+@bp.get("/feed/<token>.ics")
+def feed_private(token: str):
+    call = current_call()
+    organization = feeds.organization_by_feed_token(token) if call and len(token) <= 64 else None
+    if organization is None:
+        return _not_found("Calendario non trovato: l'indirizzo è stato revocato o non è corretto.")
+    return _calendar_response(feeds.private_feed(call, organization, _base_url()), private=True)
