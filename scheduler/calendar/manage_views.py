@@ -1,0 +1,297 @@
+"""Staff pages that plan the calendar: meetings, venues, changes and cancellations, facilitators.
+
+Thin: parse the form, call `planning` (which calls `services`), commit once, flash what happened. A change
+that concerns many entities only writes their e-mails to the outbox in the same transaction; the worker
+delivers them, so the page answers at once.
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from werkzeug.wrappers import Response
+
+from scheduler.auth.decorators import staff_required
+from scheduler.auth.services import AuthError
+from scheduler.calendar import bp, planning
+from scheduler.calendar.manage_forms import FacilitatorsForm, MeetingForm, NewFacilitatorForm, VenueForm
+from scheduler.calendar.models import Meeting, RsvpStatus, Venue
+from scheduler.calendar.services import CalendarError, effective_capacity
+from scheduler.calls.models import Call, Phase, Track
+from scheduler.calls.services import current_call
+from scheduler.extensions import db
+from scheduler.formatting import format_when
+from scheduler.timeutil import utcnow
+
+ViewResult = Response | str | tuple[str, int]
+
+PHASE_LABELS = {Phase.DRAFTING: _l("Fase di stesura"), Phase.IMPLEMENTATION: _l("Fase di attuazione")}
+
+
+def _call_or_404() -> Call:
+    call = current_call()
+    if call is None:
+        abort(404)
+    return call
+
+
+def _track_or_404(call: Call, track_id: int) -> Track:
+    track = planning.track_of_call(call, track_id)
+    if track is None:
+        abort(404)
+    return track
+
+
+def _meeting_or_404(call: Call, meeting_id: int) -> Meeting:
+    meeting = planning.meeting_for_staff(meeting_id)
+    if meeting is None or meeting.track.call_id != call.id:
+        abort(404)
+    return meeting
+
+
+def _venue_or_404(call: Call, venue_id: int) -> Venue:
+    venue = planning.venue_of_call(call, venue_id)
+    if venue is None:
+        abort(404)
+    return venue
+
+
+def _put_error(form: MeetingForm | VenueForm | FacilitatorsForm, error: CalendarError) -> None:
+    """Show a service's refusal next to its field, else at the top of the form."""
+    field = form.field_for(error.field) if isinstance(form, MeetingForm) else getattr(form, error.field or "", None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+def _warn_overlaps(meeting: Meeting) -> None:
+    """Two meetings of one track at the same time are allowed (a split table) but are usually a mistake."""
+    for other in planning.overlaps(meeting.track_id, meeting.starts_at, meeting.ends_at, exclude_id=meeting.id):
+        flash(_("Attenzione: l'incontro si sovrappone a un altro incontro dello stesso percorso: %(other)s.",
+                other=_meeting_label(other)), "warning")
+
+
+def _meeting_label(meeting: Meeting) -> str:
+    label = format_when(meeting.starts_at, meeting.ends_at)
+    return f"{label} ({meeting.title})" if meeting.title else label
+
+
+# --- the overview ------------------------------------------------------------------------------------------------
+
+
+@bp.get("/gestione/calendario")
+@staff_required
+def manage() -> str:
+    call = _call_or_404()
+    tracks = planning.planning_tracks(call)
+    counts = planning.answer_counts([m.id for t in tracks for m in t.meetings])
+    return render_template(
+        "calendar/manage_index.html", call=call, tracks=tracks, counts=counts, now=utcnow(),
+        capacity_of=effective_capacity, phase_labels=PHASE_LABELS,
+    )
+
+
+# --- meetings --------------------------------------------------------------------------------------------------
+
+
+@bp.route("/gestione/calendario/percorsi/<int:track_id>/incontri/nuovo", methods=["GET", "POST"])
+@staff_required
+def manage_new_meeting(track_id: int) -> ViewResult:
+    call = _call_or_404()
+    track = _track_or_404(call, track_id)
+    form = MeetingForm.for_track(planning.venues_of(call), track)
+    if form.validate_on_submit():
+        try:
+            meeting = planning.plan_meeting(track, form.plan())
+            db.session.commit()
+        except CalendarError as error:
+            db.session.rollback()
+            _put_error(form, error)
+        else:
+            flash(_("Incontro creato: %(when)s.", when=_meeting_label(meeting)), "success")
+            _warn_overlaps(meeting)
+            return redirect(url_for("calendar.manage", _anchor=f"percorso-{track.id}"), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("calendar/manage_meeting_new.html", call=call, track=track, form=form), status
+
+
+def _edit_page(call: Call, meeting: Meeting, form: MeetingForm, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "calendar/manage_meeting_edit.html", call=call, meeting=meeting, track=meeting.track, form=form,
+        answers=planning.answers_of(meeting), capacity=effective_capacity(meeting), RsvpStatus=RsvpStatus,
+        now=utcnow(),
+    ), status
+
+
+def _edit_flash(outcome: planning.EditOutcome) -> None:
+    if outcome.event_changed:
+        flash(ngettext("Incontro aggiornato: %(num)d ente riceverà l'invito aggiornato.",
+                       "Incontro aggiornato: %(num)d enti riceveranno l'invito aggiornato.",
+                       outcome.notified), "success")
+    else:
+        flash(_("Incontro aggiornato."), "success")
+    if outcome.promoted:
+        flash(ngettext("%(num)d ente passa dalla lista d'attesa ai posti confermati e riceve l'invito.",
+                       "%(num)d enti passano dalla lista d'attesa ai posti confermati e ricevono l'invito.",
+                       outcome.promoted), "info")
+
+
+@bp.route("/gestione/calendario/incontri/<int:meeting_id>", methods=["GET", "POST"])
+@staff_required
+def manage_meeting(meeting_id: int) -> ViewResult:
+    call = _call_or_404()
+    meeting = _meeting_or_404(call, meeting_id)
+    if request.method == "GET":
+        return _edit_page(call, meeting, MeetingForm.for_meeting(planning.venues_of(call), meeting, formdata=None))
+    form = MeetingForm(planning.venues_of(call))
+    if not form.validate():
+        return _edit_page(call, meeting, form, 400)
+    try:
+        outcome = planning.edit_meeting(meeting, form.plan())
+        db.session.commit()
+    except CalendarError as error:
+        db.session.rollback()
+        _put_error(form, error)
+        return _edit_page(call, _meeting_or_404(call, meeting_id), form, 400 if error.field else 409)
+    _edit_flash(outcome)
+    if outcome.moved:
+        _warn_overlaps(meeting)
+    return redirect(url_for("calendar.manage_meeting", meeting_id=meeting.id), 303)
+
+
+@bp.post("/gestione/calendario/incontri/<int:meeting_id>/annulla")
+@staff_required
+def manage_cancel_meeting(meeting_id: int) -> ViewResult:
+    call = _call_or_404()
+    meeting = _meeting_or_404(call, meeting_id)
+    if meeting.is_cancelled:
+        flash(_("L'incontro era già annullato."), "info")
+    else:
+        notified = planning.cancel_meeting(meeting)
+        db.session.commit()
+        flash(ngettext("Incontro annullato: %(num)d ente riceverà l'annullamento.",
+                       "Incontro annullato: %(num)d enti riceveranno l'annullamento.", notified), "success")
+    return redirect(url_for("calendar.manage_meeting", meeting_id=meeting.id), 303)
+
+
+# --- venues ----------------------------------------------------------------------------------------------------
+
+
+@bp.get("/gestione/calendario/sedi")
+@staff_required
+def manage_venues() -> str:
+    call = _call_or_404()
+    venues = planning.venues_of(call)
+    return render_template("calendar/manage_venues.html", call=call, venues=venues,
+                           upcoming=planning.meetings_per_venue([v.id for v in venues]))
+
+
+@bp.route("/gestione/calendario/sedi/nuova", methods=["GET", "POST"])
+@staff_required
+def manage_new_venue() -> ViewResult:
+    call = _call_or_404()
+    form = VenueForm(call)
+    if form.validate_on_submit():
+        try:
+            venue = planning.create_venue(call, form.data_for_service())
+            db.session.commit()
+        except CalendarError as error:
+            db.session.rollback()
+            _put_error(form, error)
+        else:
+            flash(_("Sede aggiunta: %(name)s.", name=venue.location), "success")
+            return redirect(url_for("calendar.manage_venues"), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("calendar/manage_venue_form.html", call=call, form=form, venue=None), status
+
+
+@bp.route("/gestione/calendario/sedi/<int:venue_id>", methods=["GET", "POST"])
+@staff_required
+def manage_venue(venue_id: int) -> ViewResult:
+    call = _call_or_404()
+    venue = _venue_or_404(call, venue_id)
+    form = VenueForm(call) if request.method == "POST" else VenueForm.for_venue(call, venue, formdata=None)
+    if form.validate_on_submit():
+        try:
+            outcome = planning.update_venue(venue, form.data_for_service())
+            db.session.commit()
+        except CalendarError as error:
+            db.session.rollback()
+            _put_error(form, error)
+        else:
+            if outcome.venue_changed and outcome.notified:
+                flash(ngettext("Sede aggiornata: %(num)d ente riceverà l'invito aggiornato.",
+                               "Sede aggiornata: %(num)d enti riceveranno l'invito aggiornato.",
+                               outcome.notified), "success")
+            else:
+                flash(_("Sede aggiornata."), "success")
+            if outcome.promoted:
+                flash(ngettext("%(num)d ente passa dalla lista d'attesa ai posti confermati e riceve l'invito.",
+                               "%(num)d enti passano dalla lista d'attesa ai posti confermati e ricevono l'invito.",
+                               outcome.promoted), "info")
+            return redirect(url_for("calendar.manage_venues"), 303)
+    status = 400 if form.is_submitted() else 200
+    return render_template("calendar/manage_venue_form.html", call=call, form=form, venue=venue,
+                           upcoming=planning.upcoming_at(venue)), status
+
+
+# --- facilitators ------------------------------------------------------------------------------------------------
+
+
+def _facilitators_page(call: Call, track: Track, assign_form: FacilitatorsForm | None = None,
+                       new_form: NewFacilitatorForm | None = None, created: tuple | None = None,
+                       status: int = 200) -> tuple[str, int]:
+    people = planning.facilitators()
+    if assign_form is None:
+        assign_form = FacilitatorsForm(_facilitator_choices(people), formdata=None,
+                                       facilitators=[u.id for u in track.facilitators])
+    return render_template(
+        "calendar/manage_facilitators.html", call=call, track=track, people=people, assign_form=assign_form,
+        new_form=new_form or NewFacilitatorForm(formdata=None), created=created,
+    ), status
+
+
+def _facilitator_choices(people: list) -> list[tuple[int, str]]:
+    return [(u.id, u.display_name) for u in people]
+
+
+@bp.route("/gestione/calendario/percorsi/<int:track_id>/facilitatori", methods=["GET", "POST"])
+@staff_required
+def manage_facilitators(track_id: int) -> ViewResult:
+    call = _call_or_404()
+    track = _track_or_404(call, track_id)
+    if request.method == "GET":
+        return _facilitators_page(call, track)
+    if request.form.get("azione") == "crea":
+        return _create_facilitator(call, track)
+    form = FacilitatorsForm(_facilitator_choices(planning.facilitators()))
+    if not form.validate():
+        return _facilitators_page(call, track, assign_form=form, status=400)
+    try:
+        added, removed = planning.set_facilitators(track, set(form.facilitators.data or []))
+        db.session.commit()
+    except CalendarError as error:
+        db.session.rollback()
+        _put_error(form, error)
+        return _facilitators_page(call, track, assign_form=form, status=400)
+    flash(_("Facilitatori del percorso aggiornati (%(added)d aggiunti, %(removed)d tolti).",
+            added=len(added), removed=len(removed)), "success")
+    return redirect(url_for("calendar.manage_facilitators", track_id=track.id), 303)
+
+
+def _create_facilitator(call: Call, track: Track) -> tuple[str, int]:
+    """The password is shown on this response only (never stored in the session or sent by e-mail)."""
+    form = NewFacilitatorForm()
+    if not form.validate():
+        return _facilitators_page(call, track, new_form=form, status=400)
+    try:
+        user, password = planning.create_facilitator(track, form.email.data, form.full_name.data)
+        db.session.commit()
+    except AuthError as error:
+        db.session.rollback()
+        form.email.errors = [*form.email.errors, str(error)]
+        return _facilitators_page(call, track, new_form=form, status=400)
+    return _facilitators_page(call, track, created=(user, password))
