@@ -52,7 +52,9 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     if name == "production" and app.config["SECRET_KEY"] in (DEV_SECRET_KEY, "", None):
         raise RuntimeError("SECRET_KEY must be set in the environment in production")
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
 
 
 def normalise_database_url(url: str) -> str:
@@ -64,7 +66,7 @@ def normalise_database_url(url: str) -> str:
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_pragmas(dbapi_connection, connection_record) -> None:  # noqa: ARG001
+def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """Foreign keys on and WAL journal: SQLite enforces neither unless asked, on every connection."""
     import sqlite3
 
@@ -155,10 +157,10 @@ def register_commands(app: Flask) -> None:
     from scheduler.auth.cli import users_cli
     from scheduler.calendar.cli import reminders_command
     from scheduler.calendar.reminders import every, send_due
-    from scheduler.mailing.worker import register_periodic
     from scheduler.calls.cli import calls_cli
     from scheduler.demo import demo_command
     from scheduler.mailing.cli import worker_command
+    from scheduler.mailing.worker import register_periodic
 
     app.cli.add_command(calls_cli)
     app.cli.add_command(users_cli)

@@ -144,7 +144,7 @@ class SMTPSink:
         self.envelopes: list[tuple[str, list[str]]] = []
         self.controller = None
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's hook name)
+    async def handle_DATA(self, server, session, envelope):
         self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
         self.messages.append(message_from_bytes(envelope.original_content, policy=policy.default))
         return "250 OK"
@@ -214,8 +214,9 @@ def auth(client) -> AuthActions:
 @pytest.fixture
 def make_user(app: Flask):
     """Create a user in one line: make_user("a@b.it", role=Role.STAFF, password="...")."""
-    from scheduler.auth.models import Role, User
     from werkzeug.security import generate_password_hash
+
+    from scheduler.auth.models import Role, User
 
     def _make(email: str = "staff@example.org", *, role: Role = Role.STAFF,
               password: str | None = "password-di-prova-1", organization_id: int | None = None) -> int:

@@ -104,7 +104,7 @@ def meeting_changed(meeting: Meeting, change) -> int:
     if change.cancelled:
         subject, method, template, topic = "Annullato: " + _title(meeting), "CANCEL", "invite_cancelled", "cancel"
     else:
-        what = "nuova sede" if change.venue and meeting.venue else "sede da definire" if change.venue else "nuovo orario"
+        what = ("nuova sede" if meeting.venue else "sede da definire") if change.venue else "nuovo orario"
         subject, method, template, topic = f"Aggiornamento ({what}): " + _title(meeting), "REQUEST", "invite", "update"
     sent = 0
     for rsvp in rsvps:

@@ -201,7 +201,7 @@ def answer(meeting: Meeting, organization: Organization, user: User, attending: 
         rsvp.answered_at = utcnow()
     db.session.flush()
 
-    if attending and previous is None or attending and previous is RsvpStatus.NO:
+    if (attending and previous is None) or (attending and previous is RsvpStatus.NO):
         notifications.invitation(rsvp, user)
     elif not attending and previous in (RsvpStatus.YES, RsvpStatus.WAITLIST):
         notifications.withdrawal(rsvp, user)

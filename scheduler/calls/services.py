@@ -6,7 +6,6 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.orm import selectinload
 
-from scheduler.calendar.models import Meeting
 from scheduler.calls.models import Call, Track
 from scheduler.extensions import db
 
@@ -21,6 +20,8 @@ def current_call(slug: str | None = None) -> Call | None:
 
 def tracks_with_meetings(call: Call) -> list[Track]:
     """The call's tracks with area, meetings and venues loaded in a fixed number of queries."""
+    from scheduler.calendar.models import Meeting  # the calendar package imports this module
+
     query = (
         sa.select(Track)
         .where(Track.call_id == call.id)

@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Email, InputRequired, Length, Optio
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from scheduler.calls.models import Call
-from scheduler.registry.labels import REGISTERS
+from scheduler.registry.labels import LEGAL_FORMS, REGISTERS
 from scheduler.registry.models import LegalForm
 from scheduler.registry.services import ApplicationData, ContactData
 from scheduler.registry.validation import (
@@ -19,20 +19,6 @@ from scheduler.registry.validation import (
     clean_text,
     normalise_website,
 )
-
-LEGAL_FORMS = {
-    LegalForm.ODV: _l("Organizzazione di volontariato (ODV)"),
-    LegalForm.APS: _l("Associazione di promozione sociale (APS)"),
-    LegalForm.PHILANTHROPIC: _l("Ente filantropico"),
-    LegalForm.SOCIAL_ENTERPRISE: _l("Impresa sociale"),
-    LegalForm.SOCIAL_COOPERATIVE: _l("Cooperativa sociale"),
-    LegalForm.NETWORK: _l("Rete associativa"),
-    LegalForm.MUTUAL_AID: _l("Società di mutuo soccorso"),
-    LegalForm.RECOGNISED_ASSOCIATION: _l("Associazione riconosciuta"),
-    LegalForm.UNRECOGNISED_ASSOCIATION: _l("Associazione non riconosciuta"),
-    LegalForm.FOUNDATION: _l("Fondazione"),
-    LegalForm.OTHER: _l("Altro ente privato senza scopo di lucro (art. 4 c.1 D.Lgs. 117/2017)"),
-}
 
 REQUIRED = _l("Campo obbligatorio.")
 PHONE = Regexp(r"^\+?[0-9][0-9 ./-]{4,18}[0-9]$", message=_l("Scrivi il numero con le sole cifre, es. 0373 123456."))
@@ -79,7 +65,7 @@ class ApplicationForm(FlaskForm):
     partita_iva = text(_l("Partita IVA (se diversa dal codice fiscale)"), 20, required=False)
     register = SelectField(
         _l("Registro di iscrizione"),
-        choices=[("", _l("Scegli…"))] + list(REGISTERS.items()),
+        choices=[("", _l("Scegli…")), *REGISTERS.items()],
         validators=[InputRequired(message=REQUIRED)],
     )
     register_number = text(_l("Numero di iscrizione (o repertorio)"), 60)

@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from scheduler.registry.models import ApplicationStatus
+from scheduler.registry.models import ApplicationStatus, LegalForm
+
+#: The legal forms of art. 4 c.1 D.Lgs. 117/2017 named by the avviso (form choices, pages, exports).
+LEGAL_FORMS = {
+    LegalForm.ODV: _l("Organizzazione di volontariato (ODV)"),
+    LegalForm.APS: _l("Associazione di promozione sociale (APS)"),
+    LegalForm.PHILANTHROPIC: _l("Ente filantropico"),
+    LegalForm.SOCIAL_ENTERPRISE: _l("Impresa sociale"),
+    LegalForm.SOCIAL_COOPERATIVE: _l("Cooperativa sociale"),
+    LegalForm.NETWORK: _l("Rete associativa"),
+    LegalForm.MUTUAL_AID: _l("Società di mutuo soccorso"),
+    LegalForm.RECOGNISED_ASSOCIATION: _l("Associazione riconosciuta"),
+    LegalForm.UNRECOGNISED_ASSOCIATION: _l("Associazione non riconosciuta"),
+    LegalForm.FOUNDATION: _l("Fondazione"),
+    LegalForm.OTHER: _l("Altro ente privato senza scopo di lucro (art. 4 c.1 D.Lgs. 117/2017)"),
+}
 
 #: Registers an ETS can be listed in (the avviso: "iscritti negli elenchi regionali/nazionali").
 REGISTERS = {

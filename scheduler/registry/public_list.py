@@ -27,6 +27,7 @@ from sqlalchemy.orm import contains_eager, selectinload
 
 from scheduler.calls.models import Area, Call
 from scheduler.extensions import db
+from scheduler.registry.labels import LEGAL_FORMS
 from scheduler.registry.models import (
     Application,
     ApplicationArea,
@@ -39,19 +40,7 @@ from scheduler.registry.models import (
 from scheduler.timeutil import ROME
 
 #: Legal forms as the public reads them (art. 4 c.1 D.Lgs. 117/2017).
-LEGAL_FORM_LABELS = {
-    LegalForm.ODV: _l("Organizzazione di volontariato (ODV)"),
-    LegalForm.APS: _l("Associazione di promozione sociale (APS)"),
-    LegalForm.PHILANTHROPIC: _l("Ente filantropico"),
-    LegalForm.SOCIAL_ENTERPRISE: _l("Impresa sociale"),
-    LegalForm.SOCIAL_COOPERATIVE: _l("Cooperativa sociale"),
-    LegalForm.NETWORK: _l("Rete associativa"),
-    LegalForm.MUTUAL_AID: _l("Società di mutuo soccorso"),
-    LegalForm.RECOGNISED_ASSOCIATION: _l("Associazione riconosciuta"),
-    LegalForm.UNRECOGNISED_ASSOCIATION: _l("Associazione non riconosciuta"),
-    LegalForm.FOUNDATION: _l("Fondazione"),
-    LegalForm.OTHER: _l("Altro ente privato senza scopo di lucro"),
-}
+LEGAL_FORM_LABELS = LEGAL_FORMS
 
 #: Where the licences a call may name are published, to link them from the page and the JSON.
 LICENCE_URLS = {

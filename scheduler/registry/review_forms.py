@@ -10,8 +10,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from scheduler.calls.models import Call
-from scheduler.registry.forms import LEGAL_FORMS
-from scheduler.registry.labels import STATUS_LABELS
+from scheduler.registry.labels import LEGAL_FORMS, STATUS_LABELS
 from scheduler.registry.models import ApplicationStatus, LegalForm
 from scheduler.registry.review import REACHED_STAFF, TO_REVIEW
 from scheduler.registry.validation import clean_text

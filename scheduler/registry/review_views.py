@@ -20,11 +20,11 @@ from scheduler.calls.services import current_call
 from scheduler.extensions import db
 from scheduler.registry import bp, review
 from scheduler.registry import services as registry
-from scheduler.registry.forms import LEGAL_FORMS, ApplicationForm
-from scheduler.registry.labels import STATUS_LABELS, register_label
+from scheduler.registry.forms import ApplicationForm
+from scheduler.registry.labels import LEGAL_FORMS, STATUS_LABELS, register_label
 from scheduler.registry.models import Application, ApplicationStatus, ContactKind
-from scheduler.timeutil import local_instant
 from scheduler.registry.review_forms import STATUS_TABS, InformationRequestForm, RejectForm, ReviewFilterForm
+from scheduler.timeutil import local_instant
 
 ViewResult = Response | tuple[str, int]
 

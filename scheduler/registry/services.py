@@ -311,9 +311,7 @@ def update_application(application: Application, actor: User, data: ApplicationD
                  application.wants_implementation)
     new_areas = _areas(call, data.areas)
     competences = {a.area.code: a for a in application.areas}
-    application.areas = [
-        competences[item.area.code] if item.area.code in competences else item for item in new_areas
-    ]
+    application.areas = [competences.get(item.area.code, item) for item in new_areas]
     for item in application.areas:
         item.competence = data.areas[item.area.code]
     application.wants_drafting = data.wants_drafting

@@ -7,8 +7,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from scheduler.auth.decorators import role_required
-from scheduler.calendar import services as calendar_services
 from scheduler.auth.models import Role
+from scheduler.calendar import services as calendar_services
 from scheduler.calls.services import current_call
 from scheduler.extensions import db
 from scheduler.registry import bp

@@ -60,7 +60,8 @@ def test_home_page_shows_the_call_areas_and_meetings(client, crema):
     for name in ("Minori e Famiglia", "Fragilità (Anziani e Persone con disabilità)",
                  "Innovazione e giovani"):
         assert name in page
-    assert "Adulti e povertà (Contrasto alla povertà e marginalità, Politiche per il lavoro, Politiche abitative)" in page
+    assert ("Adulti e povertà (Contrasto alla povertà e marginalità, Politiche per il lavoro, "
+            "Politiche abitative)") in page
     assert "mercoledì 15 maggio 2024, 9:30-13:00" in page
     assert "mercoledì 15 maggio 2024, 14:30-18:00" in page
     assert "martedì 7 maggio 2024, 14:30-18:00" in page

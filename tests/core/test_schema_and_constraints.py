@@ -87,9 +87,8 @@ def test_foreign_keys_are_enforced(ctx):
 def test_enum_values_are_checked_by_the_database(ctx):
     db.session.add(_organization())
     db.session.commit()
-    with pytest.raises(IntegrityError):
-        with db.engine.begin() as conn:
-            conn.execute(sa.text("UPDATE organizations SET legal_form = 'spa'"))
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE organizations SET legal_form = 'spa'"))
 
 
 def test_entity_user_needs_an_organization(ctx):
