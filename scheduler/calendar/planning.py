@@ -212,16 +212,7 @@ def _move_and_set_venue(meeting: Meeting, plan: MeetingPlan) -> None:
     previous = meeting.venue.location if meeting.venue else None
     meeting.starts_at, meeting.ends_at = plan.starts_at, plan.ends_at
     meeting.venue = plan.venue
-    _announce(meeting, MeetingChange(time=True, venue=True, previous_location=previous))
-
-
-def _announce(meeting: Meeting, change: MeetingChange) -> int:
-    """Raise SEQUENCE and send the updated invitation, as `services` does for a single change."""
-    from scheduler.calendar import notifications
-
-    meeting.sequence += 1
-    db.session.flush()
-    return notifications.meeting_changed(meeting, change)
+    services.announce_change(meeting, MeetingChange(time=True, venue=True, previous_location=previous))
 
 
 def cancel_meeting(meeting: Meeting) -> int:
@@ -322,7 +313,7 @@ def update_venue(venue: Venue, data: VenueData) -> EditOutcome:
         if venue.location != before:
             outcome.venue_changed = True
             for meeting in meetings:
-                _announce(meeting, MeetingChange(venue=True, previous_location=before))
+                services.announce_change(meeting, MeetingChange(venue=True, previous_location=before))
     with enqueued() as promotions:
         if venue.capacity != before_capacity:
             for meeting in meetings:

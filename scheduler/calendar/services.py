@@ -269,7 +269,8 @@ def _check_deadline(deadline: datetime | None, starts_at: datetime) -> None:
         raise CalendarError("Il termine per le risposte deve precedere l'inizio dell'incontro.", "rsvp_deadline")
 
 
-def _notify_change(meeting: Meeting, change: MeetingChange) -> int:
+def announce_change(meeting: Meeting, change: MeetingChange) -> int:
+    """Raise SEQUENCE and send each entity that said yes or waits the updated invitation; returns how many."""
     from scheduler.calendar import notifications
 
     meeting.sequence += 1
@@ -282,10 +283,12 @@ def reschedule(meeting: Meeting, starts_at: datetime, ends_at: datetime) -> bool
     _check_times(starts_at, ends_at)
     if meeting.starts_at == starts_at and meeting.ends_at == ends_at:
         return False
+    if meeting.is_cancelled:
+        raise CalendarError("L'incontro è annullato.")
     meeting.starts_at = starts_at
     meeting.ends_at = ends_at
     if meeting.id is not None:
-        _notify_change(meeting, MeetingChange(time=True))
+        announce_change(meeting, MeetingChange(time=True))
     return True
 
 
@@ -300,7 +303,7 @@ def set_venue(meeting: Meeting, venue: Venue | None) -> bool:
         return False
     previous = meeting.venue.location if meeting.venue else None
     meeting.venue = venue
-    _notify_change(meeting, MeetingChange(venue=True, previous_location=previous))
+    announce_change(meeting, MeetingChange(venue=True, previous_location=previous))
     return True
 
 
@@ -309,7 +312,7 @@ def cancel(meeting: Meeting) -> bool:
     if meeting.is_cancelled:
         return False
     meeting.status = MeetingStatus.CANCELLED
-    _notify_change(meeting, MeetingChange(cancelled=True))
+    announce_change(meeting, MeetingChange(cancelled=True))
     return True
 
 
