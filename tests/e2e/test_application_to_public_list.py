@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 
 import pytest
-import sqlalchemy as sa
 
 from scheduler.extensions import db
 from scheduler.mailing.worker import deliver_all_due

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from icalendar import Calendar
@@ -37,7 +38,7 @@ def test_entity_answers_and_downloads_the_event(live_server, app, page, crema):
     assert "Sala Pietro da Cemmo" in page.content()
     with page.expect_download() as download_info:
         page.get_by_role("link", name=re.compile("Aggiungi al calendario")).click()
-    ics_text = open(download_info.value.path(), encoding="utf-8").read()
+    ics_text = Path(download_info.value.path()).read_text(encoding="utf-8")
     calendar = Calendar.from_ical(ics_text)
     [event] = calendar.walk("VEVENT")
     assert event.errors == []
