@@ -29,7 +29,7 @@ from scheduler.registry.models import (
     LegalForm,
     Organization,
 )
-from scheduler.timeutil import ROME, local_instant, utcnow
+from scheduler.timeutil import ROME, end_of_day, local_instant, utcnow
 
 SAMPLE_MARK = "(esempio)"
 
@@ -141,6 +141,7 @@ def _ensure_organizations(call: Call) -> int:
                                     role="Referente", email=email))
         application = Application(
             call=call, organization=org, protocol=f"ESEMPIO-{index + 1:04d}", wants_drafting=False,
+            late=utcnow() > end_of_day(call.deadline),
             wants_implementation=True, status=ApplicationStatus.ADMITTED, email_confirmed_at=utcnow(),
             reviewed_at=utcnow(),
             areas=[ApplicationArea(area=areas[code], competence="Competenza di esempio.") for code in area_codes],
