@@ -17,6 +17,7 @@ from stdnum.it import iva
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting, Venue
 from scheduler.calendar.services import reschedule
+from scheduler.calls.loader import SAMPLE_KEY_PREFIX
 from scheduler.calls.models import Area, Call, Comune, Phase, Track
 from scheduler.calls.services import current_call
 from scheduler.extensions import db
@@ -62,7 +63,7 @@ def _ensure_tracks(call: Call) -> list[Track]:
     areas = {a.code: a for a in db.session.scalars(sa.select(Area).where(Area.call_id == call.id))}
     tracks = []
     for position, area in enumerate(sorted(areas.values(), key=lambda a: a.code), start=100):
-        key = f"{area.code}-attuazione"
+        key = f"{SAMPLE_KEY_PREFIX}{area.code}-attuazione"
         track = db.session.scalar(sa.select(Track).where(Track.call_id == call.id, Track.key == key))
         if track is None:
             morning = area.code in ("A", "D")

@@ -25,6 +25,8 @@ from scheduler.registry.models import organization_comuni
 from scheduler.timeutil import local_instant
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}$")
+#: Tracks made by `flask demo` carry this key prefix: they are not expected in the call file.
+SAMPLE_KEY_PREFIX = "esempio-"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -420,6 +422,8 @@ def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
                 "(annullalo dalla gestione del calendario se non si terrà)."
             )
     for key in set(tracks) - {t.key for t in spec.tracks}:
+        if key.startswith(SAMPLE_KEY_PREFIX):
+            continue
         report.warnings.append(f"Il percorso '{key}' non è più nel file: resta nel database.")
     db.session.flush()
     return call, report
