@@ -1,6 +1,6 @@
 """Every model, imported in one place so the metadata is complete for Alembic and the tests."""
 
-from scheduler.attendance.models import Attendance, AttendanceMethod
+from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent, SignedSheet
 from scheduler.auth.models import LoginToken, Role, User
 from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus, Venue
 from scheduler.calls.models import Area, Call, Comune, Phase, Track, track_facilitators
@@ -39,9 +39,11 @@ __all__ = [
     "OutboxMessage",
     "OutboxStatus",
     "Phase",
+    "RegisterEvent",
     "Role",
     "Rsvp",
     "RsvpStatus",
+    "SignedSheet",
     "Track",
     "User",
     "Venue",

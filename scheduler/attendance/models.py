@@ -57,3 +57,38 @@ class Attendance(db.Model):
     organization: Mapped[Organization | None] = relationship()
     rsvp: Mapped[Rsvp | None] = relationship()
     recorded_by: Mapped[User | None] = relationship()
+
+
+class RegisterEvent(db.Model):
+    """Who changed a meeting's register and when: every change after closing is recorded here."""
+
+    __tablename__ = "register_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: checked_in, undone, walk_in, notes, closed, reopened, sheet_uploaded, paper_recorded...
+    action: Mapped[str] = mapped_column(sa.String(40))
+    detail: Mapped[str] = mapped_column(sa.Text, default="")
+
+    actor: Mapped[User | None] = relationship()
+
+
+class SignedSheet(db.Model):
+    """The scanned, signed paper register of a meeting (PDF or image), kept as the legal record."""
+
+    __tablename__ = "signed_sheets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    #: Checked from the content (magic bytes), not from the name the browser sent.
+    content_type: Mapped[str] = mapped_column(sa.String(60))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    uploaded_by: Mapped[User | None] = relationship()

@@ -99,6 +99,11 @@ class Meeting(db.Model):
     #: Confirmed places; beyond it answers go to the waiting list. Null: the venue's capacity or none.
     capacity: Mapped[int | None] = mapped_column()
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The facilitator closed the register: from then on only staff change it, and every change is logged.
+    register_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    register_closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: The facilitator's notes on the meeting, printed on the minutes.
+    register_notes: Mapped[str] = mapped_column(sa.Text, default="")
     #: When staff were warned that the meeting still has no venue (sent once).
     venue_alert_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -118,7 +123,10 @@ class Rsvp(db.Model):
     """An entity's answer (adesione) for one meeting, with the people who will come."""
 
     __tablename__ = "rsvps"
-    __table_args__ = (sa.UniqueConstraint("meeting_id", "organization_id"),)
+    __table_args__ = (
+        sa.UniqueConstraint("meeting_id", "organization_id"),
+        sa.UniqueConstraint("meeting_id", "short_code"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
@@ -133,6 +141,8 @@ class Rsvp(db.Model):
     answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: Unguessable code carried by the invite's QR for check-in.
     checkin_code: Mapped[str | None] = mapped_column(sa.String(64), unique=True)
+    #: A short code to read aloud at the door when the QR cannot be scanned (unique per meeting).
+    short_code: Mapped[str | None] = mapped_column(sa.String(12))
     #: When the reminder before the meeting was sent (sent once).
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
