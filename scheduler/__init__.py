@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, g, request, session
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -79,9 +80,23 @@ def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
         cursor.close()
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Responses a view marked `Cache-Control: public` (feeds, open data) do not depend on the cookie.
+
+    Flask-Login looks at the session after every request, which would add `Vary: Cookie` to them and make
+    shared caches keep one copy per visitor.
+    """
+
+    def save_session(self, app, session, response) -> None:  # type: ignore[override]
+        super().save_session(app, session, response)
+        if response.cache_control.public and not session.modified:
+            response.vary.discard("Cookie")
+
+
 def register_extensions(app: Flask) -> None:
     import scheduler.models  # noqa: F401  (complete metadata before the migrate extension reads it)
 
+    app.session_interface = SessionInterface()
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"), render_as_batch=True)
     mail.init_app(app)

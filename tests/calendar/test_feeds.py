@@ -317,3 +317,11 @@ def test_private_feed_needs_the_same_queries_for_3_or_31_meetings(app, client):
         response = client.get(url)
     assert len(events_of(response)) == 31
     assert len(few) == len(many), many
+
+
+def test_public_feeds_do_not_vary_on_the_cookie(client, crema):
+    """Shared caches keep one copy of a public feed, not one per visitor."""
+    response = client.get("/calendario.ics")
+    assert "public" in response.headers["Cache-Control"]
+    assert "Cookie" not in response.headers.get("Vary", "")
+    assert "Cookie" in client.get("/").headers.get("Vary", "")
