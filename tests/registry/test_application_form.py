@@ -216,12 +216,24 @@ def test_same_codice_fiscale_twice_points_to_sign_in(client, app, crema):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Organization)) == 1
 
 
-def test_html_and_script_are_shown_escaped(client, app, crema):
+TEXT_FIELDS = ("name", "register_number", "registered_office", "legal_name", "legal_role", "contact_name",
+               "contact_role", "competence_A", "competence_D")
+
+
+def test_html_and_script_are_shown_escaped_in_every_text_field(client, app, crema):
     hostile = '<script>alert("x")</script><b>Ente</b>'
-    response = post(client, app, name=hostile, codice_fiscale="bad")
+    response = post(client, app, codice_fiscale="bad", **dict.fromkeys(TEXT_FIELDS, hostile))
+    assert response.status_code == 400
     page = response.get_data(as_text=True)
-    assert "<script>alert" not in page
-    assert "&lt;script&gt;alert" in page
+    assert "<script>alert" not in page and "<b>Ente" not in page
+    assert page.count("&lt;script&gt;alert") >= len(TEXT_FIELDS)
+
+
+def test_formula_and_markup_are_stored_as_text(client, app, crema):
+    response = post(client, app, name='=cmd|" /C calc"!A0 <i>x</i>')
+    assert response.status_code == 302
+    with app.app_context():
+        assert db.session.scalar(sa.select(Organization.name)) == '=cmd|" /C calc"!A0 <i>x</i>'
 
 
 def test_a_huge_field_is_refused_without_a_server_error(client, app, crema):
