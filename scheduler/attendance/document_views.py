@@ -1,0 +1,223 @@
+"""Printable sheets of a meeting, the scanned signed sheet and the paper-only register: thin views.
+
+- the sign-in sheet (PDF): staff and the track's facilitators;
+- the minutes (PDF): staff at any time, the track's facilitators once the register is closed;
+- the meeting's documents page, the upload and download of the signed sheet, the paper-only register: staff.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+
+import sqlalchemy as sa
+from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy.orm import selectinload
+from werkzeug.wrappers import Response
+
+from scheduler.attendance import bp, documents, paper
+from scheduler.attendance.models import Attendance, RegisterEvent, SignedSheet
+from scheduler.auth.decorators import role_required, staff_required
+from scheduler.auth.models import Role
+from scheduler.calendar.models import Meeting, Rsvp
+from scheduler.calls.models import Track
+from scheduler.extensions import db
+from scheduler.formatting import format_day
+from scheduler.timeutil import ROME
+
+ViewResult = Response | str | tuple[str, int]
+
+
+class SignedSheetForm(FlaskForm):
+    sheet = FileField("Foglio firmato (PDF, PNG o JPEG)")
+
+
+class PaperForm(FlaskForm):
+    """Only the CSRF token: the entities and names are read from the request, one pair per entity."""
+
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    meeting = db.session.scalar(
+        sa.select(Meeting).where(Meeting.id == meeting_id).options(
+            selectinload(Meeting.track).selectinload(Track.facilitators),
+            selectinload(Meeting.track).selectinload(Track.call),
+            selectinload(Meeting.track).selectinload(Track.area),
+            selectinload(Meeting.venue),
+        )
+    )
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _is_track_facilitator(meeting: Meeting) -> bool:
+    return current_user.role is Role.FACILITATOR and any(u.id == current_user.id for u in meeting.track.facilitators)
+
+
+def _printable_meeting(meeting_id: int) -> Meeting:
+    meeting = _meeting_or_404(meeting_id)
+    if current_user.role is not Role.STAFF and not _is_track_facilitator(meeting):
+        abort(403)
+    return meeting
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    response = send_file(io.BytesIO(data), mimetype="application/pdf", download_name=name, as_attachment=False,
+                         max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _file_stem(meeting: Meeting) -> str:
+    return f"{meeting.starts_at.astimezone(ROME).date().isoformat()}-{meeting.track.area.code}-{meeting.id}"
+
+
+def _base_url() -> str:
+    return current_app.config["BASE_URL"]
+
+
+def _max_bytes() -> int:
+    return int(current_app.config.get("SIGNED_SHEET_MAX_BYTES", documents.DEFAULT_MAX_BYTES))
+
+
+# --- printable sheets --------------------------------------------------------------------------------------------
+
+
+@bp.get("/presenze/<int:meeting_id>/foglio-firme.pdf")
+@role_required(Role.STAFF, Role.FACILITATOR)
+def signin_sheet(meeting_id: int) -> Response:
+    meeting = _printable_meeting(meeting_id)
+    rsvps = list(db.session.scalars(
+        sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id).options(selectinload(Rsvp.organization))
+    ))
+    data = documents.signin_sheet_pdf(meeting, rsvps, _base_url())
+    return _pdf(data, f"foglio-firme-{_file_stem(meeting)}.pdf")
+
+
+@bp.get("/presenze/<int:meeting_id>/verbale.pdf")
+@role_required(Role.STAFF, Role.FACILITATOR)
+def minutes(meeting_id: int) -> Response:
+    meeting = _printable_meeting(meeting_id)
+    if meeting.register_closed_at is None and current_user.role is not Role.STAFF:
+        flash(_("Il verbale si stampa dopo la chiusura del registro."), "warning")
+        target = (url_for("attendance.register", meeting_id=meeting.id)
+                  if "attendance.register" in current_app.view_functions else url_for("site.index"))
+        return redirect(target, 303)
+    attendances = list(db.session.scalars(
+        sa.select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.undone_at.is_(None))
+        .options(selectinload(Attendance.organization)).order_by(Attendance.checked_in_at, Attendance.id)
+    ))
+    names = [user.display_name for user in meeting.track.facilitators]
+    data = documents.minutes_pdf(meeting, attendances, names, _base_url())
+    return _pdf(data, f"verbale-{_file_stem(meeting)}.pdf")
+
+
+# --- staff: documents page, signed sheet -------------------------------------------------------------------------
+
+
+def _sheets_of(meeting: Meeting) -> list[SignedSheet]:
+    return list(db.session.scalars(
+        sa.select(SignedSheet).where(SignedSheet.meeting_id == meeting.id)
+        .options(selectinload(SignedSheet.uploaded_by)).order_by(SignedSheet.uploaded_at.desc(), SignedSheet.id.desc())
+    ))
+
+
+def _documents_page(meeting: Meeting, form: SignedSheetForm, status: int = 200,
+                    upload_error: str | None = None) -> tuple[str, int]:
+    events = list(db.session.scalars(
+        sa.select(RegisterEvent).where(RegisterEvent.meeting_id == meeting.id,
+                                       RegisterEvent.action.in_(("sheet_uploaded", "paper_recorded")))
+        .options(selectinload(RegisterEvent.actor)).order_by(RegisterEvent.at.desc()).limit(20)
+    ))
+    present = db.session.scalar(
+        sa.select(sa.func.count()).select_from(Attendance)
+        .where(Attendance.meeting_id == meeting.id, Attendance.undone_at.is_(None))
+    ) or 0
+    return render_template(
+        "attendance/documents.html", meeting=meeting, form=form, sheets=_sheets_of(meeting), events=events,
+        present=present, upload_error=upload_error, max_mb=_max_bytes() / 1048576,
+    ), status
+
+
+@bp.get("/gestione/presenze/<int:meeting_id>")
+@staff_required
+def documents_page(meeting_id: int) -> ViewResult:
+    return _documents_page(_meeting_or_404(meeting_id), SignedSheetForm())
+
+
+@bp.post("/gestione/presenze/<int:meeting_id>/foglio-firmato")
+@staff_required
+def upload_signed_sheet(meeting_id: int) -> ViewResult:
+    meeting = _meeting_or_404(meeting_id)
+    form = SignedSheetForm()
+    if not form.validate_on_submit():
+        return _documents_page(meeting, form, 400)
+    upload = request.files.get("sheet")
+    if upload is None or not upload.filename:
+        return _documents_page(meeting, form, 400, _("Scegli il file della scansione del foglio firmato."))
+    limit = _max_bytes()
+    data = upload.stream.read(limit + 1)
+    try:
+        sheet = documents.store_signed_sheet(meeting, upload.filename, data, current_user.id, limit)
+        db.session.commit()
+    except documents.DocumentError as error:
+        db.session.rollback()
+        return _documents_page(meeting, form, error.status, str(error))
+    flash(_("Foglio firmato caricato: %(name)s.", name=sheet.filename), "success")
+    return redirect(url_for("attendance.documents_page", meeting_id=meeting.id), 303)
+
+
+@bp.get("/gestione/presenze/<int:meeting_id>/foglio-firmato/<int:sheet_id>")
+@staff_required
+def download_signed_sheet(meeting_id: int, sheet_id: int) -> Response:
+    sheet = db.session.scalar(
+        sa.select(SignedSheet).where(SignedSheet.id == sheet_id, SignedSheet.meeting_id == meeting_id)
+        .options(sa.orm.undefer(SignedSheet.data))
+    )
+    if sheet is None:
+        abort(404)
+    response = send_file(io.BytesIO(sheet.data), mimetype=sheet.content_type, as_attachment=True,
+                         download_name=sheet.filename, max_age=0)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+# --- staff: paper-only register ----------------------------------------------------------------------------------
+
+_ENTITY_FIELD = re.compile(r"^ente-(\d+)$")
+
+
+def _paper_page(meeting: Meeting, form: PaperForm, *, ticked: set[int], texts: dict[int, str],
+                error: str | None = None, error_org: int | None = None, status: int = 200) -> tuple[str, int]:
+    return render_template(
+        "attendance/paper.html", meeting=meeting, form=form, entities=paper.admitted_entities(meeting),
+        ticked=ticked, texts=texts, error=error, error_org=error_org, day=format_day(meeting.starts_at),
+    ), status
+
+
+@bp.route("/gestione/presenze/<int:meeting_id>/cartaceo", methods=["GET", "POST"])
+@staff_required
+def paper_register(meeting_id: int) -> ViewResult:
+    meeting = _meeting_or_404(meeting_id)
+    form = PaperForm()
+    if not form.is_submitted():
+        return _paper_page(meeting, form, ticked=set(), texts={})
+    ticked = {int(m.group(1)) for key in request.form if (m := _ENTITY_FIELD.match(key))}
+    texts = {int(key.removeprefix("persone-")): value for key, value in request.form.items()
+             if key.startswith("persone-") and key.removeprefix("persone-").isdigit()}
+    if not form.validate():
+        return _paper_page(meeting, form, ticked=ticked, texts=texts, status=400)
+    entries = {org_id: paper.parse_people(texts.get(org_id, "")) for org_id in ticked}
+    try:
+        rows = paper.record_paper_meeting(meeting, entries, current_user.id)
+        db.session.commit()
+    except paper.PaperError as error:
+        db.session.rollback()
+        return _paper_page(meeting, form, ticked=ticked, texts=texts, error=str(error),
+                           error_org=error.organization_id, status=400)
+    flash(_("Registro cartaceo inserito: %(num)d presenze.", num=len(rows)), "success")
+    return redirect(url_for("attendance.documents_page", meeting_id=meeting.id), 303)
