@@ -126,6 +126,7 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.calendar import bp as calendar_bp
     from scheduler.mailing import bp as mailing_bp
     from scheduler.registry import bp as registry_bp
+    from scheduler.reports import bp as reports_bp
     from scheduler.site import bp as site_bp
 
     app.register_blueprint(site_bp)
@@ -133,6 +134,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(mailing_bp)
     app.register_blueprint(registry_bp)
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(reports_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
