@@ -122,6 +122,7 @@ def select_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    from scheduler.attendance import bp as attendance_bp
     from scheduler.auth import bp as auth_bp
     from scheduler.calendar import bp as calendar_bp
     from scheduler.mailing import bp as mailing_bp
@@ -135,6 +136,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(registry_bp)
     app.register_blueprint(calendar_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(attendance_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

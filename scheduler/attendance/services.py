@@ -1,0 +1,368 @@
+"""Rules of the facilitator's register: who may take attendance, check-in, walk-ins, undo, notes, closing.
+
+No request globals: the views pass the acting user. Nothing here commits. Every change writes a
+RegisterEvent, so a change made after closing (by staff only) is always on record.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
+
+from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent
+from scheduler.auth.models import Role, User
+from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
+from scheduler.calls.models import Track, track_facilitators
+from scheduler.extensions import db
+from scheduler.formatting import format_when
+from scheduler.registry.models import Application, ApplicationArea, ApplicationStatus, Organization
+from scheduler.timeutil import utcnow
+
+#: Letters and digits that cannot be confused when read aloud or copied (no 0/O, 1/I).
+SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+SHORT_CODE_LENGTH = 6
+MAX_NOTES = 10_000
+
+
+class RegisterError(Exception):
+    """A register rule was broken; the message is for the person who asked, `status` for the view."""
+
+    status = 400
+
+
+class NotAllowed(RegisterError):
+    """This person may not take attendance for this meeting."""
+
+    status = 403
+
+
+class RegisterClosed(RegisterError):
+    """The register is closed: only staff may change it."""
+
+    status = 409
+
+
+class CodeRefused(RegisterError):
+    """A check-in code that does not admit anyone to this meeting."""
+
+    status = 409
+
+
+# --- who ------------------------------------------------------------------------------------------------------
+
+
+def is_facilitator_of(user: User, track_id: int) -> bool:
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(track_facilitators).where(
+            track_facilitators.c.track_id == track_id, track_facilitators.c.user_id == user.id
+        )
+    ) > 0
+
+
+def can_take_attendance(user: User | None, meeting: Meeting) -> bool:
+    """Staff, or a facilitator assigned to the meeting's track."""
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "active", True):
+        return False
+    if user.role is Role.STAFF:
+        return True
+    return user.role is Role.FACILITATOR and is_facilitator_of(user, meeting.track_id)
+
+
+def can_change(user: User | None, meeting: Meeting) -> bool:
+    """May take attendance, and the register is open (after closing only staff change it)."""
+    if not can_take_attendance(user, meeting):
+        return False
+    return meeting.register_closed_at is None or user.role is Role.STAFF
+
+
+def _check_can_change(meeting: Meeting, actor: User) -> None:
+    if not can_take_attendance(actor, meeting):
+        raise NotAllowed("Solo l'Ufficio di Piano e i facilitatori di questo tavolo possono tenere il registro.")
+    if meeting.register_closed_at is not None and actor.role is not Role.STAFF:
+        raise RegisterClosed("Il registro è chiuso: solo l'Ufficio di Piano può modificarlo.")
+
+
+def _log(meeting: Meeting, actor: User | None, action: str, detail: str = "") -> RegisterEvent:
+    event = RegisterEvent(meeting_id=meeting.id, actor_id=actor.id if actor else None, action=action,
+                          detail=detail[:2000])
+    db.session.add(event)
+    return event
+
+
+def meetings_for_register(user: User, limit: int = 50) -> list[Meeting]:
+    """The meetings whose register this user may open, soonest first from yesterday on."""
+    from datetime import timedelta
+
+    query = (sa.select(Meeting).join(Track).where(Meeting.ends_at > utcnow() - timedelta(days=1))
+             .order_by(Meeting.starts_at).limit(limit)
+             .options(selectinload(Meeting.track), selectinload(Meeting.venue)))
+    if user.role is not Role.STAFF:
+        query = query.join(track_facilitators, track_facilitators.c.track_id == Track.id).where(
+            track_facilitators.c.user_id == user.id)
+    return list(db.session.scalars(query))
+
+
+# --- reading --------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class RegisterView:
+    """Everything the phone page shows, loaded with a fixed number of queries."""
+
+    meeting: Meeting
+    confirmed: list[Rsvp]
+    waiting: list[Rsvp]
+    #: Current (not undone) marks, in the order they were made.
+    attendances: list[Attendance]
+    #: Admitted entities of the meeting's area with no yes or waiting-list answer: possible walk-ins.
+    other_entities: list[Organization]
+    by_rsvp: dict[int, list[Attendance]] = field(default_factory=dict)
+    #: Marks not tied to an RSVP: admitted entities without one, guests, individuals.
+    walk_ins: list[Attendance] = field(default_factory=list)
+
+    def marked(self, rsvp: Rsvp, name: str) -> Attendance | None:
+        key = _name_key(name)
+        return next((a for a in self.by_rsvp.get(rsvp.id, []) if _name_key(a.person_name) == key), None)
+
+    def extra_people(self, rsvp: Rsvp) -> list[Attendance]:
+        """People checked in for the entity who were not named in its answer."""
+        named = {_name_key(p.get("name", "")) for p in rsvp.people or []}
+        return [a for a in self.by_rsvp.get(rsvp.id, []) if _name_key(a.person_name) not in named]
+
+    @property
+    def present_count(self) -> int:
+        return len(self.attendances)
+
+
+def register_view(meeting: Meeting) -> RegisterView:
+    rsvps = list(db.session.scalars(
+        sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id,
+                              Rsvp.status.in_([RsvpStatus.YES, RsvpStatus.WAITLIST]))
+        .options(selectinload(Rsvp.organization)).order_by(Rsvp.answered_at, Rsvp.id)
+    ))
+    attendances = list(db.session.scalars(
+        sa.select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.undone_at.is_(None))
+        .options(selectinload(Attendance.organization)).order_by(Attendance.checked_in_at, Attendance.id)
+    ))
+    listed = {r.organization_id for r in rsvps}
+    track = db.session.get(Track, meeting.track_id)
+    others = [o for o in db.session.scalars(
+        sa.select(Organization).join(Application).join(ApplicationArea).where(
+            Application.call_id == track.call_id, Application.status == ApplicationStatus.ADMITTED,
+            ApplicationArea.area_id == track.area_id,
+        ).order_by(Organization.name).distinct()
+    ) if o.id not in listed]
+    view = RegisterView(
+        meeting=meeting,
+        confirmed=sorted((r for r in rsvps if r.status is RsvpStatus.YES), key=lambda r: r.organization.name.lower()),
+        waiting=[r for r in rsvps if r.status is RsvpStatus.WAITLIST],
+        attendances=attendances, other_entities=others,
+    )
+    rsvp_ids = {r.id for r in rsvps}
+    for attendance in attendances:
+        if attendance.rsvp_id in rsvp_ids:
+            view.by_rsvp.setdefault(attendance.rsvp_id, []).append(attendance)
+        else:
+            view.walk_ins.append(attendance)
+    return view
+
+
+# --- check-in ---------------------------------------------------------------------------------------------------
+
+
+def _clean(text: str | None, limit: int) -> str:
+    return " ".join((text or "").split())[:limit]
+
+
+def _name_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+def by_client_ref(client_ref: str) -> Attendance | None:
+    return db.session.scalar(sa.select(Attendance).where(Attendance.client_ref == client_ref))
+
+
+def _same_person(meeting: Meeting, organization_id: int | None, guest_organization: str | None,
+                 name: str) -> Attendance | None:
+    query = sa.select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.undone_at.is_(None))
+    if organization_id is not None:
+        query = query.where(Attendance.organization_id == organization_id)
+    else:
+        query = query.where(Attendance.organization_id.is_(None))
+    key, guest_key = _name_key(name), _name_key(guest_organization or "")
+    for row in db.session.scalars(query):
+        if _name_key(row.person_name) == key and (
+            organization_id is not None or _name_key(row.guest_organization or "") == guest_key
+        ):
+            return row
+    return None
+
+
+def check_in(meeting: Meeting, actor: User, *, organization: Organization | None = None, rsvp: Rsvp | None = None,
+             person_name: str, person_role: str = "", method: AttendanceMethod = AttendanceMethod.HAND,
+             client_ref: str | None = None, guest_organization: str | None = None,
+             guest_email: str | None = None) -> Attendance:
+    """Mark one person present. Idempotent: the same `client_ref`, or the same person of the same entity
+    already present at this meeting, returns the row already stored instead of a second one."""
+    client_ref = (client_ref or "").strip()[:64] or None
+    if client_ref:
+        existing = by_client_ref(client_ref)
+        if existing is not None:
+            if existing.meeting_id != meeting.id:
+                raise RegisterError("Segnatura non valida per questo incontro.")
+            return existing
+    _check_can_change(meeting, actor)
+    name = _clean(person_name, 200)
+    if not name:
+        raise RegisterError("Indica il nome della persona presente.")
+    guest_organization = _clean(guest_organization, 300) or None
+    guest_email = _clean(guest_email, 254) or None
+    if guest_email and ("@" not in guest_email or " " in guest_email):
+        raise RegisterError("L'indirizzo e-mail non è valido.")
+    if rsvp is not None:
+        if rsvp.meeting_id != meeting.id:
+            raise RegisterError("Questa adesione è di un altro incontro.")
+        if rsvp.status is RsvpStatus.NO:
+            raise CodeRefused("Questa adesione è stata ritirata.")
+        organization = rsvp.organization
+    elif organization is not None:
+        from scheduler.calendar.services import admitted_application
+
+        if admitted_application(organization.id, meeting.track.call_id) is None:
+            raise RegisterError("L'ente non è ammesso all'elenco: registralo come ospite.")
+        rsvp = db.session.scalar(sa.select(Rsvp).where(
+            Rsvp.meeting_id == meeting.id, Rsvp.organization_id == organization.id,
+            Rsvp.status.in_([RsvpStatus.YES, RsvpStatus.WAITLIST])))
+    if organization is not None:
+        guest_organization = guest_email = None
+    if (duplicate := _same_person(meeting, organization.id if organization else None, guest_organization, name)):
+        return duplicate
+
+    walk_in = rsvp is None
+    if walk_in and method in (AttendanceMethod.HAND, AttendanceMethod.QR):
+        method = AttendanceMethod.WALK_IN
+    attendance = Attendance(
+        meeting_id=meeting.id, organization_id=organization.id if organization else None,
+        rsvp_id=rsvp.id if rsvp else None, person_name=name, person_role=_clean(person_role, 120),
+        guest_organization=guest_organization, guest_email=guest_email,
+        needs_follow_up=organization is None and guest_organization is not None,
+        method=method, checked_in_at=utcnow(), recorded_by_id=actor.id, client_ref=client_ref,
+    )
+    try:
+        with db.session.begin_nested():
+            db.session.add(attendance)
+            db.session.flush()
+    except IntegrityError:  # the same mark arrived twice at once: keep the first
+        if client_ref and (existing := by_client_ref(client_ref)) is not None:
+            return existing
+        raise
+    who = organization.name if organization else (f"ospite di {guest_organization}" if guest_organization
+                                                  else "a titolo personale")
+    _log(meeting, actor, "walk_in" if walk_in else "checked_in",
+         f"#{attendance.id} {name} ({who}), {method.value}")
+    return attendance
+
+
+def undo(attendance: Attendance, actor: User) -> Attendance:
+    """Take a mark back; the row stays, with the time it was undone."""
+    meeting = attendance.meeting
+    _check_can_change(meeting, actor)
+    if attendance.undone_at is None:
+        attendance.undone_at = utcnow()
+        _log(meeting, actor, "undone", f"#{attendance.id} {attendance.person_name}")
+    return attendance
+
+
+def set_notes(meeting: Meeting, actor: User, text: str) -> None:
+    _check_can_change(meeting, actor)
+    text = (text or "").replace("\r\n", "\n").strip()
+    if len(text) > MAX_NOTES:
+        raise RegisterError(f"Le note possono avere al massimo {MAX_NOTES} caratteri.")
+    if text != (meeting.register_notes or ""):
+        meeting.register_notes = text
+        _log(meeting, actor, "notes", text[:500])
+
+
+def close_register(meeting: Meeting, actor: User) -> None:
+    if not can_take_attendance(actor, meeting):
+        raise NotAllowed("Solo l'Ufficio di Piano e i facilitatori di questo tavolo possono chiudere il registro.")
+    if meeting.register_closed_at is not None:
+        raise RegisterClosed("Il registro è già chiuso.")
+    meeting.register_closed_at = utcnow()
+    meeting.register_closed_by_id = actor.id
+    _log(meeting, actor, "closed", f"{len(register_view(meeting).attendances)} presenti")
+
+
+def reopen_register(meeting: Meeting, actor: User) -> None:
+    if actor is None or actor.role is not Role.STAFF:
+        raise NotAllowed("Solo l'Ufficio di Piano può riaprire il registro.")
+    if meeting.register_closed_at is None:
+        return
+    meeting.register_closed_at = None
+    meeting.register_closed_by_id = None
+    _log(meeting, actor, "reopened")
+
+
+# --- codes ----------------------------------------------------------------------------------------------------
+
+
+def ensure_short_code(rsvp: Rsvp) -> str:
+    """The RSVP's short code to read aloud, made on first use: 6 unambiguous characters, unique in the meeting."""
+    if rsvp.short_code:
+        return rsvp.short_code
+    for _attempt in range(10):
+        code = "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+        taken = db.session.scalar(sa.select(Rsvp.id).where(Rsvp.meeting_id == rsvp.meeting_id,
+                                                           Rsvp.short_code == code))
+        if taken:
+            continue
+        rsvp.short_code = code
+        try:
+            with db.session.begin_nested():
+                db.session.flush()
+            return code
+        except IntegrityError:  # taken at the same instant by another answer
+            rsvp.short_code = None
+    raise RegisterError("Non è stato possibile creare il codice breve: riprova.")
+
+
+def find_code(meeting: Meeting, code: str) -> Rsvp | None:
+    code = (code or "").strip()
+    if not code or len(code) > 64:
+        return None
+    rsvp = db.session.scalar(sa.select(Rsvp).where(Rsvp.checkin_code == code))
+    if rsvp is None and len(code) <= 16:
+        short = "".join(code.split()).replace("-", "").upper()
+        rsvp = db.session.scalar(sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.short_code == short))
+    return rsvp
+
+
+def checkin_by_code(meeting: Meeting, code: str) -> Rsvp:
+    """The confirmed RSVP a check-in code (long, from the QR, or short, read aloud) stands for at this meeting."""
+    rsvp = find_code(meeting, code)
+    if rsvp is None:
+        raise CodeRefused("Codice non riconosciuto: controllalo o segna l'ente a mano.")
+    if rsvp.meeting_id != meeting.id:
+        other = rsvp.meeting
+        raise CodeRefused(f"Questo codice è di un altro incontro: {other.track.name}, "
+                          f"{format_when(other.starts_at, other.ends_at)}.")
+    if rsvp.status is RsvpStatus.NO:
+        raise CodeRefused("Questa adesione è stata ritirata.")
+    if rsvp.status is RsvpStatus.WAITLIST:
+        raise CodeRefused("Questa adesione è in lista d'attesa: l'ente non ha un posto confermato.")
+    return rsvp
+
+
+def checkin_path(rsvp: Rsvp) -> str:
+    return f"/presenze/{rsvp.meeting_id}/codice/{rsvp.checkin_code}"
+
+
+def qr_svg(url: str) -> str:
+    """An inline SVG QR code for `url` (no external image, works under the CSP)."""
+    import segno
+
+    return segno.make(url, error="m").svg_inline(scale=4)
