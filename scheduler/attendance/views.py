@@ -212,11 +212,13 @@ def by_code(meeting_id: int, code: str):
     meeting = _meeting_or_404(meeting_id)
     if not register.can_take_attendance(current_user, meeting):
         rsvp = register.find_code(meeting, code)
-        short = None
+        short = qr = None
         if rsvp is not None and rsvp.meeting_id == meeting.id and rsvp.status is RsvpStatus.YES:
             short = register.ensure_short_code(rsvp)
             db.session.commit()
-        return render_template("attendance/checkin_show.html", short_code=short)
+            url = current_app.config["BASE_URL"].rstrip("/") + register.checkin_path(rsvp)
+            qr = Markup(register.qr_svg(url))  # noqa: S704 (SVG made by segno)
+        return render_template("attendance/checkin_show.html", short_code=short, qr=qr)
     try:
         rsvp = register.checkin_by_code(meeting, code)
     except register.CodeRefused as error:

@@ -123,6 +123,7 @@
   // Show the change on the page at once; return the operation to queue.
   function apply(form) {
     var op = form.getAttribute("data-op");
+    var url = form.getAttribute("action");
     var data = {};
     new FormData(form).forEach(function (value, key) {
       if (key === "csrf_token") { return; }
@@ -177,7 +178,7 @@
     } else if (op === "notes") {
       markPending(form.querySelector("button"), ref);
     }
-    return { ref: ref, url: form.getAttribute("action"), data: data };
+    return { ref: ref, url: url, data: data };
   }
 
   function send(op) {
