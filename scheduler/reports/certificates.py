@@ -65,7 +65,7 @@ def certificate_pdf(call: Call, organization: Organization, meetings: list[Atten
     pdf.set_font("Helvetica", "", 11)
     count = len(meetings)
     body = (
-        f"Si attesta che l'ente {organization.name} (codice fiscale {organization.codice_fiscale}) "
+        f"Si attesta che l'ente \"{organization.name}\" (codice fiscale {organization.codice_fiscale}) "
         f"ha partecipato, {period_text(date_from, date_to)}, "
         + (f"a {count} incontr{'o' if count == 1 else 'i'} " if count else "a nessun incontro ")
         + f"dei tavoli di co-programmazione del {call.plan_title} ({call.ambito})"
@@ -98,5 +98,6 @@ def certificate_pdf(call: Call, organization: Organization, meetings: list[Atten
     pdf.cell(width, 6, latin1(call.office_name), align="R", new_x="LMARGIN", new_y="NEXT")
     if call.procedure_manager:
         pdf.set_font("Helvetica", "", 9)
-        pdf.cell(width, 5, latin1(call.procedure_manager[:110]), align="R", new_x="LMARGIN", new_y="NEXT")
+        manager = call.procedure_manager.split(" (", 1)[0]  # without the notes in brackets
+        pdf.multi_cell(width, 5, latin1(manager), align="R", new_x="LMARGIN", new_y="NEXT")
     return bytes(pdf.output())

@@ -20,6 +20,9 @@ SECTIONS = {
     "comuni": _l("Comuni"),
 }
 
+#: The URL name of the workbook with every section.
+ALL = "tutto"
+
 #: Characters that make a spreadsheet read a cell as a formula.
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 

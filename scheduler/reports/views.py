@@ -68,8 +68,8 @@ def index() -> str:
     )
 
 
-def _export(section: str) -> tuple[services.Report, str]:
-    if section not in exports.SECTIONS:
+def _export(section: str, *, whole: bool = False) -> tuple[services.Report, str]:
+    if section not in exports.SECTIONS and not (whole and section == exports.ALL):
         abort(404)
     call = _call_or_404()
     form = ReportFilterForm(call, formdata=request.args)
@@ -91,8 +91,10 @@ def export_csv(section: str) -> Response:
 @bp.get("/gestione/partecipazione/<section>.xlsx")
 @staff_required
 def export_xlsx(section: str) -> Response:
-    report, name = _export(section)
-    return Response(exports.to_xlsx(report, section), mimetype=XLSX,
+    """One section, or every section as one sheet each (`tutto.xlsx`)."""
+    report, name = _export(section, whole=True)
+    workbook = exports.to_xlsx(report, None if section == exports.ALL else section)
+    return Response(workbook, mimetype=XLSX,
                     headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'})
 
 

@@ -293,6 +293,12 @@ def test_xlsx_exports_have_the_page_numbers(client, staff, known):
     sheet = load_workbook(io.BytesIO(client.get(PAGE + "/comuni.xlsx").get_data())).active
     assert ("Offanengo", 2, 3, 3, 1) in list(sheet.values)
 
+    workbook = load_workbook(io.BytesIO(client.get(PAGE + "/tutto.xlsx?area=A").get_data()))
+    assert workbook.sheetnames == ["Incontri", "Enti", "Aree", "Comuni"]
+    assert list(workbook["Aree"].values)[1:] == [("A", "Minori e Famiglia", 1, 2, 1, 1, 1, 1)]
+    assert [row[0] for row in workbook["Enti"].iter_rows(min_row=2, values_only=True)] == ["Ente Uno", "Ente Tre"]
+    assert client.get(PAGE + "/tutto.csv").status_code == 404
+
 
 # --- certificate -----------------------------------------------------------------------------------------------
 
