@@ -110,6 +110,9 @@ def to_xlsx(report: Report, section: str) -> bytes:
             for cell in column:
                 if isinstance(cell.value, date):
                     cell.number_format = "DD/MM/YYYY"
+        for column in sheet.columns:
+            longest = max(len(str(cell.value)) if cell.value is not None else 0 for cell in column)
+            sheet.column_dimensions[column[0].column_letter].width = min(60, max(10, longest + 2))
         sheet.freeze_panes = "A2"
     buffer = io.BytesIO()
     workbook.save(buffer)

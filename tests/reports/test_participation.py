@@ -356,6 +356,11 @@ def test_staff_write_to_the_entities_absent_without_notice(client, staff, known,
                            follow_redirects=True)
     assert "Messaggio in coda per 1 enti" in text(response)
     assert outbox(app) == [(known["entities"]["tre"]["email"], "absent-notice", MailCategory.OPTIONAL)]
+    with app.app_context():
+        message = db.session.scalar(sa.select(OutboxMessage))
+        assert message.subject == "Assenza" and message.to_name == "Ente Tre"
+        assert message.body_text.strip() == "Vi aspettiamo."
+        assert "<p>Vi aspettiamo.</p>" in message.body_html and "Comune di Crema" in message.body_html
 
 
 def test_the_absent_get_one_message_each_and_shared_addresses_one(client, staff, known, app):
