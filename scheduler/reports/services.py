@@ -59,6 +59,7 @@ class EntityRow:
     name: str
     is_sample: bool
     comuni: list[str] = field(default_factory=list)
+    comune_ids: list[int] = field(default_factory=list)
     #: Meetings attended, by track id.
     by_track: dict[int, int] = field(default_factory=dict)
     #: Answers YES in the period, and those without a check-in.
@@ -242,8 +243,8 @@ def participation(call: Call, *, date_from: date | None, date_to: date | None, a
     org_ids = {r[1] for r in rsvp_rows} | {r[0] for r in presence_rows} | {r[0] for r in possible_rows}
     entities: dict[int, EntityRow] = {}
     if org_ids:
-        for org_id, name, is_sample, comune_name in db.session.execute(
-            sa.select(Organization.id, Organization.name, Organization.is_sample, Comune.name)
+        for org_id, name, is_sample, comune_id_, comune_name in db.session.execute(
+            sa.select(Organization.id, Organization.name, Organization.is_sample, Comune.id, Comune.name)
             .outerjoin(organization_comuni, organization_comuni.c.organization_id == Organization.id)
             .outerjoin(Comune, Comune.id == organization_comuni.c.comune_id)
             .where(Organization.id.in_(org_ids))
@@ -252,6 +253,7 @@ def participation(call: Call, *, date_from: date | None, date_to: date | None, a
             row = entities.setdefault(org_id, EntityRow(org_id, name, is_sample))
             if comune_name:
                 row.comuni.append(comune_name)
+                row.comune_ids.append(comune_id_)
 
     # 7. the areas and comuni of the call
     areas = {a.id: a for a in db.session.scalars(sa.select(Area).where(Area.call_id == call.id))}
@@ -294,10 +296,9 @@ def participation(call: Call, *, date_from: date | None, date_to: date | None, a
 
     comune_rows = {c.id: ComuneRow(c.id, c.name) for c in sorted(all_comuni.values(), key=lambda c: c.name)
                    if comune_id is None or c.id == comune_id}
-    by_name = {row.name: row for row in comune_rows.values()}
     for entity in entities.values():
-        for name in entity.comuni:
-            row = by_name.get(name)
+        for entity_comune in entity.comune_ids:
+            row = comune_rows.get(entity_comune)
             if row is None:
                 continue
             row.entities += 1 if entity.attended else 0
