@@ -354,11 +354,17 @@ def report_meeting(call: Call, meeting_id: int) -> Meeting | None:
     )
 
 
+#: The outbox header naming the meeting an absence notice is about (so a second sending skips who got one).
+MEETING_HEADER = "X-Tavoli-Meeting"
+
+
 @dataclass
 class Recipient:
     organization_id: int
     name: str
     email: str
+    #: Already written to about this meeting (a notice is in the outbox or sent).
+    written: bool = False
 
 
 def absent_recipients(meeting: Meeting) -> list[Recipient]:
@@ -366,6 +372,16 @@ def absent_recipients(meeting: Meeting) -> list[Recipient]:
 
     Entities whose data were erased are left out; an address shared by two entities gets one message.
     """
+    from scheduler.mailing.models import OutboxMessage
+
+    written = {
+        address.lower() for address in db.session.scalars(
+            sa.select(OutboxMessage.to_address).where(
+                OutboxMessage.topic == "absent-notice",
+                OutboxMessage.headers[MEETING_HEADER].as_string() == str(meeting.id),
+            )
+        )
+    }
     first_user_email = (
         sa.select(User.email).where(User.organization_id == Organization.id, User.role == Role.ENTITY,
                                     User.active.is_(True))
@@ -385,19 +401,23 @@ def absent_recipients(meeting: Meeting) -> list[Recipient]:
         if not address or address.lower() in seen:
             continue
         seen.add(address.lower())
-        recipients.append(Recipient(org_id, name, address))
+        recipients.append(Recipient(org_id, name, address, written=address.lower() in written))
     return recipients
 
 
 def write_to_absent(call: Call, meeting: Meeting, *, subject: str, text: str) -> int:
-    """Queue one message per absent entity (the caller commits); returns how many."""
+    """Queue one message per absent entity not yet written to about this meeting (the caller commits).
+
+    Returns how many were queued.
+    """
     from scheduler.mailing.models import MailCategory
     from scheduler.mailing.services import enqueue, render_mail
 
-    recipients = absent_recipients(meeting)
+    recipients = [r for r in absent_recipients(meeting) if not r.written]
     for recipient in recipients:
         body_text, body_html = render_mail("absent_notice", call=call, subject=subject, text=text,
                                            organization_name=recipient.name)
         enqueue(to=recipient.email, to_name=recipient.name, subject=subject, text=body_text, html=body_html,
-                topic="absent-notice", category=MailCategory.OPTIONAL)
+                topic="absent-notice", category=MailCategory.OPTIONAL,
+                headers={MEETING_HEADER: str(meeting.id)})
     return len(recipients)

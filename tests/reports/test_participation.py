@@ -361,6 +361,13 @@ def test_staff_write_to_the_entities_absent_without_notice(client, staff, known,
         assert message.subject == "Assenza" and message.to_name == "Ente Tre"
         assert message.body_text.strip() == "Vi aspettiamo."
         assert "<p>Vi aspettiamo.</p>" in message.body_html and "Comune di Crema" in message.body_html
+    # sending again writes to nobody twice
+    form = text(client.get(url))
+    assert "Hanno già ricevuto un messaggio" in form and 'id="recipients"' not in form
+    response = client.post(url, data={"csrf_token": csrf, "subject": "Assenza", "text": "Di nuovo."},
+                           follow_redirects=True)
+    assert "Messaggio in coda per 0 enti" in text(response)
+    assert len(outbox(app)) == 1
 
 
 def test_the_absent_get_one_message_each_and_shared_addresses_one(client, staff, known, app):
