@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent
 from scheduler.auth.models import Role, User
@@ -310,12 +311,32 @@ def reopen_register(meeting: Meeting, actor: User) -> None:
 # --- codes ----------------------------------------------------------------------------------------------------
 
 
-def ensure_short_code(rsvp: Rsvp) -> str:
-    """The RSVP's short code to read aloud, made on first use: 6 unambiguous characters, unique in the meeting."""
+def _new_short_code() -> str:
+    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+
+
+def ensure_short_code(rsvp: Rsvp, *, own_transaction: bool = False) -> str:
+    """The RSVP's short code to read aloud, made on first use: 6 unambiguous characters, unique in the meeting.
+
+    By default the code joins the session's transaction (the invitation written with it). Pages that only
+    show it pass `own_transaction=True`: the code is saved at once on its own connection, and the page's
+    session is neither committed nor expired.
+    """
     if rsvp.short_code:
         return rsvp.short_code
     for _attempt in range(10):
-        code = "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+        code = _new_short_code()
+        if own_transaction:
+            table = Rsvp.__table__
+            try:
+                with db.engine.begin() as conn:
+                    conn.execute(sa.update(table).where(table.c.id == rsvp.id, table.c.short_code.is_(None))
+                                 .values(short_code=code))
+                    code = conn.scalar(sa.select(table.c.short_code).where(table.c.id == rsvp.id))
+            except IntegrityError:  # taken in this meeting: draw again
+                continue
+            set_committed_value(rsvp, "short_code", code)
+            return code
         taken = db.session.scalar(sa.select(Rsvp.id).where(Rsvp.meeting_id == rsvp.meeting_id,
                                                            Rsvp.short_code == code))
         if taken:

@@ -67,7 +67,6 @@ def _refused(meeting: Meeting, error: register.RegisterError):
 def _render_register(meeting: Meeting, *, highlight: Rsvp | None = None, code: str | None = None,
                      code_error: str | None = None, status: int = 200):
     view = register.register_view(meeting)
-    db.session.commit()
     return render_template(
         "attendance/register.html", view=view, meeting=meeting, highlight=highlight, code=code,
         code_error=code_error, can_change=register.can_change(current_user, meeting),
@@ -214,8 +213,7 @@ def by_code(meeting_id: int, code: str):
         rsvp = register.find_code(meeting, code)
         short = qr = None
         if rsvp is not None and rsvp.meeting_id == meeting.id and rsvp.status is RsvpStatus.YES:
-            short = register.ensure_short_code(rsvp)
-            db.session.commit()
+            short = register.ensure_short_code(rsvp, own_transaction=True)
             url = current_app.config["BASE_URL"].rstrip("/") + register.checkin_path(rsvp)
             qr = Markup(register.qr_svg(url))  # noqa: S704 (SVG made by segno)
         return render_template("attendance/checkin_show.html", short_code=short, qr=qr)
@@ -224,7 +222,7 @@ def by_code(meeting_id: int, code: str):
     except register.CodeRefused as error:
         return _render_register(meeting, code_error=str(error), status=404 if "non riconosciuto" in str(error)
                                 else 409)
-    register.ensure_short_code(rsvp)
+    register.ensure_short_code(rsvp, own_transaction=True)
     return _render_register(meeting, highlight=rsvp, code=code)
 
 
@@ -259,13 +257,11 @@ def confirm_code(meeting_id: int, code: str):
 def checkin_pass(rsvp: Rsvp | None, save: bool = False) -> dict | None:
     """The check-in code of a confirmed RSVP for a template: short code, URL, inline SVG QR.
 
-    `save=True` commits a short code made on first display (pages); e-mails leave committing to their service.
+    `save=True` (pages) saves a short code made on first display at once; in an e-mail it joins the
+    transaction of the service that writes the message.
     """
     if rsvp is None or rsvp.status is not RsvpStatus.YES or not rsvp.checkin_code:
         return None
-    had_code = bool(rsvp.short_code)
-    short = register.ensure_short_code(rsvp)
-    if save and not had_code:
-        db.session.commit()
+    short = register.ensure_short_code(rsvp, own_transaction=save)
     url = current_app.config["BASE_URL"].rstrip("/") + register.checkin_path(rsvp)
     return {"short_code": short, "url": url, "svg": Markup(register.qr_svg(url))}  # noqa: S704 (SVG made by segno)
