@@ -344,6 +344,8 @@ def test_the_invite_carries_the_short_code_and_the_check_in_link(app, setup):
         text = next(m.body_text for m in messages if "Cooperativa Il Faro" in m.body_text
                     and rsvp.short_code in m.body_text)
         assert f"http://tavoli.test/presenze/{setup['meeting']}/codice/{rsvp.checkin_code}" in text
+        html = next(m.body_html for m in messages if rsvp.short_code in m.body_text)
+        assert rsvp.short_code in html and f"/codice/{rsvp.checkin_code}" in html
         waiting = next(m for m in messages if "Fondazione In Attesa" in m.body_text)
         assert "/codice/" not in waiting.body_text
 

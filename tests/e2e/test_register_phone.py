@@ -83,6 +83,12 @@ def test_qr_check_in_walk_in_undo_and_closing_on_a_phone(live_server, app, phone
     assert "presenza confermata" in page.content()
     assert _rows(app, meeting["id"]) == [("Sara Galli", "qr", False)]
 
+    # the search box filters the cards as one types
+    page.get_by_label("Cerca un ente o una persona").fill("riva")
+    assert page.locator(f"#rsvp-{meeting['rsvps']['ponte'][0]}").is_visible()
+    assert page.locator(f"#rsvp-{meeting['rsvps']['faro'][0]}").is_hidden()
+    page.get_by_label("Cerca un ente o una persona").fill("")
+
     # a guest from a body not in the list
     page.get_by_text("Ospite di un'organizzazione non in elenco").click()
     page.get_by_label("Nome e cognome").nth(1).fill("Elena Rossi")

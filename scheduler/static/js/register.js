@@ -37,8 +37,8 @@
     }
     banner.hidden = false;
     banner.textContent = count === 1
-      ? "1 segnatura non ancora inviata – verrà inviata appena torna la connessione"
-      : count + " segnature non ancora inviate – verranno inviate appena torna la connessione";
+      ? root.getAttribute("data-label-unsent-one")
+      : root.getAttribute("data-label-unsent-many").replace("{n}", String(count));
   }
 
   function showError(message) {
