@@ -146,6 +146,8 @@ def undo(meeting_id: int):
     if attendance is None or attendance.meeting_id != meeting.id:
         if _wants_json() and request.form.get("client_ref"):  # a mark never received: nothing to undo
             return jsonify({"ok": True, "message": "Nulla da annullare."})
+        if _wants_json():
+            return jsonify({"ok": False, "error": "Presenza non trovata."}), 404
         abort(404)
     try:
         register.undo(attendance, current_user)

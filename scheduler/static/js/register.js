@@ -211,7 +211,11 @@
           return "done";
         });
       }
-      return "retry"; // signed out, server error, a proxy's page: keep the mark
+      if (response.status === 403 || response.status === 404 || response.status === 405) {
+        showError(String(response.status));
+        return "done"; // refused for good: do not block the marks behind it
+      }
+      return "retry"; // signed out, server error, a proxy's page, a stale form token: keep the mark
     }, function () {
       return "retry";
     }).then(function (outcome) {
