@@ -143,3 +143,25 @@ def test_marks_made_offline_are_sent_once_when_the_connection_returns(live_serve
     assert page.locator(".person-toggle button[aria-pressed=true]").count() == 3
     page.wait_for_timeout(500)
     assert len(_rows(app, meeting["id"])) == 3
+
+
+def test_a_mark_whose_answer_was_lost_is_sent_again_and_stored_once(live_server, app, phone, meeting):
+    page = phone.new_page()
+    _sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/presenze/{meeting['id']}")
+    lost = []
+
+    def lose_first_answer(route):
+        if not lost:
+            lost.append(route.fetch())  # the server records the mark...
+            route.abort()  # ...but the phone never hears back
+        else:
+            route.continue_()
+
+    page.route("**/segna", lose_first_answer)
+    page.locator(f"#rsvp-{meeting['rsvps']['ponte'][0]} .person-toggle button").click()
+    expect(page.locator("#sync-banner")).to_contain_text("1 segnatura non ancora inviata")
+    assert lost and lost[0].status == 200
+    assert _rows(app, meeting["id"]) == [("Anna Riva", "hand", False)]
+    expect(page.locator("#sync-banner")).to_be_hidden(timeout=15000)  # sent again by the periodic retry
+    assert _rows(app, meeting["id"]) == [("Anna Riva", "hand", False)]
