@@ -161,6 +161,10 @@ def test_a_mark_whose_answer_was_lost_is_sent_again_and_stored_once(live_server,
     page.route("**/segna", lose_first_answer)
     page.locator(f"#rsvp-{meeting['rsvps']['ponte'][0]} .person-toggle button").click()
     expect(page.locator("#sync-banner")).to_contain_text("1 segnatura non ancora inviata")
+    for _ in range(100):  # until the first request has reached the server
+        if lost:
+            break
+        page.wait_for_timeout(50)
     assert lost and lost[0].status == 200
     assert _rows(app, meeting["id"]) == [("Anna Riva", "hand", False)]
     expect(page.locator("#sync-banner")).to_be_hidden(timeout=15000)  # sent again by the periodic retry
