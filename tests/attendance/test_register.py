@@ -275,6 +275,18 @@ def test_anyone_else_opening_the_qr_url_sees_only_the_code(app, client, auth, se
     assert short and short in html
     for name in ("Il Faro", "Il Ponte", "In Attesa", "Sara Galli", "Anna Riva", "Conferma presenza"):
         assert name not in html
+    assert "<svg" in html  # the QR, to show again
+    assert ("Accedi per registrare la presenza" in html) is (who == "anonymous")
+
+
+def test_a_facilitator_not_signed_in_signs_in_from_the_qr_page_and_lands_on_the_entity(app, client, auth, setup):
+    url = f"/presenze/{setup['meeting']}/codice/{setup['codes']['faro']}"
+    assert "next=" in client.get(url).get_data(as_text=True)
+    token = auth.csrf_token("/accedi?next=" + url)
+    response = client.post("/accedi?next=" + url, data={"email": "facilitatrice@example.org",
+                                                         "password": PASSWORD, "csrf_token": token, "next": url})
+    assert response.status_code == 302 and response.headers["Location"].endswith(url)
+    assert 'id="qr-confirm"' in client.get(url).get_data(as_text=True)
 
 
 def test_codes_of_another_meeting_withdrawn_or_waiting_are_refused(app, client, auth, setup):
