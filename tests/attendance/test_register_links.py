@@ -24,7 +24,8 @@ def test_facilitator_gets_the_minutes_link_once_the_register_is_closed(client, a
     meeting_id = make_meeting(app, area="A")
     user_id = make_user("facilitatore@example.org", role=Role.FACILITATOR)
     with app.app_context():
-        db.session.get(Meeting, meeting_id).track.facilitators.append(db.session.get(User, user_id))
+        track = db.session.get(Meeting, meeting_id).track
+        track.facilitators.append(db.session.get(User, user_id))
         db.session.commit()
     auth.login("facilitatore@example.org")
     page = client.get(f"/presenze/{meeting_id}").get_data(as_text=True)
