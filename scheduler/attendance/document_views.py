@@ -27,6 +27,7 @@ from scheduler.calendar.models import Meeting, Rsvp
 from scheduler.calls.models import Track
 from scheduler.extensions import db
 from scheduler.formatting import format_day
+from scheduler.links import public_url
 from scheduler.timeutil import ROME
 
 ViewResult = Response | str | tuple[str, int]
@@ -77,7 +78,7 @@ def _file_stem(meeting: Meeting) -> str:
 
 
 def _base_url() -> str:
-    return current_app.config["BASE_URL"]
+    return public_url()
 
 
 def _max_bytes() -> int:

@@ -5,7 +5,7 @@ Every POST answers JSON to fetch() (Accept: application/json) and redirects back
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -16,6 +16,7 @@ from scheduler.auth.decorators import role_required
 from scheduler.auth.models import Role
 from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
 from scheduler.extensions import db
+from scheduler.links import public_url
 from scheduler.registry.models import Organization
 
 takers = role_required(Role.STAFF, Role.FACILITATOR)
@@ -216,7 +217,7 @@ def by_code(meeting_id: int, code: str):
         short = qr = None
         if rsvp is not None and rsvp.meeting_id == meeting.id and rsvp.status is RsvpStatus.YES:
             short = register.ensure_short_code(rsvp, own_transaction=True)
-            url = current_app.config["BASE_URL"].rstrip("/") + register.checkin_path(rsvp)
+            url = public_url(register.checkin_path(rsvp))
             qr = Markup(register.qr_svg(url))  # noqa: S704 (SVG made by segno)
         return render_template("attendance/checkin_show.html", short_code=short, qr=qr)
     try:
@@ -265,5 +266,5 @@ def checkin_pass(rsvp: Rsvp | None, save: bool = False) -> dict | None:
     if rsvp is None or rsvp.status is not RsvpStatus.YES or not rsvp.checkin_code:
         return None
     short = register.ensure_short_code(rsvp, own_transaction=save)
-    url = current_app.config["BASE_URL"].rstrip("/") + register.checkin_path(rsvp)
+    url = public_url(register.checkin_path(rsvp))
     return {"short_code": short, "url": url, "svg": Markup(register.qr_svg(url))}  # noqa: S704 (SVG made by segno)

@@ -23,6 +23,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from scheduler.auth.models import LoginToken, Role, User
 from scheduler.extensions import db
 from scheduler.formatting import format_day
+from scheduler.links import public_url
 from scheduler.timeutil import ROME, utcnow
 
 log = logging.getLogger(__name__)
@@ -221,7 +222,7 @@ def safe_next_path(target: str | None) -> str | None:
 
 def login_link_url(raw_token: str) -> str:
     """The absolute link for e-mails: BASE_URL, so it works from the worker and the CLI too."""
-    return current_app.config["BASE_URL"].rstrip("/") + LOGIN_LINK_PATH + raw_token
+    return public_url(LOGIN_LINK_PATH + raw_token)
 
 
 def issue_login_token(user: User, next_path: str | None = None, ttl: timedelta | None = None) -> str:

@@ -5,21 +5,17 @@ from __future__ import annotations
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from scheduler import ics
 from scheduler.auth.models import User
 from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
 from scheduler.extensions import db
 from scheduler.formatting import format_when
+from scheduler.links import public_url
 from scheduler.mailing.services import enqueue, render_mail
 from scheduler.timeutil import utcnow
 
 PARTSTAT = {RsvpStatus.YES: "ACCEPTED", RsvpStatus.WAITLIST: "TENTATIVE", RsvpStatus.NO: "DECLINED"}
-
-
-def _base_url() -> str:
-    return current_app.config["BASE_URL"].rstrip("/")
 
 
 def recipient_of(rsvp: Rsvp) -> tuple[str, str] | None:
@@ -39,7 +35,7 @@ def _rsvp_link(email: str, meeting: Meeting) -> str:
     user = find_user(email)
     path = f"/incontri/{meeting.id}/adesione"
     if user is None:
-        return _base_url() + path
+        return public_url(path)
     ttl = max(meeting.ends_at - utcnow(), timedelta(hours=1))
     return login_link_url(issue_login_token(user, path, ttl=min(ttl, timedelta(days=60))))
 
@@ -54,7 +50,7 @@ def _send(rsvp: Rsvp, *, method: str, partstat: str, template: str, subject: str
     email, name = recipient
     meeting = rsvp.meeting
     call = meeting.track.call
-    event = event or event_data(meeting, _base_url())
+    event = event or event_data(meeting, public_url())
     calendar = ics.invite(
         event, method=method, organizer_email=call.office_email, organizer_name=call.office_name,
         attendee_email=email, attendee_name=rsvp.organization.name, partstat=partstat, rsvp=False,
@@ -62,7 +58,7 @@ def _send(rsvp: Rsvp, *, method: str, partstat: str, template: str, subject: str
     text, html = render_mail(
         template, meeting=meeting, rsvp=rsvp, call=call, change=change, when=format_when(meeting.starts_at,
                                                                                         meeting.ends_at),
-        meeting_url=f"{_base_url()}/incontri/{meeting.id}", rsvp_url=_rsvp_link(email, meeting),
+        meeting_url=public_url(f"/incontri/{meeting.id}"), rsvp_url=_rsvp_link(email, meeting),
         organization=rsvp.organization, waiting=rsvp.status is RsvpStatus.WAITLIST,
     )
     enqueue(to=email, to_name=name, subject=subject, text=text, html=html, ics=calendar, ics_method=method,
@@ -100,7 +96,7 @@ def meeting_changed(meeting: Meeting, change) -> int:
                               Rsvp.status.in_([RsvpStatus.YES, RsvpStatus.WAITLIST]))
         .options(sa.orm.selectinload(Rsvp.organization))
     ))
-    event = event_data(meeting, _base_url())
+    event = event_data(meeting, public_url())
     if change.cancelled:
         subject, method, template, topic = "Annullato: " + _title(meeting), "CANCEL", "invite_cancelled", "cancel"
     else:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus
 from scheduler.extensions import db
 from scheduler.formatting import format_when
+from scheduler.links import public_url
 from scheduler.mailing.models import MailCategory
 from scheduler.mailing.services import enqueue, render_mail
 from scheduler.timeutil import utcnow
@@ -41,10 +41,6 @@ def _claim(model, row_id: int, column) -> bool:
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1
-
-
-def _base_url() -> str:
-    return current_app.config["BASE_URL"].rstrip("/")
 
 
 def send_due() -> ReminderStats:
@@ -72,7 +68,7 @@ def send_due() -> ReminderStats:
         call = meeting.track.call
         text, html = render_mail(
             "reminder", meeting=meeting, rsvp=rsvp, call=call, organization=rsvp.organization,
-            when=format_when(meeting.starts_at, meeting.ends_at), meeting_url=f"{_base_url()}/incontri/{meeting.id}",
+            when=format_when(meeting.starts_at, meeting.ends_at), meeting_url=public_url(f"/incontri/{meeting.id}"),
         )
         enqueue(to=recipient[0], to_name=recipient[1], subject=f"Promemoria: {meeting.track.name} – "
                 f"{format_when(meeting.starts_at, meeting.ends_at)}", text=text, html=html,
@@ -93,7 +89,7 @@ def send_due() -> ReminderStats:
         text, html = render_mail(
             "venue_alert", meeting=meeting, call=meeting.track.call,
             when=format_when(meeting.starts_at, meeting.ends_at),
-            manage_url=f"{_base_url()}/gestione/calendario/incontri/{meeting.id}",
+            manage_url=public_url(f"/gestione/calendario/incontri/{meeting.id}"),
             confirmed=sum(1 for r in meeting.rsvps if r.status is RsvpStatus.YES),
         )
         for user in staff:

@@ -10,12 +10,13 @@ from werkzeug.http import is_resource_modified
 from scheduler.auth.models import Role
 from scheduler.calendar import bp, feeds
 from scheduler.calls.services import current_call
+from scheduler.links import public_url
 
 FEED_MAX_AGE = 300
 
 
 def _base_url() -> str:
-    return current_app.config["BASE_URL"].rstrip("/")
+    return public_url()
 
 
 def webcal_url(path: str) -> str:

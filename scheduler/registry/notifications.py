@@ -4,19 +4,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app
-
 from scheduler.auth.models import User
+from scheduler.links import public_url
 from scheduler.mailing.services import enqueue, render_mail
 from scheduler.registry.labels import STATUS_LABELS, register_label
 from scheduler.registry.models import Application, ContactKind
 
 #: How long the link that confirms an application's e-mail address works.
 CONFIRMATION_TTL = timedelta(days=3)
-
-
-def _url(path: str) -> str:
-    return current_app.config["BASE_URL"].rstrip("/") + path
 
 
 def _recipients(application: Application) -> list[tuple[str, str]]:
@@ -37,7 +32,7 @@ def _send(application: Application, template: str, subject: str, topic: str, *, 
     context.update(
         application=application, organization=application.organization, call=application.call,
         status_label=STATUS_LABELS[application.status], register_label=register_label,
-        area_url=_url("/area-riservata"),
+        area_url=public_url("/area-riservata"),
     )
     text, html = render_mail(template, **context)
     recipients = _recipients(application)
