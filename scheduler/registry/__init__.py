@@ -4,4 +4,13 @@ from flask import Blueprint
 
 bp = Blueprint("registry", __name__)
 
+
+@bp.app_template_filter("status_badge")
+def status_badge(status) -> str:
+    """The badge class of an application status."""
+    from scheduler.registry.labels import STATUS_BADGES
+
+    return STATUS_BADGES[status]
+
+
 from scheduler.registry import public_views, review_views, views  # noqa: E402,F401

@@ -48,3 +48,14 @@ def register_label(key: str) -> str:
     """The register's name; values typed on paper forms are shown as they are."""
     label = REGISTERS.get(key)
     return str(label) if label else key
+
+
+#: Badge colours of the application statuses, the same on the entity's and the staff's pages.
+STATUS_BADGES = {
+    ApplicationStatus.ADMITTED: "bg-success",
+    ApplicationStatus.REJECTED: "bg-danger",
+    ApplicationStatus.NEEDS_INFO: "bg-warning text-dark",
+    ApplicationStatus.WITHDRAWN: "bg-secondary",
+    ApplicationStatus.UNCONFIRMED: "bg-light text-dark",
+    ApplicationStatus.SUBMITTED: "bg-primary",
+}
