@@ -124,7 +124,9 @@ def _calendar() -> Calendar:
 
 def _finish(cal: Calendar, vevents: list[Event]) -> str:
     """Timezones first (clients read VTIMEZONE before the events that use it), then the events."""
-    tzids = sorted({str(e["DTSTART"].params["TZID"]) for e in vevents if "TZID" in e["DTSTART"].params})
+    tzids = sorted({
+        str(e[name].params["TZID"]) for e in vevents for name in ("DTSTART", "DTEND") if "TZID" in e[name].params
+    })
     for tzid in tzids:
         cal.add_component(vtimezone(tzid))
     for vevent in vevents:
@@ -137,6 +139,16 @@ def _utc(dt: datetime) -> datetime:
     if dt.tzinfo is None:
         raise ValueError("instants must be timezone-aware")
     return dt.astimezone(UTC).replace(microsecond=0)
+
+
+def _local(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The instant in the meeting's zone; in the hour repeated when clocks go back, the second occurrence in UTC,
+    since a local time names the first one (RFC 5545, 3.3.5) and every client would show it an hour early."""
+    utc = _utc(instant)
+    local = utc.astimezone(zone)
+    if local.fold and local.replace(fold=0).utcoffset() != local.utcoffset():
+        return utc
+    return local
 
 
 def _vevent(
@@ -152,8 +164,8 @@ def _vevent(
     vevent.add("UID", event.uid)
     vevent.add("SEQUENCE", event.sequence)
     vevent.add("DTSTAMP", _utc(dtstamp))
-    vevent.add("DTSTART", _utc(event.starts_at).astimezone(zone))
-    vevent.add("DTEND", _utc(event.ends_at).astimezone(zone))
+    vevent.add("DTSTART", _local(event.starts_at, zone))
+    vevent.add("DTEND", _local(event.ends_at, zone))
     vevent.add("SUMMARY", (CANCELLED_PREFIX if cancelled else "") + event.summary)
     vevent.add("LOCATION", event.location or NO_VENUE)
     description = event.description
