@@ -1,0 +1,415 @@
+"""A realistic dataset on a dedicated PostgreSQL database, so every figure in RESULTS.md can be reproduced.
+
+`python -m bench.seed --entities 600` (re)creates the database, migrates it with `flask db upgrade`, loads the
+real Crema call with `flask calls load`, then bulk-inserts through the app's models: entities with contacts,
+comuni and applications, 4 tracks with 60 meetings, RSVPs, attendance rows and sent mail. The default sizes
+are those of issue 8 (600 entities, 3,000 RSVPs, 10,000 attendance rows); other sizes scale RSVPs, attendance
+and mail with the number of entities, so pages are compared on data of the same shape.
+
+Rows are inserted with explicit ids in bulk (executemany) because going through the services would take
+minutes at 6,000 entities; the sequences are moved past them at the end so the app keeps inserting normally.
+Two meetings are reserved for the scripts: one future meeting with 300 confirmed answers and no venue (the
+venue change) and one future meeting with 20 seats and no answers (the RSVP contention).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import secrets
+import subprocess
+import sys
+import time as timer
+from dataclasses import asdict, dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import sqlalchemy as sa
+from psycopg import sql
+from stdnum import luhn
+from werkzeug.security import generate_password_hash
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT_DIR = Path(__file__).resolve().parent / "out"
+CALL_FILE = ROOT / "scheduler" / "calls" / "crema-2025-2027.toml"
+ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+STAFF_EMAIL = "staff@bench.example.org"
+STAFF_PASSWORD = "bench-staff-password-1"  # noqa: S105  (a throwaway account on a throwaway database)
+#: Meetings per track beyond the three of the call file: past ones (with registers) and future ones.
+EXTRA_PAST, EXTRA_FUTURE = 7, 5
+VENUE_CHANGE_RSVPS = 300
+CONTENTION_CAPACITY = 20
+
+LEGAL_FORMS = ["odv", "aps", "cooperativa_sociale", "impresa_sociale", "fondazione", "associazione_riconosciuta",
+               "associazione_non_riconosciuta", "rete_associativa", "ente_filantropico", "societa_mutuo_soccorso"]
+PREFIXES = {"odv": "ODV", "aps": "APS", "cooperativa_sociale": "Cooperativa sociale",
+            "impresa_sociale": "Impresa sociale", "fondazione": "Fondazione",
+            "associazione_riconosciuta": "Associazione",
+            "associazione_non_riconosciuta": "Associazione", "rete_associativa": "Rete",
+            "ente_filantropico": "Ente filantropico", "societa_mutuo_soccorso": "Società di mutuo soccorso"}
+WORDS = ["Il Ponte", "Girasole", "Arcobaleno", "Mani Aperte", "Filo d'Argento", "La Tenda", "Insieme", "Orizzonti",
+         "Casa Comune", "Il Melograno", "San Martino", "Nuovi Passi", "La Rete", "Auser", "Il Seme", "Sentieri"]
+FIRST_NAMES = ["Maria", "Luca", "Giulia", "Marco", "Francesca", "Paolo", "Chiara", "Andrea", "Elena", "Stefano",
+               "Anna", "Giovanni", "Sara", "Davide", "Laura", "Matteo"]
+SURNAMES = ["Rossi", "Bianchi", "Ferrari", "Bonetti", "Cremonesi", "Vailati", "Locatelli", "Barbieri", "Zanini",
+            "Mariani", "Ogliari", "Tessadori", "Guerini", "Marazzi", "Fusar Poli", "Stabilini"]
+VENUES = [
+    ("Sala Alessandrini", "Via Matilde di Canossa 10", "Crema"),
+    ("Sala riunioni dell'Ufficio di Piano", "Piazza Duomo 25", "Crema"),
+    ("Sala civica", "Via Roma 1", "Pandino"),
+    ("Biblioteca comunale", "Piazza Garibaldi 3", "Castelleone"),
+    ("Centro sociale", "Via Dante 8", "Soncino"),
+    ("Auditorium", "Via Marconi 12", "Rivolta d'Adda"),
+]
+
+
+@dataclass
+class Manifest:
+    """What the benchmark scripts need to know about a seeded database."""
+
+    database_url: str
+    entities: int
+    meetings: int
+    rsvps: int
+    attendances: int
+    outbox: int
+    staff_email: str
+    staff_password: str
+    #: A future meeting of track A with VENUE_CHANGE_RSVPS confirmed answers and no venue yet.
+    venue_change_meeting: int
+    venue_change_rsvps: int
+    #: The venue staff pick for it.
+    venue_change_venue: int
+    #: A future meeting of track A with CONTENTION_CAPACITY seats and no answers.
+    contention_meeting: int
+    #: Entity users (admitted, area A, drafting) free to answer the contention meeting.
+    contention_users: list[int]
+    #: The private feed of the entity with the most confirmed answers.
+    feed_token: str
+    feed_meetings: int
+    seconds: float
+
+
+def codice_fiscale(n: int) -> str:
+    """A valid 11-digit codice fiscale (check digit included), in a range no real entity uses."""
+    base = f"7{n:06d}019"
+    return base + luhn.calc_check_digit(base)
+
+
+def database_url(name: str) -> str:
+    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+
+
+def recreate_database(name: str) -> None:
+    """Drop and create the database: every run starts from the same empty schema."""
+    with psycopg.connect(ADMIN_URL, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def flask(url: str, *args: str) -> None:
+    """Run a `flask --app scheduler` command against the bench database, as an operator would."""
+    env = {**os.environ, "DATABASE_URL": url, "TAVOLI_CONFIG": "development", "LOG_LEVEL": "WARNING"}
+    subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "scheduler", *args],  # noqa: S603
+                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+
+
+class Seeder:
+    """Builds rows as dicts with explicit ids and inserts them table by table."""
+
+    def __init__(self, entities: int, rsvps: int, attendances: int, rng: random.Random) -> None:
+        self.n = entities
+        self.target_rsvps = rsvps
+        self.target_attendances = attendances
+        self.rng = rng
+        self.now = datetime.now(UTC).replace(microsecond=0)
+
+    def person(self) -> str:
+        return f"{self.rng.choice(FIRST_NAMES)} {self.rng.choice(SURNAMES)}"
+
+    def run(self, url: str) -> Manifest:
+        from scheduler import create_app
+        from scheduler.extensions import db
+
+        started = timer.perf_counter()
+        app = create_app({"CONFIG_NAME": "development", "SQLALCHEMY_DATABASE_URI": url})
+        with app.app_context():
+            manifest = self._seed(db, url)
+        manifest.seconds = round(timer.perf_counter() - started, 1)
+        return manifest
+
+    def _insert(self, db: Any, table: sa.Table, rows: list[dict[str, Any]]) -> None:
+        for start in range(0, len(rows), 5000):
+            db.session.execute(sa.insert(table), rows[start:start + 5000])
+
+    def _seed(self, db: Any, url: str) -> Manifest:
+        from scheduler import models as m
+
+        rng, now = self.rng, self.now
+        call = db.session.scalar(sa.select(m.Call).order_by(m.Call.id.desc()))
+        areas = {a.code: a.id for a in db.session.scalars(sa.select(m.Area).where(m.Area.call_id == call.id))}
+        comuni = {c.name: c.id for c in db.session.scalars(sa.select(m.Comune).where(m.Comune.call_id == call.id))}
+        tracks = {t.area_id: t for t in db.session.scalars(sa.select(m.Track).where(m.Track.call_id == call.id))}
+        area_of_track = {t.id: t.area_id for t in tracks.values()}
+
+        # staff and a facilitator per track
+        password_hash = generate_password_hash(STAFF_PASSWORD)
+        users = [dict(id=1, email=STAFF_EMAIL, full_name="Ufficio di Piano (bench)", role=m.Role.STAFF,
+                      password_hash=password_hash, created_at=now)]
+        for index in range(2, len(tracks) + 2):
+            users.append(dict(id=index, email=f"facilitatore{index}@bench.example.org", full_name=self.person(),
+                              role=m.Role.FACILITATOR, password_hash=password_hash, created_at=now))
+        staff_id = 1
+        self._insert(db, m.User.__table__, users)
+        self._insert(db, m.track_facilitators, [dict(track_id=t.id, user_id=i)
+                                                for i, t in enumerate(tracks.values(), start=2)])
+        next_user = len(users) + 1
+
+        # entities, contacts, comuni, applications and their areas, entity users
+        organizations, contacts, org_comuni, applications, app_areas, events, entity_users = [], [], [], [], [], [], []
+        comune_ids = list(comuni.values())
+        crema = comuni.get("Crema", comune_ids[0])
+        eligible: dict[int, list[int]] = {area_id: [] for area_id in areas.values()}  # area -> admitted orgs
+        user_of: dict[int, int] = {}
+        statuses = [m.ApplicationStatus.ADMITTED] * 90 + [m.ApplicationStatus.SUBMITTED] * 5 + [
+            m.ApplicationStatus.NEEDS_INFO] * 3 + [m.ApplicationStatus.REJECTED] * 2
+        for i in range(1, self.n + 1):
+            form = rng.choice(LEGAL_FORMS)
+            email = f"ente{i}@bench.example.org"
+            submitted = datetime(2024, 4, 1, 8, tzinfo=UTC) + timedelta(minutes=rng.randrange(60 * 24 * 31))
+            organizations.append(dict(
+                id=i, name=f"{PREFIXES[form]} {rng.choice(WORDS)} {i}", legal_form=form,
+                codice_fiscale=codice_fiscale(i), register="RUNTS", register_number=f"B-{10000 + i}",
+                registered_office=f"Via Roma {i % 90 + 1}, Crema", email=email, phone="0373 000000",
+                website=f"https://ente{i}.example.org" if i % 3 == 0 else None, is_sample=False,
+                created_at=submitted, updated_at=submitted, feed_token=secrets.token_urlsafe(24),
+            ))
+            contacts.append(dict(id=2 * i - 1, organization_id=i, kind=m.ContactKind.LEGAL_REPRESENTATIVE,
+                                 full_name=self.person(), role="Presidente", email=f"legale{i}@bench.example.org"))
+            contacts.append(dict(id=2 * i, organization_id=i, kind=m.ContactKind.CONTACT, full_name=self.person(),
+                                 role="Referente", email=email))
+            chosen = {crema} if i % 4 == 0 else set()
+            chosen.update(rng.sample(comune_ids, rng.randint(1, 3)))
+            org_comuni.extend(dict(organization_id=i, comune_id=c) for c in chosen)
+            status = rng.choice(statuses)
+            # about 70% of the entities work in area A, so track A has enough of them for the 300-answer meeting
+            codes = {"A"} if rng.random() < 0.7 else set()
+            codes.update(rng.sample(sorted(areas), rng.randint(1, 2)))
+            admitted = status is m.ApplicationStatus.ADMITTED
+            applications.append(dict(
+                id=i, call_id=call.id, organization_id=i, protocol=f"MI-2024-{i:05d}", wants_drafting=True,
+                wants_implementation=rng.random() < 0.6, submitted_at=submitted, email_confirmed_at=submitted,
+                late=False, on_paper=i % 25 == 0, status=status,
+                reviewer_id=staff_id if status is not m.ApplicationStatus.SUBMITTED else None,
+                reviewed_at=submitted + timedelta(days=3) if status is not m.ApplicationStatus.SUBMITTED else None,
+                reason="Manca la visura del registro." if status is m.ApplicationStatus.NEEDS_INFO else None,
+            ))
+            app_areas.extend(dict(application_id=i, area_id=areas[c], competence="Servizi e progetti nel territorio.")
+                             for c in sorted(codes))
+            events.append(dict(id=2 * i - 1, application_id=i, at=submitted, actor_id=None, action="submitted",
+                               note=""))
+            if status is not m.ApplicationStatus.SUBMITTED:
+                events.append(dict(id=2 * i, application_id=i, at=submitted + timedelta(days=3), actor_id=staff_id,
+                                   action=status.value, note=""))
+            user_of[i] = next_user
+            entity_users.append(dict(id=next_user, email=email, full_name=self.person(), role=m.Role.ENTITY,
+                                     organization_id=i, created_at=submitted))
+            next_user += 1
+            if admitted:
+                for c in codes:
+                    eligible[areas[c]].append(i)
+        for table, rows in ((m.Organization.__table__, organizations), (m.Contact.__table__, contacts),
+                            (m.organization_comuni, org_comuni), (m.Application.__table__, applications),
+                            (m.ApplicationArea.__table__, app_areas), (m.ApplicationEvent.__table__, events),
+                            (m.User.__table__, entity_users)):
+            self._insert(db, table, rows)
+
+        # venues and the 48 meetings beyond the call's 12 (past ones weekly since September 2024, future ones
+        # from next week), so 60 in all
+        venues = [dict(id=i, call_id=call.id, name=name, address=f"{address}, {comune}", comune_id=comuni.get(comune),
+                       accessibility_notes="Accesso senza barriere; servizi igienici accessibili.", capacity=None)
+                  for i, (name, address, comune) in enumerate(VENUES, start=1)]
+        self._insert(db, m.Venue.__table__, venues)
+        existing = list(db.session.scalars(sa.select(m.Meeting)))
+        for meeting in existing:
+            meeting.venue_id = rng.choice(venues)["id"]
+            meeting.register_closed_at = meeting.ends_at + timedelta(hours=1)
+        next_meeting = max(mt.id for mt in existing) + 1
+        meetings: list[dict[str, Any]] = []
+        for t_index, track in enumerate(tracks.values()):
+            slot_start, slot_end = track.slot_start or time(9, 30), track.slot_end or time(13, 0)
+            days = [date(2024, 9, 2) + timedelta(weeks=8 * k, days=t_index) for k in range(EXTRA_PAST)]
+            days += [(now + timedelta(days=7 + 14 * k + t_index)).date() for k in range(EXTRA_FUTURE)]
+            for k, day in enumerate(days):
+                while day.weekday() >= 5:
+                    day += timedelta(days=1)
+                starts = datetime.combine(day, slot_start, tzinfo=_rome()).astimezone(UTC)
+                ends = datetime.combine(day, slot_end, tzinfo=_rome()).astimezone(UTC)
+                past = ends < now
+                meetings.append(dict(
+                    id=next_meeting, track_id=track.id, key=f"bench-{k + 1}", title=None, starts_at=starts,
+                    ends_at=ends, venue_id=rng.choice(venues)["id"], status=m.MeetingStatus.SCHEDULED,
+                    uid=f"bench-{next_meeting}@tavoli", sequence=0, capacity=None, notes="",
+                    register_closed_at=ends + timedelta(hours=1) if past else None, register_closed_by_id=None,
+                    register_notes="", created_at=now - timedelta(days=400), updated_at=now - timedelta(days=30),
+                ))
+                next_meeting += 1
+        track_a = tracks[areas["A"]].id
+        future_a = [mt for mt in meetings if mt["track_id"] == track_a and mt["starts_at"] > now]
+        venue_change, contention = future_a[0], future_a[1]
+        venue_change["venue_id"] = None
+        contention["capacity"] = CONTENTION_CAPACITY
+        self._insert(db, m.Meeting.__table__, meetings)
+        db.session.flush()
+        all_meetings = [dict(id=mt.id, track_id=mt.track_id, ends_at=mt.ends_at) for mt in existing] + meetings
+
+        # answers: 300 confirmed on the venue-change meeting, none on the contention one, the rest spread
+        rsvps: list[dict[str, Any]] = []
+        answered: dict[int, list[dict[str, Any]]] = {}
+
+        def answer(meeting: dict[str, Any], org: int, status: m.RsvpStatus) -> None:
+            people = [{"name": self.person(), "role": "Referente"} for _ in range(rng.randint(1, 2))]
+            row = dict(id=len(rsvps) + 1, meeting_id=meeting["id"], organization_id=org, status=status,
+                       people=people if status is not m.RsvpStatus.NO else [],
+                       answered_at=meeting["ends_at"] - timedelta(days=rng.randint(3, 20)),
+                       answered_by_id=user_of[org],
+                       checkin_code=secrets.token_urlsafe(18) if status is m.RsvpStatus.YES else None,
+                       short_code=None, reminded_at=None, updated_at=now - timedelta(days=rng.randint(1, 30)))
+            rsvps.append(row)
+            answered.setdefault(meeting["id"], []).append(row)
+
+        a_pool = eligible[areas["A"]]
+        for org in a_pool[:VENUE_CHANGE_RSVPS]:
+            answer(venue_change, org, m.RsvpStatus.YES)
+        spread = [mt for mt in all_meetings if mt["id"] not in (venue_change["id"], contention["id"])]
+        remaining = max(self.target_rsvps - len(rsvps), 0)
+        for index, meeting in enumerate(spread):
+            share = remaining // len(spread) + (1 if index < remaining % len(spread) else 0)
+            pool = eligible[area_of_track[meeting["track_id"]]]
+            for org in rng.sample(pool, min(share, len(pool))):
+                answer(meeting, org, m.RsvpStatus.NO if rng.random() < 0.12 else m.RsvpStatus.YES)
+        self._insert(db, m.Rsvp.__table__, rsvps)
+
+        # attendance of the past meetings: the people of confirmed answers, then walk-ins and guests
+        past = [mt for mt in all_meetings if mt["ends_at"] < now]
+        attendances: list[dict[str, Any]] = []
+        for index, meeting in enumerate(past):
+            share = self.target_attendances // len(past) + (
+                1 if index < self.target_attendances % len(past) else 0)
+            rows: list[dict[str, Any]] = []
+            for rsvp in answered.get(meeting["id"], []):
+                if rsvp["status"] is not m.RsvpStatus.YES or rng.random() < 0.1:
+                    continue
+                for person in rsvp["people"]:
+                    if len(rows) < share:
+                        rows.append(dict(organization_id=rsvp["organization_id"], rsvp_id=rsvp["id"],
+                                         person_name=person["name"], person_role=person["role"],
+                                         method=rng.choice([m.AttendanceMethod.QR, m.AttendanceMethod.HAND])))
+            pool = eligible[area_of_track[meeting["track_id"]]]
+            while len(rows) < share:
+                if rng.random() < 0.7 and pool:
+                    rows.append(dict(organization_id=rng.choice(pool), rsvp_id=None, person_name=self.person(),
+                                     person_role="Volontario", method=m.AttendanceMethod.WALK_IN))
+                else:
+                    rows.append(dict(organization_id=None, rsvp_id=None, person_name=self.person(),
+                                     person_role="Cittadino", guest_organization="Comitato di quartiere",
+                                     method=m.AttendanceMethod.WALK_IN))
+            for row in rows:
+                row.update(id=len(attendances) + 1, meeting_id=meeting["id"], recorded_by_id=2, needs_follow_up=False,
+                           checked_in_at=meeting["ends_at"] - timedelta(hours=3))
+                row.setdefault("guest_organization", None)
+                attendances.append(row)
+        self._insert(db, m.Attendance.__table__, attendances)
+
+        # the mail already sent: a receipt and an admission notice per entity
+        outbox = []
+        for i in range(1, self.n + 1):
+            for topic in ("receipt", "review"):
+                outbox.append(dict(
+                    id=len(outbox) + 1, message_id=f"<bench-{len(outbox) + 1}@tavoli.localhost>",
+                    to_address=f"ente{i}@bench.example.org", to_name="", subject=f"Candidatura MI-2024-{i:05d}",
+                    body_text="Gentile ente,\nla candidatura è stata ricevuta.\n", body_html=None, ics=None,
+                    ics_method=None, attachments=[], headers={}, category=m.MailCategory.SERVICE, topic=topic,
+                    status=m.OutboxStatus.SENT, attempts=1, next_attempt_at=now - timedelta(days=300),
+                    created_at=now - timedelta(days=300), sent_at=now - timedelta(days=300),
+                ))
+        self._insert(db, m.OutboxMessage.__table__, outbox)
+        db.session.commit()
+        self._move_sequences(db)
+
+        confirmed: dict[int, int] = {}
+        for row in rsvps:
+            if row["status"] is m.RsvpStatus.YES:
+                confirmed[row["organization_id"]] = confirmed.get(row["organization_id"], 0) + 1
+        busiest = max(confirmed, key=lambda org: confirmed[org])
+        free = [user_of[org] for org in a_pool if org not in {r["organization_id"] for r in answered.get(
+            contention["id"], [])}]
+        return Manifest(
+            database_url=url, entities=self.n, meetings=len(all_meetings), rsvps=len(rsvps),
+            attendances=len(attendances), outbox=len(outbox), staff_email=STAFF_EMAIL,
+            staff_password=STAFF_PASSWORD, venue_change_meeting=venue_change["id"],
+            venue_change_rsvps=len(answered.get(venue_change["id"], [])), venue_change_venue=venues[0]["id"],
+            contention_meeting=contention["id"], contention_users=free[:200],
+            feed_token=next(o["feed_token"] for o in organizations if o["id"] == busiest),
+            feed_meetings=confirmed[busiest], seconds=0.0,
+        )
+
+    def _move_sequences(self, db: Any) -> None:
+        """Explicit ids leave the serial sequences behind; move each past the largest id."""
+        from scheduler.extensions import db as database
+
+        for table in database.metadata.sorted_tables:
+            if "id" not in table.c or not isinstance(table.c.id.type, sa.Integer):
+                continue
+            db.session.execute(sa.text(
+                f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "  # noqa: S608  (table names from models)
+                f"COALESCE((SELECT MAX(id) FROM {table.name}), 0) + 1, false)"
+            ))
+        db.session.commit()
+
+
+def _rome():
+    from scheduler.timeutil import ROME
+
+    return ROME
+
+
+def seed(name: str, entities: int, rsvps: int | None = None, attendances: int | None = None,
+         seed_value: int = 8) -> Manifest:
+    """Recreate database `name` and fill it; RSVPs and attendance scale with the entities unless given."""
+    url = database_url(name)
+    recreate_database(name)
+    flask(url, "db", "upgrade")
+    flask(url, "calls", "load", str(CALL_FILE))
+    rsvps = rsvps if rsvps is not None else entities * 5
+    attendances = attendances if attendances is not None else round(entities * 50 / 3)
+    manifest = Seeder(entities, rsvps, attendances, random.Random(seed_value)).run(url)  # noqa: S311  (reproducible data)
+    OUT_DIR.mkdir(exist_ok=True)
+    (OUT_DIR / f"{name}.json").write_text(json.dumps(asdict(manifest), indent=2))
+    return manifest
+
+
+def load_manifest(name: str) -> Manifest:
+    return Manifest(**json.loads((OUT_DIR / f"{name}.json").read_text()))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--entities", type=int, default=600)
+    parser.add_argument("--name", help="database name (default tavoli_bench_<entities>)")
+    parser.add_argument("--rsvps", type=int, help="default: 5 per entity (3,000 at 600)")
+    parser.add_argument("--attendances", type=int, help="default: 50 per 3 entities (10,000 at 600)")
+    args = parser.parse_args()
+    manifest = seed(args.name or f"tavoli_bench_{args.entities}", args.entities, args.rsvps, args.attendances)
+    print(f"{manifest.database_url}: {manifest.entities} entities, {manifest.meetings} meetings, "
+          f"{manifest.rsvps} RSVPs, {manifest.attendances} attendance rows, {manifest.outbox} sent messages "
+          f"in {manifest.seconds} s")
+
+
+if __name__ == "__main__":
+    main()
