@@ -1,0 +1,117 @@
+"""A small, complete world for the security tests, and signing in as each of the six roles."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+
+from scheduler.auth.models import Role, User
+from scheduler.calendar.models import Meeting
+from scheduler.extensions import db
+from scheduler.registry.models import Organization
+from tests.factories import csrf_from, make_entity, make_meeting, sign_in_with_link
+
+PASSWORD = "password-di-prova-1"
+STAFF_EMAIL = "staff@example.org"
+FACILITATOR_EMAIL = "facilitatrice@example.org"
+OTHER_FACILITATOR_EMAIL = "facilitatore.altro@example.org"
+
+#: The six roles of the route matrix, in the order of its columns.
+ROLES = ("anonymous", "entity", "other_entity", "other_facilitator", "facilitator", "staff")
+
+
+@dataclass
+class World:
+    """Ids of the objects the routes are probed with.
+
+    Meeting A (track A, in ten days) has an RSVP "yes" of entity 1 with a check-in code, one attendance and a
+    scanned signed sheet; entity 2 applied for area B only. The facilitator is assigned to track A, the other
+    facilitator to the track of meeting B. A past meeting of track A is what the reports and the paper register
+    need. Answering the RSVP wrote an invitation to the outbox.
+    """
+
+    meeting: int
+    past_meeting: int
+    other_meeting: int
+    track: int
+    other_track: int
+    venue: int
+    application: int
+    organization: int
+    rsvp: int
+    checkin_code: str
+    attendance: int
+    sheet: int
+    message: int
+    feed_token: str
+    login_token: str
+    entity: dict
+    other_entity: dict
+    users: dict[str, int] = field(default_factory=dict)
+
+
+def build_world(app: Flask, make_user) -> World:
+    from scheduler.attendance.documents import store_signed_sheet
+    from scheduler.attendance.services import check_in
+    from scheduler.auth.services import issue_login_token
+    from scheduler.calendar.services import answer, regenerate_feed_token
+    from scheduler.mailing.models import OutboxMessage
+
+    meeting_id = make_meeting(app, area="A", venue=True)
+    past_meeting_id = make_meeting(app, area="A", days_ahead=-3)
+    other_meeting_id = make_meeting(app, area="B")
+    entity = make_entity(app, "Associazione Uno", areas=("A",))
+    other_entity = make_entity(app, "Cooperativa Due", areas=("B",))
+    users = {
+        "staff": make_user(STAFF_EMAIL, role=Role.STAFF),
+        "facilitator": make_user(FACILITATOR_EMAIL, role=Role.FACILITATOR),
+        "other_facilitator": make_user(OTHER_FACILITATOR_EMAIL, role=Role.FACILITATOR),
+        "entity": entity["user"],
+        "other_entity": other_entity["user"],
+    }
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        other_meeting = db.session.get(Meeting, other_meeting_id)
+        meeting.track.facilitators.append(db.session.get(User, users["facilitator"]))
+        other_meeting.track.facilitators.append(db.session.get(User, users["other_facilitator"]))
+        organization = db.session.get(Organization, entity["organization"])
+        rsvp = answer(meeting, organization, db.session.get(User, entity["user"]), True,
+                      [{"name": "Giulia Verdi", "role": "Presidente"}])
+        attendance = check_in(meeting, db.session.get(User, users["facilitator"]), rsvp=rsvp,
+                              person_name="Giulia Verdi")
+        sheet = store_signed_sheet(meeting, "foglio.pdf", b"%PDF-1.4\n% scanned sheet\n", users["staff"])
+        feed_token = regenerate_feed_token(organization)
+        login_token = issue_login_token(db.session.get(User, entity["user"]))
+        db.session.commit()
+        return World(
+            meeting=meeting_id, past_meeting=past_meeting_id, other_meeting=other_meeting_id, track=meeting.track_id,
+            other_track=other_meeting.track_id, venue=meeting.venue_id, application=entity["application"],
+            organization=entity["organization"], rsvp=rsvp.id, checkin_code=rsvp.checkin_code,
+            attendance=attendance.id, sheet=sheet.id,
+            message=db.session.scalar(sa.select(sa.func.min(OutboxMessage.id))),
+            feed_token=feed_token, login_token=login_token, entity=entity, other_entity=other_entity, users=users,
+        )
+
+
+@pytest.fixture
+def world(app: Flask, crema: str, make_user) -> World:
+    return build_world(app, make_user)
+
+
+def sign_in_as(client, app: Flask, world: World, role: str) -> None:
+    """Sign in the way each role does: entities by e-mailed link, staff and facilitators by password."""
+    if role == "anonymous":
+        return
+    if role in ("entity", "other_entity"):
+        response = sign_in_with_link(client, app, world.users[role])
+    else:
+        email = {"staff": STAFF_EMAIL, "facilitator": FACILITATOR_EMAIL,
+                 "other_facilitator": OTHER_FACILITATOR_EMAIL}[role]
+        response = client.post("/accedi", data={"email": email, "password": PASSWORD,
+                                                "csrf_token": csrf_from(client, "/accedi")})
+    assert response.status_code == 302, f"{role} could not sign in"
+    with client.session_transaction() as session:
+        assert session["_user_id"].startswith(f"{world.users[role]}:")

@@ -1,0 +1,181 @@
+"""Who may do what: the expected answer of every route of the app to every role.
+
+One row per (endpoint, method) of `app.url_map`; the columns are the roles of `ROLES`:
+
+    anonymous          not signed in
+    entity             entity 1, owner of the objects in the URL (its application, its RSVP, its feed)
+    other_entity       entity 2, admitted for another area: none of the objects is its own
+    other_facilitator  facilitator of another track (meeting B's)
+    facilitator        facilitator of track A, the track of the meeting in the URL
+    staff              the Ufficio di Piano
+
+A cell is the status code the probe gets, or LOGIN for a redirect to the sign-in page. GET rows are probed
+with a GET; POST rows with a POST carrying a valid CSRF token and the body of PROBE_DATA, so that a missing
+access check would change data (the test checks it does not, for every refused cell).
+
+A route added to the app without rows here fails `test_every_route_has_a_row`, naming it.
+"""
+
+from __future__ import annotations
+
+#: Routes being added right now; they must get rows in MATRIX (then this filter can shrink).
+PENDING_BLUEPRINTS = frozenset({"announcements"})
+PENDING_WORDS = ("unsubscribe", "preferences", "contacts")
+
+#: Routes with nothing to check here: files served as they are.
+EXCLUDED = frozenset({"static", "site.assets"})
+
+LOGIN = "sign-in"
+
+#: Cells that mean "refused": the test checks that the probe changed nothing in the database.
+REFUSED = frozenset({LOGIN, 403, 404})
+
+
+def is_pending(endpoint: str) -> bool:
+    return endpoint.split(".", 1)[0] in PENDING_BLUEPRINTS or any(word in endpoint for word in PENDING_WORDS)
+
+
+#: URL parameters filled from the world (see conftest.World), by name; (endpoint, name) wins over name.
+PARAMETERS = {
+    "meeting_id": "world:meeting",
+    "track_id": "world:track",
+    "venue_id": "world:venue",
+    "application_id": "world:application",
+    "organization_id": "world:organization",
+    "message_id": "world:message",
+    "sheet_id": "world:sheet",
+    ("reports.write_to_absent", "meeting_id"): "world:past_meeting",
+    ("attendance.paper_register", "meeting_id"): "world:past_meeting",
+    ("calendar.feed_area", "code"): "A",
+    ("calendar.feed_private", "token"): "world:feed_token",
+    ("auth.link", "token"): "world:login_token",
+    ("auth.use_link", "token"): "not-a-real-token",
+    ("attendance.by_code", "code"): "world:checkin_code",
+    ("attendance.confirm_code", "code"): "world:checkin_code",
+    ("reports.export_csv", "section"): "enti",
+    ("reports.export_xlsx", "section"): "tutto",
+}
+
+#: Bodies of the POST probes (a CSRF token is added): what a real request would send, so that a route whose
+#: access check were missing would act on it.
+PROBE_DATA = {
+    "auth.login": {"email": "staff@example.org", "password": "password-sbagliata"},
+    "auth.request_link": {"email": "nessuno@example.org"},
+    "site.set_language": {"lang": "it", "next": "/"},
+    "registry.answer_request": {"answer": "Ecco i documenti richiesti."},
+    "registry.review_reject": {"reason": "Non è un ente del Terzo Settore."},
+    "registry.review_ask_information": {"message": "Inviate lo statuto."},
+    "calendar.rsvp": {"attending": "no"},
+    "calendar.manage_meeting": {"day": "2099-01-01", "start": "09:00", "end": "10:00"},
+    "calendar.manage_new_meeting": {"day": "2099-01-01", "start": "09:00", "end": "10:00"},
+    "calendar.manage_new_venue": {"name": "Sala nuova", "address": "Via Nuova 1"},
+    "calendar.manage_venue": {"name": "Sala cambiata", "address": "Via Cambiata 1"},
+    "calendar.manage_facilitators": {"azione": "crea", "email": "nuovo@example.org", "full_name": "Nuovo"},
+    "reports.write_to_absent": {"subject": "Assenti", "text": "Ci siete mancati."},
+    "attendance.mark": {"kind": "individual", "person_name": "Persona Nuova"},
+    "attendance.undo": {"attendance_id": "world:attendance"},
+    "attendance.notes": {"notes": "Note del registro."},
+    "attendance.enter_code": {"code": "world:checkin_code"},
+    "attendance.confirm_code": {"person_name": "Giulia Verdi"},
+    "attendance.paper_register": {"ente-world:organization": "on", "persone-world:organization": "Mario Rossi"},
+}
+
+#: POST probes that change the signed-in state or the objects the others use: probed last, in this order.
+LAST = ("attendance.close", "attendance.reopen", "calendar.manage_cancel_meeting", "registry.withdraw",
+        "registry.request_erasure", "registry.review_erase", "auth.logout")
+
+# fmt: off
+MATRIX: dict[tuple[str, str], tuple] = {
+    # (endpoint, method)                              anonym. entity other_e other_f facil.  staff
+    # --- public pages, feeds and open data
+    ("site.index", "GET"):                            (200,   200,   200,    200,    200,    200),
+    ("site.privacy", "GET"):                          (200,   200,   200,    200,    200,    200),
+    ("site.health", "GET"):                           (200,   200,   200,    200,    200,    200),
+    ("site.set_language", "POST"):                    (302,   302,   302,    302,    302,    302),
+    ("calendar.public_calendar", "GET"):              (200,   200,   200,    200,    200,    200),
+    ("calendar.meeting", "GET"):                      (200,   200,   200,    200,    200,    200),
+    ("calendar.meeting_ics", "GET"):                  (200,   200,   200,    200,    200,    200),
+    ("calendar.feed_all", "GET"):                     (200,   200,   200,    200,    200,    200),
+    ("calendar.feed_area", "GET"):                    (200,   200,   200,    200,    200,    200),
+    # the private feed is opened by calendar apps: the secret token in the URL is the access check
+    ("calendar.feed_private", "GET"):                 (200,   200,   200,    200,    200,    200),
+    ("registry.public_list", "GET"):                  (200,   200,   200,    200,    200,    200),
+    ("registry.public_list_csv", "GET"):              (200,   200,   200,    200,    200,    200),
+    ("registry.public_list_json", "GET"):             (200,   200,   200,    200,    200,    200),
+    ("registry.apply", "GET"):                        (200,   200,   200,    200,    200,    200),
+    ("registry.apply", "POST"):                       (400,   400,   400,    400,    400,    400),
+    ("registry.applied", "GET"):                      (200,   200,   200,    200,    200,    200),
+    # --- signing in and out
+    ("auth.login", "GET"):                            (200,   200,   200,    200,    200,    200),
+    ("auth.login", "POST"):                           (401,   401,   401,    401,    401,    401),
+    ("auth.request_link", "POST"):                    (200,   200,   200,    200,    200,    200),
+    ("auth.link", "GET"):                             (200,   200,   200,    200,    200,    200),
+    ("auth.use_link", "POST"):                        (400,   400,   400,    400,    400,    400),
+    ("auth.logout", "POST"):                          (302,   302,   302,    302,    302,    302),
+    # --- the entity's own area: no id in the URL, always the signed-in entity's own application
+    ("registry.confirm", "GET"):                      (LOGIN, 302,   404,    403,    403,    403),
+    ("registry.my_area", "GET"):                      (LOGIN, 200,   200,    403,    403,    403),
+    ("registry.edit_application", "GET"):             (LOGIN, 200,   200,    403,    403,    403),
+    ("registry.edit_application", "POST"):            (LOGIN, 400,   400,    403,    403,    403),
+    ("registry.answer_request", "POST"):              (LOGIN, 303,   303,    403,    403,    403),
+    ("registry.withdraw", "POST"):                    (LOGIN, 302,   302,    403,    403,    403),
+    ("registry.export_data", "GET"):                  (LOGIN, 200,   200,    403,    403,    403),
+    ("registry.request_erasure", "POST"):             (LOGIN, 302,   302,    403,    403,    403),
+    ("registry.regenerate_feed", "POST"):             (LOGIN, 302,   302,    403,    403,    403),
+    # the answer to a meeting of area A: entity 2 (area B) sees why it cannot answer, and is refused
+    ("calendar.rsvp", "GET"):                         (LOGIN, 200,   200,    403,    403,    403),
+    ("calendar.rsvp", "POST"):                        (LOGIN, 302,   403,    403,    403,    403),
+    # --- the register: staff and the facilitators of the meeting's track
+    ("attendance.my_registers", "GET"):               (LOGIN, 403,   403,    200,    200,    200),
+    ("attendance.register", "GET"):                   (LOGIN, 403,   403,    403,    200,    200),
+    ("attendance.mark", "POST"):                      (LOGIN, 403,   403,    403,    303,    303),
+    ("attendance.undo", "POST"):                      (LOGIN, 403,   403,    403,    303,    303),
+    ("attendance.notes", "POST"):                     (LOGIN, 403,   403,    403,    303,    303),
+    ("attendance.close", "POST"):                     (LOGIN, 403,   403,    403,    303,    303),
+    ("attendance.reopen", "POST"):                    (LOGIN, 403,   403,    403,    303,    303),
+    ("attendance.enter_code", "POST"):                (LOGIN, 403,   403,    403,    303,    303),
+    ("attendance.confirm_code", "POST"):              (LOGIN, 403,   403,    403,    303,    303),
+    # the URL in the QR code: whoever opens it sees the code; only a taker sees the register
+    ("attendance.by_code", "GET"):                    (200,   200,   200,    200,    200,    200),
+    ("attendance.signin_sheet", "GET"):               (LOGIN, 403,   403,    403,    200,    200),
+    # the minutes: a facilitator is sent back to the register while it is open
+    ("attendance.minutes", "GET"):                    (LOGIN, 403,   403,    403,    303,    200),
+    # --- staff only
+    ("attendance.documents_page", "GET"):             (LOGIN, 403,   403,    403,    403,    200),
+    ("attendance.upload_signed_sheet", "POST"):       (LOGIN, 403,   403,    403,    403,    400),
+    ("attendance.download_signed_sheet", "GET"):      (LOGIN, 403,   403,    403,    403,    200),
+    ("attendance.paper_register", "GET"):             (LOGIN, 403,   403,    403,    403,    200),
+    ("attendance.paper_register", "POST"):            (LOGIN, 403,   403,    403,    403,    303),
+    ("calendar.manage", "GET"):                       (LOGIN, 403,   403,    403,    403,    200),
+    ("calendar.manage_meeting", "GET"):               (LOGIN, 403,   403,    403,    403,    200),
+    ("calendar.manage_meeting", "POST"):              (LOGIN, 403,   403,    403,    403,    303),
+    ("calendar.manage_cancel_meeting", "POST"):       (LOGIN, 403,   403,    403,    403,    303),
+    ("calendar.manage_new_meeting", "GET"):           (LOGIN, 403,   403,    403,    403,    200),
+    ("calendar.manage_new_meeting", "POST"):          (LOGIN, 403,   403,    403,    403,    303),
+    ("calendar.manage_facilitators", "GET"):          (LOGIN, 403,   403,    403,    403,    200),
+    ("calendar.manage_facilitators", "POST"):         (LOGIN, 403,   403,    403,    403,    200),
+    ("calendar.manage_venues", "GET"):                (LOGIN, 403,   403,    403,    403,    200),
+    ("calendar.manage_venue", "GET"):                 (LOGIN, 403,   403,    403,    403,    200),
+    ("calendar.manage_venue", "POST"):                (LOGIN, 403,   403,    403,    403,    303),
+    ("calendar.manage_new_venue", "GET"):             (LOGIN, 403,   403,    403,    403,    200),
+    ("calendar.manage_new_venue", "POST"):            (LOGIN, 403,   403,    403,    403,    303),
+    ("registry.review_list", "GET"):                  (LOGIN, 403,   403,    403,    403,    200),
+    ("registry.review_detail", "GET"):                (LOGIN, 403,   403,    403,    403,    200),
+    ("registry.review_admit", "POST"):                (LOGIN, 403,   403,    403,    403,    409),
+    ("registry.review_reject", "POST"):               (LOGIN, 403,   403,    403,    403,    303),
+    ("registry.review_ask_information", "POST"):      (LOGIN, 403,   403,    403,    403,    303),
+    ("registry.review_erase", "POST"):                (LOGIN, 403,   403,    403,    403,    409),
+    ("registry.review_paper", "GET"):                 (LOGIN, 403,   403,    403,    403,    200),
+    ("registry.review_paper", "POST"):                (LOGIN, 403,   403,    403,    403,    400),
+    ("reports.index", "GET"):                         (LOGIN, 403,   403,    403,    403,    200),
+    ("reports.export_csv", "GET"):                    (LOGIN, 403,   403,    403,    403,    200),
+    ("reports.export_xlsx", "GET"):                   (LOGIN, 403,   403,    403,    403,    200),
+    ("reports.certificate", "GET"):                   (LOGIN, 403,   403,    403,    403,    200),
+    ("reports.write_to_absent", "GET"):               (LOGIN, 403,   403,    403,    403,    200),
+    ("reports.write_to_absent", "POST"):              (LOGIN, 403,   403,    403,    403,    303),
+    ("mailing.outbox", "GET"):                        (LOGIN, 403,   403,    403,    403,    200),
+    ("mailing.message", "GET"):                       (LOGIN, 403,   403,    403,    403,    200),
+    ("mailing.message_eml", "GET"):                   (LOGIN, 403,   403,    403,    403,    200),
+    ("mailing.retry", "POST"):                        (LOGIN, 403,   403,    403,    403,    302),
+}
+# fmt: on
