@@ -115,3 +115,16 @@ def sign_in_as(client, app: Flask, world: World, role: str) -> None:
     assert response.status_code == 302, f"{role} could not sign in"
     with client.session_transaction() as session:
         assert session["_user_id"].startswith(f"{world.users[role]}:")
+
+
+def snapshot() -> dict[str, list]:
+    """Every row of every table (inside an app context): a refused request must leave all of them as they were."""
+    with db.engine.connect() as conn:
+        return {
+            table.name: sorted(map(repr, conn.execute(sa.select(table)).all()))
+            for table in db.metadata.sorted_tables
+        }
+
+
+def changed_tables(before: dict[str, list], after: dict[str, list]) -> list[str]:
+    return [name for name in before if before[name] != after[name]]

@@ -5,12 +5,10 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 import pytest
-import sqlalchemy as sa
 from flask import Flask, url_for
 
-from scheduler.extensions import db
 from tests.factories import csrf_from
-from tests.security.conftest import ROLES, World, sign_in_as
+from tests.security.conftest import ROLES, World, changed_tables, sign_in_as, snapshot
 from tests.security.route_matrix import (
     EXCLUDED,
     LAST,
@@ -63,19 +61,6 @@ def outcome(response) -> str | int:
     if response.status_code in (302, 303) and urlsplit(response.headers["Location"]).path == "/accedi":
         return LOGIN
     return response.status_code
-
-
-def snapshot() -> dict[str, list]:
-    """Every row of every table: a refused request must leave all of them as they were."""
-    with db.engine.connect() as conn:
-        return {
-            table.name: sorted(map(repr, conn.execute(sa.select(table)).all()))
-            for table in db.metadata.sorted_tables
-        }
-
-
-def changed_tables(before: dict[str, list], after: dict[str, list]) -> list[str]:
-    return [name for name in before if before[name] != after[name]]
 
 
 def expected_of(endpoint: str, method: str, role: str):

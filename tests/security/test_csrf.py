@@ -1,0 +1,88 @@
+"""Forms posted without the CSRF token of the visitor's own session are refused, and change nothing.
+
+The test configuration keeps CSRF protection on (WTF_CSRF_ENABLED is never turned off in the suite).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.factories import csrf_from
+from tests.security.conftest import PASSWORD, STAFF_EMAIL, changed_tables, sign_in_as, snapshot
+
+CSRF_MESSAGE = "La sessione del modulo è scaduta o non è valida: ricarica la pagina e riprova."
+
+#: (role, path, body): representative forms of every role; {meeting}, {application}... come from the world.
+CASES = [
+    ("anonymous", "/accedi", {"email": STAFF_EMAIL, "password": PASSWORD}),
+    ("anonymous", "/accedi/link", {"email": "{entity_email}"}),
+    ("anonymous", "/lingua", {"lang": "en"}),
+    ("entity", "/incontri/{meeting}/adesione", {"attending": "no"}),
+    ("entity", "/area-riservata/ritira", {}),
+    ("entity", "/area-riservata/calendario", {}),
+    ("facilitator", "/presenze/{meeting}/segna", {"kind": "individual", "person_name": "Persona Nuova"}),
+    ("facilitator", "/presenze/{meeting}/chiudi", {}),
+    ("staff", "/gestione/candidature/{application}/rifiuta", {"reason": "Non è un ente del Terzo Settore."}),
+    ("staff", "/gestione/calendario/incontri/{meeting}/annulla", {}),
+    ("staff", "/esci", {}),
+]
+
+
+def _signed_in_user(client) -> str | None:
+    with client.session_transaction() as session:
+        return session.get("_user_id")
+
+
+def _fill(text: str, world) -> str:
+    return text.format(meeting=world.meeting, application=world.application,
+                       entity_email=world.entity["email"])
+
+
+@pytest.mark.parametrize(("role", "path", "body"), CASES, ids=[f"{c[0]}:{c[1]}" for c in CASES])
+@pytest.mark.parametrize("token", ["missing", "other-session"])
+def test_post_without_the_sessions_token_is_refused(app, client, world, role, path, body, token):
+    sign_in_as(client, app, world, role)
+    user_before = _signed_in_user(client)
+    data = {key: _fill(value, world) for key, value in body.items()}
+    if token == "other-session":
+        data["csrf_token"] = csrf_from(app.test_client(), "/accedi")
+    with app.app_context():
+        before = snapshot()
+
+    response = client.post(_fill(path, world), data=data)
+
+    assert response.status_code == 400
+    assert CSRF_MESSAGE in response.get_data(as_text=True)
+    with app.app_context():
+        assert changed_tables(before, snapshot()) == []
+    assert _signed_in_user(client) == user_before
+    with client.session_transaction() as session:
+        assert "lang" not in session
+
+
+def test_a_fetch_with_a_wrong_csrf_header_is_refused(app, client, world):
+    """The register's offline queue posts with an X-CSRFToken header: a wrong one is refused like a form."""
+    sign_in_as(client, app, world, "facilitator")
+    with app.app_context():
+        before = snapshot()
+    response = client.post(
+        f"/presenze/{world.meeting}/segna", data={"kind": "individual", "person_name": "Persona Nuova"},
+        headers={"Accept": "application/json", "X-CSRFToken": "not-the-token"},
+    )
+    assert response.status_code == 400
+    assert response.get_json() == {"error": CSRF_MESSAGE, "status": 400}
+    with app.app_context():
+        assert changed_tables(before, snapshot()) == []
+
+
+def test_the_same_post_with_the_token_goes_through(app, client, world):
+    """The control for the tests above: the forms they send work once the token is there."""
+    sign_in_as(client, app, world, "staff")
+    response = client.post(f"/gestione/calendario/incontri/{world.meeting}/annulla",
+                           data={"csrf_token": csrf_from(client, "/")})
+    assert response.status_code == 303
+    with app.app_context():
+        from scheduler.calendar.models import Meeting, MeetingStatus
+        from scheduler.extensions import db
+
+        assert db.session.get(Meeting, world.meeting).status is MeetingStatus.CANCELLED
