@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from scheduler.extensions import db
 from scheduler.registry.models import Organization
 from tests.factories import csrf_from, make_entity, make_meeting, sign_in_with_link
 
+PROJECT_DIR = Path(__file__).resolve().parents[2]
 PASSWORD = "password-di-prova-1"
 STAFF_EMAIL = "staff@example.org"
 FACILITATOR_EMAIL = "facilitatrice@example.org"
