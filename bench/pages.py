@@ -1,0 +1,97 @@
+"""Public and staff list pages at several sizes: SQL queries per request and latency under gunicorn.
+
+Queries are counted in-process (Flask test client, a SQLAlchemy `before_cursor_execute` listener) on the same
+database, so the number is exact and not disturbed by timing; latency comes from wrk on gunicorn with a
+staff session cookie. Goals: the number of queries does not grow with the entities, and latency grows less
+than the number of entities does.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import sqlalchemy as sa
+
+from bench.common import SECRET, Client, Server, wrk
+from bench.seed import Manifest
+
+PUBLIC = ["/elenco", "/calendario"]
+STAFF = ["/gestione/candidature", "/gestione/calendario", "/gestione/partecipazione", "/gestione/posta"]
+PAGES = PUBLIC + STAFF
+
+
+def count_queries(manifest: Manifest) -> dict[str, int]:
+    """Statements sent to PostgreSQL by one request of each page (after a warm-up request of the same page)."""
+    from scheduler import create_app
+    from scheduler.extensions import db
+
+    # plain http as the bench gunicorn: with https the test client's requests would need a Referer for CSRF
+    app = create_app({"CONFIG_NAME": "production", "SECRET_KEY": SECRET, "SESSION_COOKIE_SECURE": False,
+                      "PREFERRED_URL_SCHEME": "http", "SQLALCHEMY_DATABASE_URI": manifest.database_url,
+                      "RATELIMIT_ENABLED": False})
+    counts: dict[str, int] = {}
+    with app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def listener(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    client = app.test_client()
+    page = client.get("/accedi").get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    answer = client.post("/accedi", data={"csrf_token": token, "email": manifest.staff_email,
+                                          "password": manifest.staff_password, "next": ""})
+    if answer.status_code != 302:
+        raise RuntimeError(f"staff sign-in answered {answer.status_code}")
+    sa.event.listen(engine, "before_cursor_execute", listener)
+    try:
+        for path in PAGES:
+            client.get(path)
+            statements.clear()
+            response = client.get(path)
+            if response.status_code != 200:
+                raise RuntimeError(f"{path} answered {response.status_code}")
+            counts[path] = len(statements)
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+        with app.app_context():
+            db.engine.dispose()
+    return counts
+
+
+def measure_latency(manifest: Manifest, seconds: int = 6, connections: int = 2) -> dict[str, dict[str, Any]]:
+    """wrk on each page; two connections on two cores measure the page, not the queue in front of it."""
+    results: dict[str, dict[str, Any]] = {}
+    with Server(manifest.database_url, workers=2) as server:
+        client = Client(server.base)
+        client.login_staff(manifest.staff_email, manifest.staff_password)
+        cookie = client.cookie_header()
+        for path in PAGES:
+            status, _, body = client.get(path)
+            if status != 200:
+                raise RuntimeError(f"{path} answered {status}")
+            headers = {"Cookie": cookie} if path in STAFF else {}
+            result = wrk(server.base + path, seconds=seconds, connections=connections, threads=1, headers=headers)
+            results[path] = {**result.as_dict(), "body_bytes": len(body)}
+    return results
+
+
+def run(manifests: list[Manifest], seconds: int = 6) -> dict[str, Any]:
+    """Every page at every size; the verdicts compare the smallest and the largest dataset."""
+    sizes = []
+    for manifest in manifests:
+        sizes.append({"entities": manifest.entities, "queries": count_queries(manifest),
+                      "latency": measure_latency(manifest, seconds=seconds)})
+    small, large = sizes[0], sizes[-1]
+    growth = large["entities"] / small["entities"]
+    verdicts = {}
+    for path in PAGES:
+        latency_growth = large["latency"][path]["p50_ms"] / small["latency"][path]["p50_ms"]
+        verdicts[path] = {
+            "queries_constant": len({size["queries"][path] for size in sizes}) == 1,
+            "latency_growth": round(latency_growth, 2),
+            "sublinear": latency_growth < growth,
+        }
+    return {"sizes": sizes, "entity_growth": growth, "verdicts": verdicts, "seconds": seconds}
