@@ -1,0 +1,177 @@
+"""No personal data in the logs: a whole season of one entity, through a real HTTP server and a real SMTP server,
+logged at DEBUG, leaves no e-mail address, codice fiscale or person's name in any log record."""
+
+from __future__ import annotations
+
+import logging
+import re
+from http.cookiejar import CookieJar
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import HTTPCookieProcessor, Request, build_opener
+
+import pytest
+import sqlalchemy as sa
+
+from config import ProductionConfig
+from scheduler.attendance.models import Attendance
+from scheduler.auth.models import Role, User
+from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
+from scheduler.calls.models import Comune
+from scheduler.extensions import db
+from scheduler.mailing.models import OutboxMessage, OutboxStatus
+from scheduler.registry.models import Application, ApplicationStatus
+from tests.factories import codice_fiscale, make_meeting
+from tests.security.conftest import FACILITATOR_EMAIL, PASSWORD, STAFF_EMAIL
+
+CONTACT_NAME = "Ludovico Ferraresi"
+CONTACT_EMAIL = "ludovico.ferraresi@girasole-prova.example.org"
+LEGAL_NAME = "Ottavia Brambilla"
+LEGAL_EMAIL = "ottavia.brambilla@girasole-prova.example.org"
+COMING = "Serena Castelli"
+ENTITY_CF = codice_fiscale(424242)
+PERSONAL_CF = "BRMTTV80A41D142X"  # a person's codice fiscale, typed as the legal representative's phone note
+
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PERSON_CF = re.compile(r"\b[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z]\b", re.I)
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+#: The SMTP server of the test, not the app: it logs the envelopes it receives.
+NOT_THE_APP = ("mail.log", "aiosmtpd")
+
+
+@pytest.fixture
+def app_config(app_config, smtp_app_config):
+    # the engine options of production: an operator who turns SQL logging on must not get values either
+    app_config["SQLALCHEMY_ENGINE_OPTIONS"] = dict(ProductionConfig.SQLALCHEMY_ENGINE_OPTIONS)
+    return app_config
+
+
+class Browser:
+    """A visitor with its own cookies, talking HTTP to the live server (so werkzeug logs every request)."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url
+        self.opener = build_opener(HTTPCookieProcessor(CookieJar()))
+
+    def open(self, path: str, data: dict | None = None) -> tuple[int, str, str]:
+        url = path if path.startswith("http") else self.base_url + path
+        assert url.startswith("http://127.0.0.1:")
+        body = urlencode(data, doseq=True).encode() if data is not None else None
+        request = Request(url, data=body, method="POST" if data is not None else "GET")  # noqa: S310 (loopback)
+        try:
+            with self.opener.open(request, timeout=20) as response:
+                return response.status, response.geturl(), response.read().decode()
+        except HTTPError as error:
+            return error.code, error.geturl(), error.read().decode()
+
+    def token(self, path: str) -> str:
+        return CSRF.search(self.open(path)[2]).group(1)
+
+    def post(self, path: str, data: dict, token_from: str = "/") -> tuple[int, str, str]:
+        return self.open(path, {**data, "csrf_token": self.token(token_from)})
+
+
+def application_form(app) -> dict:
+    with app.app_context():
+        names = ["Crema", "Ripalta Cremasca"]
+        comuni = [str(c) for c in db.session.scalars(sa.select(Comune.id).where(Comune.name.in_(names)))]
+    return {
+        "name": "Associazione Il Girasole", "legal_form": "aps", "codice_fiscale": ENTITY_CF, "partita_iva": "",
+        "register": "runts-b", "register_number": "12345", "registered_office": "Via Mazzini 10, 26013 Crema (CR)",
+        "website": "", "comuni": comuni,
+        "legal_name": LEGAL_NAME, "legal_role": "Presidente", "legal_email": LEGAL_EMAIL,
+        "legal_phone": "0373 123456",
+        "contact_name": CONTACT_NAME, "contact_role": "Coordinatore", "contact_email": CONTACT_EMAIL,
+        "contact_phone": "+39 333 1234567",
+        "areas": ["A"], "competence_A": f"Doposcuola dal 2010. Referente: {CONTACT_NAME}, CF {PERSONAL_CF}.",
+        "phase_implementation": "y", "privacy": "y", "truthful": "y",
+    }
+
+
+def _link_in_mail(app, to: str) -> str:
+    with app.app_context():
+        body = db.session.scalar(sa.select(OutboxMessage.body_text).where(OutboxMessage.to_address == to)
+                                 .order_by(OutboxMessage.id.desc()))
+    return re.search(r"(http://\S+/accedi/link/\S+)", body).group(1)
+
+
+def _deliver(runner) -> None:
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+
+
+def test_a_full_season_leaves_no_personal_data_in_the_logs(app, live_server, runner, smtp_server, make_user,
+                                                           crema, caplog):
+    # SQL at INFO (statements and their parameters, as `echo=True` gives); at DEBUG SQLAlchemy also logs every
+    # row it reads, whatever the options: an operator never gets that from LOG_LEVEL (see the next test)
+    for name in ("", "werkzeug", "scheduler", "flask_limiter", "sqlalchemy.engine", "sqlalchemy.pool"):
+        caplog.set_level(logging.DEBUG if not name.startswith("sqlalchemy") else logging.INFO, logger=name or None)
+    meeting_id = make_meeting(app, area="A", venue=True)
+    make_user(STAFF_EMAIL)
+    facilitator_id = make_user(FACILITATOR_EMAIL, role=Role.FACILITATOR)
+    with app.app_context():
+        track = db.session.get(Meeting, meeting_id).track
+        track.facilitators.append(db.session.get(User, facilitator_id))
+        db.session.commit()
+    server = live_server.url
+
+    # the entity applies through the form and confirms its address from the e-mail
+    entity = Browser(server)
+    status, url, _page = entity.post("/candidatura", application_form(app), token_from="/candidatura")
+    assert (status, url) == (200, f"{server}/candidatura/inviata")
+    _deliver(runner)
+    link = _link_in_mail(app, CONTACT_EMAIL)
+    status, url, page = entity.post(link, {}, token_from=link)
+    assert status == 200 and url == f"{server}/area-riservata", page
+    with app.app_context():
+        application = db.session.scalar(sa.select(Application))
+        assert application.status is ApplicationStatus.SUBMITTED
+
+    # the staff admit it
+    staff = Browser(server)
+    assert staff.post("/accedi", {"email": STAFF_EMAIL, "password": PASSWORD}, token_from="/accedi")[0] == 200
+    assert staff.open(f"/gestione/candidature/{application.id}")[0] == 200
+    assert staff.post(f"/gestione/candidature/{application.id}/ammetti", {})[0] == 200
+
+    # the entity says who is coming to the meeting
+    status, _url, page = entity.post(f"/incontri/{meeting_id}/adesione", {
+        "attending": "yes", "person_name": [CONTACT_NAME, COMING], "person_role": ["Coordinatore", ""]})
+    assert status == 200, page
+    with app.app_context():
+        rsvp = db.session.scalar(sa.select(Rsvp))
+        assert rsvp.status is RsvpStatus.YES
+
+    # the facilitator checks them in; staff look at the register, the outbox and the reports
+    facilitator = Browser(server)
+    assert facilitator.post("/accedi", {"email": FACILITATOR_EMAIL, "password": PASSWORD},
+                            token_from="/accedi")[0] == 200
+    for name in (CONTACT_NAME, COMING):
+        status, _url, page = facilitator.post(f"/presenze/{meeting_id}/segna",
+                                              {"kind": "rsvp", "rsvp_id": rsvp.id, "person_name": name})
+        assert status == 200, page
+    for path in ("/gestione/posta", "/gestione/partecipazione", f"/presenze/{meeting_id}",
+                 f"/gestione/presenze/{meeting_id}", "/area-riservata/dati.json"):
+        browser = entity if path.startswith("/area-riservata") else staff
+        assert browser.open(path)[0] == 200, path
+
+    # the worker delivers everything to the SMTP server
+    _deliver(runner)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Attendance)) == 2
+        statuses = set(db.session.scalars(sa.select(OutboxMessage.status)))
+        assert statuses == {OutboxStatus.SENT}
+    recipients = {address for _sender, rcpts in smtp_server.envelopes for address in rcpts}
+    assert {CONTACT_EMAIL, LEGAL_EMAIL} <= recipients
+
+    formatter = logging.Formatter("%(name)s %(levelname)s %(message)s")
+    lines = [formatter.format(record) for record in caplog.records if not record.name.startswith(NOT_THE_APP)]
+    # the capture works: requests, SQL and the worker were all logged
+    assert any(line.startswith("werkzeug ") and "POST /candidatura" in line for line in lines)
+    assert any(line.startswith("sqlalchemy.engine") and "INSERT INTO organizations" in line for line in lines)
+    assert any(line.startswith("scheduler.mailing.worker") and " sent " in line for line in lines)
+
+    personal = [CONTACT_NAME, LEGAL_NAME, COMING, ENTITY_CF, PERSONAL_CF, *CONTACT_NAME.split(), *LEGAL_NAME.split(),
+                *COMING.split()]
+    leaks = [line for line in lines
+             if EMAIL.search(line) or PERSON_CF.search(line) or any(value in line for value in personal)]
+    assert not leaks, "personal data in the logs:\n" + "\n".join(leaks[:20])
