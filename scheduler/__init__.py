@@ -122,6 +122,7 @@ def select_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    from scheduler.announcements import bp as announcements_bp
     from scheduler.attendance import bp as attendance_bp
     from scheduler.auth import bp as auth_bp
     from scheduler.calendar import bp as calendar_bp
@@ -137,6 +138,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(attendance_bp)
+    app.register_blueprint(announcements_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -173,6 +175,8 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    from scheduler.announcements.cli import announcements_cli
+    from scheduler.announcements.services import send_due as send_due_announcements
     from scheduler.auth.cli import users_cli
     from scheduler.calendar.cli import reminders_command
     from scheduler.calendar.reminders import every, send_due
@@ -186,5 +190,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)
     app.cli.add_command(reminders_command)
-    # the mail worker runs the reminders every ten minutes
+    app.cli.add_command(announcements_cli)
+    # the mail worker runs the reminders every ten minutes, and sends scheduled announcements every minute
     register_periodic(app, every(600, send_due))
+    register_periodic(app, every(60, send_due_announcements))

@@ -1,10 +1,18 @@
 """Every model, imported in one place so the metadata is complete for Alembic and the tests."""
 
+from scheduler.announcements.models import Announcement, AnnouncementStatus
 from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent, SignedSheet
 from scheduler.auth.models import LoginToken, Role, User
 from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus, Venue
 from scheduler.calls.models import Area, Call, Comune, Phase, Track, track_facilitators
-from scheduler.mailing.models import DeliveryAttempt, MailCategory, OutboxMessage, OutboxStatus
+from scheduler.mailing.models import (
+    DeliveryAttempt,
+    MailBounce,
+    MailCategory,
+    MailOptOut,
+    OutboxMessage,
+    OutboxStatus,
+)
 from scheduler.registry.models import (
     Application,
     ApplicationArea,
@@ -18,6 +26,8 @@ from scheduler.registry.models import (
 )
 
 __all__ = [
+    "Announcement",
+    "AnnouncementStatus",
     "Application",
     "ApplicationArea",
     "ApplicationEvent",
@@ -32,7 +42,9 @@ __all__ = [
     "DeliveryAttempt",
     "LegalForm",
     "LoginToken",
+    "MailBounce",
     "MailCategory",
+    "MailOptOut",
     "Meeting",
     "MeetingStatus",
     "Organization",

@@ -28,7 +28,7 @@ def recipient_of(rsvp: Rsvp) -> tuple[str, str] | None:
     return None
 
 
-def _rsvp_link(email: str, meeting: Meeting) -> str:
+def rsvp_link(email: str, meeting: Meeting) -> str:
     """A sign-in link that lands on the meeting's answer page, valid until the meeting ends."""
     from scheduler.auth.services import find_user, issue_login_token, login_link_url
 
@@ -58,7 +58,7 @@ def _send(rsvp: Rsvp, *, method: str, partstat: str, template: str, subject: str
     text, html = render_mail(
         template, meeting=meeting, rsvp=rsvp, call=call, change=change, when=format_when(meeting.starts_at,
                                                                                         meeting.ends_at),
-        meeting_url=public_url(f"/incontri/{meeting.id}"), rsvp_url=_rsvp_link(email, meeting),
+        meeting_url=public_url(f"/incontri/{meeting.id}"), rsvp_url=rsvp_link(email, meeting),
         organization=rsvp.organization, waiting=rsvp.status is RsvpStatus.WAITLIST,
     )
     enqueue(to=email, to_name=name, subject=subject, text=text, html=html, ics=calendar, ics_method=method,

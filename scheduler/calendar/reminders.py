@@ -70,10 +70,10 @@ def send_due() -> ReminderStats:
             "reminder", meeting=meeting, rsvp=rsvp, call=call, organization=rsvp.organization,
             when=format_when(meeting.starts_at, meeting.ends_at), meeting_url=public_url(f"/incontri/{meeting.id}"),
         )
-        enqueue(to=recipient[0], to_name=recipient[1], subject=f"Promemoria: {meeting.track.name} – "
-                f"{format_when(meeting.starts_at, meeting.ends_at)}", text=text, html=html,
-                topic="reminder", category=MailCategory.OPTIONAL)
-        stats.reminders += 1
+        queued = enqueue(to=recipient[0], to_name=recipient[1], subject=f"Promemoria: {meeting.track.name} – "
+                         f"{format_when(meeting.starts_at, meeting.ends_at)}", text=text, html=html,
+                         topic="reminder", category=MailCategory.OPTIONAL)
+        stats.reminders += queued is not None
 
     bare = db.session.scalars(
         sa.select(Meeting).where(

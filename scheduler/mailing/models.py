@@ -65,6 +65,10 @@ class OutboxMessage(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The staff announcement this message delivers, for its delivery log.
+    announcement_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("announcements.id", ondelete="SET NULL"), index=True
+    )
 
     delivery_attempts: Mapped[list[DeliveryAttempt]] = relationship(
         back_populates="message", cascade="all, delete-orphan", order_by="DeliveryAttempt.at"
@@ -84,3 +88,36 @@ class DeliveryAttempt(db.Model):
     error: Mapped[str | None] = mapped_column(sa.Text)
 
     message: Mapped[OutboxMessage] = relationship(back_populates="delivery_attempts")
+
+
+class MailOptOut(db.Model):
+    """An address that does not want one kind of optional mail (announcements, reminders, follow-ups).
+
+    Kept by address, not by entity: the person who clicked "unsubscribe" is the one who stops receiving,
+    whichever entity the address is listed for.
+    """
+
+    __tablename__ = "mail_opt_outs"
+    __table_args__ = (sa.UniqueConstraint("email", "kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Lower case, so "Mario@Example.org" and "mario@example.org" are one person.
+    email: Mapped[str] = mapped_column(sa.String(254), index=True)
+    #: One of `scheduler.mailing.preferences.OPTIONAL_KINDS`.
+    kind: Mapped[str] = mapped_column(sa.String(40))
+    #: "link" (the unsubscribe link of a message) or "area" (the entity's preferences page).
+    source: Mapped[str] = mapped_column(sa.String(20), default="link")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MailBounce(db.Model):
+    """An address the SMTP server refused for good (5xx at send time): shown when it is chosen again."""
+
+    __tablename__ = "mail_bounces"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(sa.String(254), unique=True)
+    #: The server's answer, e.g. "550 5.1.1 mailbox unavailable".
+    error: Mapped[str] = mapped_column(sa.Text, default="")
+    count: Mapped[int] = mapped_column(default=1)
+    bounced_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,8 +11,10 @@ from collections.abc import Mapping
 
 import sqlalchemy as sa
 from flask import current_app, render_template
+from markupsafe import Markup
 
 from scheduler.extensions import db
+from scheduler.mailing import preferences
 from scheduler.mailing.models import MailCategory, OutboxMessage, OutboxStatus
 from scheduler.timeutil import utcnow
 
@@ -43,10 +45,24 @@ def enqueue(
     topic: str = "",
     headers: Mapping[str, str] | None = None,
     attachments: list[dict[str, str]] | None = None,
-) -> OutboxMessage:
-    """Add one message to the outbox in the current transaction (the caller commits)."""
+    announcement_id: int | None = None,
+) -> OutboxMessage | None:
+    """Add one message to the outbox in the current transaction (the caller commits).
+
+    Optional mail is not written for an address that turned its kind off (returns None), and otherwise
+    carries an unsubscribe link in its headers and at the foot of both bodies; service mail never does.
+    """
     if (ics is None) != (ics_method is None):
         raise ValueError("ics and ics_method go together")
+    headers = dict(headers or {})
+    if category is MailCategory.OPTIONAL:
+        kind = preferences.kind_of(topic)
+        if preferences.opted_out([to], kind):
+            return None
+        headers.update(preferences.unsubscribe_headers(to, kind))
+        text, html = with_unsubscribe_footer(text, html, preferences.unsubscribe_url(to, kind))
+    elif html:
+        html = html.replace(UNSUBSCRIBE_MARK, "")
     message = OutboxMessage(
         message_id=new_message_id(),
         to_address=to.strip(),
@@ -58,12 +74,28 @@ def enqueue(
         ics_method=ics_method.upper() if ics_method else None,
         category=category,
         topic=topic,
-        headers=dict(headers or {}),
+        headers=headers,
         attachments=list(attachments or []),
         next_attempt_at=utcnow(),
+        announcement_id=announcement_id,
     )
     db.session.add(message)
     return message
+
+
+#: Where the layout of HTML mail takes the unsubscribe line of optional messages.
+UNSUBSCRIBE_MARK = "<!--tavoli:unsubscribe-->"
+
+
+def with_unsubscribe_footer(text: str, html: str | None, url: str) -> tuple[str, str | None]:
+    """Both bodies with the line that lets the reader stop this kind of message."""
+    # Mail is written in Italian whatever language the sender's screen is in, like the templates.
+    text = f"{text.rstrip()}\n\n--\nNon vuoi più ricevere messaggi di questo tipo? Disiscriviti: {url}\n"
+    if html:
+        link = Markup('<p style="margin:8px 0 0;">Non vuoi più ricevere messaggi di questo tipo? '
+                      '<a href="{}" style="color:#0066cc;">Disiscriviti</a></p>').format(url)
+        html = html.replace(UNSUBSCRIBE_MARK, str(link)) if UNSUBSCRIBE_MARK in html else html + str(link)
+    return text, html
 
 
 def render_mail(name: str, **context) -> tuple[str, str]:

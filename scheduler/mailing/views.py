@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from scheduler.auth.decorators import staff_required
-from scheduler.extensions import db
+from scheduler.extensions import csrf, db, limiter
 from scheduler.mailing import bp
 from scheduler.mailing.delivery import MessageBuildError, build_message, eml_filename
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
@@ -110,3 +110,34 @@ def message_eml(message_id: int):
         mimetype="message/rfc822",
         headers={"Content-Disposition": f'attachment; filename="{eml_filename(row)}"'},
     )
+
+
+# --- unsubscribing from optional mail -------------------------------------------------------------------------
+
+
+@bp.route("/email/disiscrizione/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058 one-click: the mail client POSTs without a form; the signed token is the authority
+@limiter.limit("30 per minute")
+def unsubscribe(token: str):
+    from scheduler.mailing import preferences
+
+    found = preferences.read_unsubscribe_token(token)
+    if found is None:
+        return render_template("mailing/unsubscribe.html", invalid=True), 404
+    email, kind = found
+    done = None
+    if request.method == "POST":
+        refused = request.form.get("action") != "resubscribe"
+        preferences.set_opt_out(email, kind, refused, source="link")
+        db.session.commit()
+        done = "unsubscribed" if refused else "resubscribed"
+        log.info("optional mail preference changed (%s, %s)", kind, done)
+    current = bool(preferences.opted_out([email], kind))
+    return render_template("mailing/unsubscribe.html", invalid=False, masked=_mask(email), kind=kind,
+                           label=preferences.OPTIONAL_KINDS[kind], unsubscribed=current, done=done)
+
+
+def _mask(email: str) -> str:
+    """m•••@example.org: enough for the person to recognise the address, not enough for a passer-by."""
+    local, _at, domain = email.partition("@")
+    return f"{local[:1]}•••@{domain}"

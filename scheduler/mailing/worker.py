@@ -35,6 +35,7 @@ from scheduler.mailing.delivery import (
     write_eml,
 )
 from scheduler.mailing.models import DeliveryAttempt, OutboxMessage, OutboxStatus
+from scheduler.mailing.preferences import forget_bounce, record_bounce
 from scheduler.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -150,6 +151,7 @@ def _record_sent(row: OutboxMessage, worker_id: str, stats: DeliveryStats) -> No
     row.sent_at = now
     row.last_error = None
     db.session.add(DeliveryAttempt(message=row, at=now, worker=worker_id, succeeded=True))
+    forget_bounce(row.to_address)
     db.session.commit()
     stats.sent += 1
     log.info("outbox %s sent (attempt %d)", row.id, row.attempts)
@@ -166,6 +168,8 @@ def _record_failure(row: OutboxMessage, worker_id: str, failure: SmtpFailure, st
     if failure.permanent or row.attempts >= current_app.config["MAIL_MAX_ATTEMPTS"]:
         row.status = OutboxStatus.FAILED
         stats.failed += 1
+        if failure.permanent:
+            record_bounce(row.to_address, failure.error)
         log.warning("outbox %s failed for good after %d attempts (%s)", row.id, row.attempts, failure.kind)
     else:
         row.status = OutboxStatus.PENDING

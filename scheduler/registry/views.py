@@ -221,3 +221,84 @@ def regenerate_feed():
     db.session.commit()
     flash(_("Nuovo indirizzo del calendario creato: quello precedente non funziona più."), "success")
     return redirect(url_for("registry.my_area") + "#calendar-feed")
+
+
+# --- contacts and mail preferences ---------------------------------------------------------------------------
+
+
+def _contacts_page(application: Application, form, status: int = 200):
+    from scheduler.registry import contacts
+
+    return render_template(
+        "registry/contacts.html", application=application, organization=application.organization,
+        form=form, extra=contacts.extra_contacts(application.organization), ContactKind=ContactKind,
+    ), status
+
+
+@bp.route("/area-riservata/contatti", methods=["GET", "POST"])
+@role_required(Role.ENTITY)
+def contacts_page():
+    from scheduler.registry import contacts
+    from scheduler.registry.contact_forms import ContactForm
+
+    g.private_page = True
+    application = _own_application()
+    form = ContactForm(contacts.areas_of(application))
+    if request.method == "GET":
+        return _contacts_page(application, form)
+    if application.organization.erased_at or application.status is ApplicationStatus.WITHDRAWN:
+        flash(_("La candidatura è ritirata: i contatti non si possono cambiare."), "warning")
+        return redirect(url_for("registry.contacts_page"), 303)
+    if not form.validate():
+        return _contacts_page(application, form, 400)
+    try:
+        contacts.add_contact(application, form.data_(), current_user)
+        db.session.commit()
+    except contacts.ContactError as error:
+        db.session.rollback()
+        application = _own_application()
+        _apply_error(form, error)
+        return _contacts_page(application, form, 400)
+    flash(_("Contatto aggiunto: riceverà le comunicazioni dell'Ufficio di Piano."), "success")
+    return redirect(url_for("registry.contacts_page"), 303)
+
+
+@bp.post("/area-riservata/contatti/<int:contact_id>/rimuovi")
+@role_required(Role.ENTITY)
+def remove_contact(contact_id: int):
+    from scheduler.registry import contacts
+
+    application = _own_application()
+    try:
+        contacts.remove_contact(application, contact_id, current_user)
+        db.session.commit()
+    except contacts.ContactError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+        return redirect(url_for("registry.contacts_page"), 303)
+    flash(_("Contatto rimosso."), "success")
+    return redirect(url_for("registry.contacts_page"), 303)
+
+
+@bp.route("/area-riservata/preferenze-email", methods=["GET", "POST"])
+@role_required(Role.ENTITY)
+def mail_preferences():
+    from scheduler.mailing.preferences import OPTIONAL_KINDS
+    from scheduler.registry import contacts
+
+    g.private_page = True
+    application = _own_application()
+    organization = application.organization
+    if request.method == "POST":
+        wanted: dict[str, set[str]] = {}
+        for address in contacts.addresses_of(organization, current_user.email):
+            wanted[address.lower()] = {kind for kind in OPTIONAL_KINDS
+                                       if f"{kind}:{address.lower()}" in request.form.getlist("wanted")}
+        contacts.save_mail_preferences(organization, wanted, current_user.email)
+        db.session.commit()
+        flash(_("Preferenze salvate."), "success")
+        return redirect(url_for("registry.mail_preferences"), 303)
+    return render_template(
+        "registry/mail_preferences.html", application=application, organization=organization,
+        refused=contacts.mail_preferences(organization, current_user.email), kinds=OPTIONAL_KINDS,
+    )

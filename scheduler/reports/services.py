@@ -165,7 +165,7 @@ def _in_comune(org_column: sa.ColumnElement, comune_id: int | None) -> list[sa.C
     )]
 
 
-def _present(meeting_id: sa.ColumnElement, organization_id: sa.ColumnElement) -> sa.Exists:
+def present_at(meeting_id: sa.ColumnElement, organization_id: sa.ColumnElement) -> sa.Exists:
     """A check-in, not undone, of that entity at that meeting."""
     return sa.exists().where(
         Attendance.meeting_id == meeting_id,
@@ -198,7 +198,7 @@ def participation(call: Call, *, date_from: date | None, date_to: date | None, a
     by_meeting = {m.meeting_id: m for m in meetings}
 
     # 2. confirmed and absent without notice, per meeting and entity
-    absent_case = sa.case((~_present(Rsvp.meeting_id, Rsvp.organization_id), 1), else_=0)
+    absent_case = sa.case((~present_at(Rsvp.meeting_id, Rsvp.organization_id), 1), else_=0)
     rsvp_rows = db.session.execute(
         sa.select(Rsvp.meeting_id, Rsvp.organization_id, sa.func.count(), sa.func.sum(absent_case))
         .where(Rsvp.meeting_id.in_(meeting_ids), Rsvp.status == RsvpStatus.YES,
@@ -337,7 +337,7 @@ def attended_meetings(call: Call, organization_id: int, *, date_from: date | Non
     rows = db.session.execute(
         sa.select(Meeting.starts_at, Meeting.ends_at, Track.name, Area.code, Meeting.title)
         .join(Meeting.track).join(Track.area)
-        .where(*conditions, _present(Meeting.id, sa.literal(organization_id)))
+        .where(*conditions, present_at(Meeting.id, sa.literal(organization_id)))
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()
     return [AttendedMeeting(*row) for row in rows]
@@ -391,7 +391,7 @@ def absent_recipients(meeting: Meeting) -> list[Recipient]:
         sa.select(Organization.id, Organization.name, Organization.email, first_user_email)
         .join(Rsvp, Rsvp.organization_id == Organization.id)
         .where(Rsvp.meeting_id == meeting.id, Rsvp.status == RsvpStatus.YES, Organization.erased_at.is_(None),
-               ~_present(Rsvp.meeting_id, Rsvp.organization_id))
+               ~present_at(Rsvp.meeting_id, Rsvp.organization_id))
         .order_by(Organization.name, Organization.id)
     ).all()
     seen: set[str] = set()
@@ -414,10 +414,11 @@ def write_to_absent(call: Call, meeting: Meeting, *, subject: str, text: str) ->
     from scheduler.mailing.services import enqueue, render_mail
 
     recipients = [r for r in absent_recipients(meeting) if not r.written]
+    queued = 0
     for recipient in recipients:
         body_text, body_html = render_mail("absent_notice", call=call, subject=subject, text=text,
                                            organization_name=recipient.name)
-        enqueue(to=recipient.email, to_name=recipient.name, subject=subject, text=body_text, html=body_html,
-                topic="absent-notice", category=MailCategory.OPTIONAL,
-                headers={MEETING_HEADER: str(meeting.id)})
-    return len(recipients)
+        queued += enqueue(to=recipient.email, to_name=recipient.name, subject=subject, text=body_text,
+                          html=body_html, topic="absent-notice", category=MailCategory.OPTIONAL,
+                          headers={MEETING_HEADER: str(meeting.id)}) is not None
+    return queued

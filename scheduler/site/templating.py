@@ -22,6 +22,7 @@ NAV_ITEMS = [
     ("attendance.my_registers", _l("Registri presenze"), "facilitator"),
     ("registry.review_list", _l("Candidature"), "staff"),
     ("calendar.manage", _l("Gestione calendario"), "staff"),
+    ("announcements.index", _l("Comunicazioni"), "staff"),
     ("reports.index", _l("Partecipazione"), "staff"),
     ("mailing.outbox", _l("Posta in uscita"), "staff"),
 ]

@@ -1,0 +1,118 @@
+"""Forms of the composer, of sending later and of the venue notice."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length
+
+from scheduler.announcements.audience import AUDIENCE_KINDS, Audience
+from scheduler.announcements.services import BODY_MAX, SUBJECT_MAX, Draft
+from scheduler.calendar.manage_forms import LocalDateField, LocalTimeField, _plausible_year
+from scheduler.calendar.models import Meeting, Venue
+from scheduler.calls.models import Call, Track
+from scheduler.formatting import format_when
+from scheduler.registry.forms import MultiCheckboxField
+from scheduler.timeutil import local_instant
+
+REQUIRED = _l("Campo obbligatorio.")
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def meeting_label(meeting: Meeting) -> str:
+    label = f"{meeting.track.area.code} · {meeting.track.name} · {format_when(meeting.starts_at, meeting.ends_at)}"
+    return label + (" (annullato)" if meeting.is_cancelled else "")
+
+
+class AnnouncementForm(FlaskForm):
+    """Subject, body and audience: enough to preview the message as each recipient will receive it."""
+
+    audience = RadioField(_l("A chi scrivere"), choices=list(AUDIENCE_KINDS.items()), default="admitted",
+                          validators=[InputRequired(message=_l("Scegli a chi scrivere."))])
+    areas = MultiCheckboxField(_l("Aree"), choices=[])
+    meeting_id = SelectField(_l("Incontro"), choices=[], default="", validate_choice=False)
+    track_id = SelectField(_l("Percorso"), choices=[], default="", validate_choice=False)
+    all_contacts = BooleanField(_l("Scrivi anche al legale rappresentante e all'indirizzo generale dell'ente"))
+    attach_invite = BooleanField(_l("Allega l'invito all'incontro (.ics) per il calendario"))
+    subject = StringField(_l("Oggetto"), validators=[DataRequired(message=REQUIRED), Length(max=SUBJECT_MAX)])
+    body = TextAreaField(_l("Testo"), validators=[DataRequired(message=REQUIRED), Length(max=BODY_MAX)],
+                         render_kw={"rows": 14})
+
+    def __init__(self, call: Call, meetings: list[Meeting], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.areas.choices = [(a.code, f"{a.code} – {a.name}") for a in call.areas]
+        self.meeting_id.choices = [("", _l("— scegli l'incontro —"))] + [
+            (str(m.id), meeting_label(m)) for m in meetings
+        ]
+        tracks: list[Track] = sorted(call.tracks, key=lambda t: (t.area.code, t.name))
+        self.track_id.choices = [("", _l("— scegli il percorso —"))] + [(str(t.id), t.name) for t in tracks]
+
+    @classmethod
+    def from_draft(cls, call: Call, meetings: list[Meeting], draft: Draft, **kwargs: Any) -> AnnouncementForm:
+        audience = draft.audience
+        return cls(call, meetings, audience=audience.kind, areas=list(audience.areas),
+                   meeting_id=str(audience.meeting_id or ""), track_id=str(audience.track_id or ""),
+                   all_contacts=audience.all_contacts, attach_invite=draft.attach_invite,
+                   subject=draft.subject, body=draft.body, **kwargs)
+
+    def draft(self) -> Draft:
+        kind = self.audience.data or ""
+        audience = Audience(
+            kind=kind,
+            areas=tuple(self.areas.data or ()) if kind == "areas" else (),
+            meeting_id=_int_or_none(self.meeting_id.data) if kind.startswith("meeting_") else None,
+            track_id=_int_or_none(self.track_id.data) if kind == "facilitators" else None,
+            all_contacts=bool(self.all_contacts.data),
+        )
+        return Draft(subject=self.subject.data or "", body=self.body.data or "", audience=audience,
+                     attach_invite=bool(self.attach_invite.data))
+
+
+class ScheduleForm(FlaskForm):
+    """When to send: a local day and time in Europe/Rome."""
+
+    day = LocalDateField(_l("Giorno di invio"), validators=[InputRequired(message=REQUIRED), _plausible_year])
+    time = LocalTimeField(_l("Ora di invio"), validators=[InputRequired(message=REQUIRED)])
+
+    def when(self) -> datetime:
+        return local_instant(self.day.data, self.time.data)
+
+
+class VenueNoticeForm(FlaskForm):
+    """The venue, who is told, and the prefilled message staff may edit before sending."""
+
+    venue_id = SelectField(_l("Sede"), choices=[], validators=[DataRequired(message=_l("Scegli la sede."))])
+    audience = RadioField(
+        _l("A chi comunicarla"),
+        choices=[("meeting_attending", _l("Agli enti che hanno aderito o sono in lista d'attesa")),
+                 ("meeting_invited", _l("A tutti gli enti invitati, tranne chi ha declinato"))],
+        default="meeting_invited",
+        validators=[InputRequired(message=_l("Scegli a chi comunicare la sede."))],
+    )
+    subject = StringField(_l("Oggetto"), validators=[DataRequired(message=REQUIRED), Length(max=SUBJECT_MAX)])
+    body = TextAreaField(_l("Testo"), validators=[DataRequired(message=REQUIRED), Length(max=BODY_MAX)],
+                         render_kw={"rows": 14})
+
+    def __init__(self, venues: list[Venue], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.venues = {str(v.id): v for v in venues}
+        self.venue_id.choices = [("", _l("— scegli la sede —"))] + [
+            (key, venue.location) for key, venue in self.venues.items()
+        ]
+
+    def venue(self) -> Venue | None:
+        return self.venues.get(self.venue_id.data or "")
+
+    def draft(self, meeting: Meeting) -> Draft:
+        return Draft(subject=self.subject.data or "", body=self.body.data or "",
+                     audience=Audience(kind=self.audience.data or "", meeting_id=meeting.id), attach_invite=True)

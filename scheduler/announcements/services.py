@@ -1,0 +1,482 @@
+"""Rules of announcements: drafts, preview, test, sending now or later, the venue notice, the delivery log.
+
+Nothing here commits or reads the request. Sending writes one outbox row per recipient in the caller's
+transaction, so 300 messages land together or not at all, and the worker delivers them with its retries.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from scheduler import ics
+from scheduler.announcements.audience import (
+    Audience,
+    AudienceError,
+    Recipient,
+    meeting_of,
+    resolve,
+)
+from scheduler.announcements.audience import (
+    check as check_audience,
+)
+from scheduler.announcements.compose import (
+    Compiled,
+    PlaceholderError,
+    check_placeholders,
+    compile_body,
+    compile_line,
+)
+from scheduler.announcements.models import Announcement, AnnouncementStatus
+from scheduler.auth.models import User
+from scheduler.calendar.feeds import event_data, map_link
+from scheduler.calendar.models import Meeting, RsvpStatus, Venue
+from scheduler.calendar.notifications import PARTSTAT, rsvp_link
+from scheduler.calls.models import Call
+from scheduler.extensions import db
+from scheduler.formatting import format_when
+from scheduler.links import public_url
+from scheduler.mailing import preferences
+from scheduler.mailing.models import MailBounce, MailCategory, OutboxMessage, OutboxStatus
+from scheduler.mailing.services import enqueue, render_mail, requeue
+from scheduler.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+TOPIC = "announcement"
+TEST_TOPIC = "announcement-test"
+SUBJECT_MAX = 200
+BODY_MAX = 20_000
+
+
+class AnnouncementError(Exception):
+    """A rule was broken; the message is for staff, `field` names the form field it belongs to."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass
+class Draft:
+    """What staff typed in the composer."""
+
+    subject: str
+    body: str
+    audience: Audience
+    attach_invite: bool = False
+
+
+# --- writing -------------------------------------------------------------------------------------------------
+
+
+def _check(call: Call, draft: Draft) -> Meeting | None:
+    try:
+        check_audience(call, draft.audience)
+    except AudienceError as error:
+        raise AnnouncementError(str(error), error.field) from None
+    meeting = meeting_of(call, draft.audience.meeting_id) if draft.audience.about_meeting else None
+    if not draft.subject.strip():
+        raise AnnouncementError("Scrivi l'oggetto.", "subject")
+    if len(draft.subject) > SUBJECT_MAX:
+        raise AnnouncementError(f"L'oggetto può avere al massimo {SUBJECT_MAX} caratteri.", "subject")
+    if not draft.body.strip():
+        raise AnnouncementError("Scrivi il testo del messaggio.", "body")
+    if len(draft.body) > BODY_MAX:
+        raise AnnouncementError(f"Il testo può avere al massimo {BODY_MAX} caratteri.", "body")
+    for field_name in ("subject", "body"):
+        try:
+            check_placeholders(getattr(draft, field_name), has_meeting=meeting is not None)
+        except PlaceholderError as error:
+            raise AnnouncementError(str(error), field_name) from None
+    if draft.attach_invite and meeting is None:
+        raise AnnouncementError("L'invito si può allegare solo a un messaggio su un incontro.", "attach_invite")
+    return meeting
+
+
+def _apply(announcement: Announcement, call: Call, draft: Draft) -> None:
+    meeting = _check(call, draft)
+    announcement.subject = " ".join(draft.subject.split())
+    announcement.body = draft.body.replace("\r\n", "\n")
+    announcement.audience = draft.audience.to_dict()
+    announcement.meeting = meeting
+    announcement.attach_invite = bool(draft.attach_invite and meeting)
+
+
+def create_draft(call: Call, draft: Draft, actor: User) -> Announcement:
+    announcement = Announcement(call=call, created_by=actor, status=AnnouncementStatus.DRAFT)
+    _apply(announcement, call, draft)
+    db.session.add(announcement)
+    db.session.flush()
+    return announcement
+
+
+def update_draft(announcement: Announcement, draft: Draft) -> None:
+    """Edit a draft or a scheduled announcement (which stays scheduled); a sent one cannot change."""
+    if announcement.status is AnnouncementStatus.SENT:
+        raise AnnouncementError("La comunicazione è già stata inviata: non si può modificare.")
+    _apply(announcement, announcement.call, draft)
+
+
+def delete_draft(announcement: Announcement) -> None:
+    if announcement.status is AnnouncementStatus.SENT:
+        raise AnnouncementError("Una comunicazione inviata resta nel registro degli invii.")
+    db.session.delete(announcement)
+
+
+def draft_of(announcement: Announcement) -> Draft:
+    return Draft(subject=announcement.subject, body=announcement.body,
+                 audience=Audience.from_dict(announcement.audience), attach_invite=announcement.attach_invite)
+
+
+# --- who receives it ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Resolution:
+    """The recipients as they would be if it were sent now, with who is left out and why."""
+
+    recipients: list[Recipient]
+    excluded: list[dict[str, str]] = field(default_factory=list)
+    bounces: dict[str, MailBounce] = field(default_factory=dict)
+
+    @property
+    def count(self) -> int:
+        return len(self.recipients)
+
+
+def _category(announcement: Announcement, recipient: Recipient) -> MailCategory:
+    """Optional mail, except what people need: their updated invitation, and facilitators' work mail."""
+    if recipient.facilitator:
+        return MailCategory.SERVICE
+    if announcement.purpose == "venue" and recipient.rsvp_status in (RsvpStatus.YES, RsvpStatus.WAITLIST):
+        return MailCategory.SERVICE
+    return MailCategory.OPTIONAL
+
+
+def recipients_of(announcement: Announcement) -> Resolution:
+    everyone = resolve(announcement.call, Audience.from_dict(announcement.audience))
+    optional = [r for r in everyone if _category(announcement, r) is MailCategory.OPTIONAL]
+    refused = preferences.opted_out((r.email for r in optional), preferences.kind_of(TOPIC))
+    kept, excluded = [], []
+    for recipient in everyone:
+        if recipient.key in refused and _category(announcement, recipient) is MailCategory.OPTIONAL:
+            excluded.append({"email": recipient.email, "name": recipient.entity_names or recipient.name,
+                             "reason": "Ha scelto di non ricevere le comunicazioni"})
+        else:
+            kept.append(recipient)
+    return Resolution(kept, excluded, preferences.bounces_of(r.email for r in kept))
+
+
+# --- rendering ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Rendered:
+    """One recipient's message, exactly as it goes to the outbox."""
+
+    to: str
+    to_name: str
+    subject: str
+    text: str
+    html: str
+    ics: str | None
+    ics_method: str | None
+    category: MailCategory
+
+
+class Renderer:
+    """Compiles an announcement once and renders it for each recipient (hundreds in one request)."""
+
+    def __init__(self, announcement: Announcement, venue: Venue | None = None, *, preview: bool = False) -> None:
+        #: A preview or a test shows the answer page's address, never a working sign-in link of the entity.
+        self.preview = preview
+        self.announcement = announcement
+        self.call = announcement.call
+        self.meeting = announcement.meeting
+        self.subject: Compiled = compile_line(announcement.subject)
+        self.body: Compiled = compile_body(announcement.body)
+        self.event = event_data(self.meeting, public_url()) if self.meeting else None
+        self.venue = venue if venue is not None else (self.meeting.venue if self.meeting else None)
+
+    def values(self, recipient: Recipient) -> dict[str, str]:
+        values = {"ente": recipient.entity_names or recipient.name, "destinatario": recipient.name}
+        meeting = self.meeting
+        if meeting is not None:
+            values.update({
+                "percorso": meeting.track.name,
+                "data_incontro": format_when(meeting.starts_at, meeting.ends_at),
+                "sede": self.venue.location if self.venue else "Sede da definire",
+                "link_incontro": public_url(f"/incontri/{meeting.id}"),
+            })
+            if recipient.facilitator:
+                values["link_adesione"] = values["link_incontro"]
+            elif self.preview:
+                values["link_adesione"] = public_url(f"/incontri/{meeting.id}/adesione")
+            elif "link_adesione" in self.body.used() | self.subject.used():
+                values["link_adesione"] = rsvp_link(recipient.email, meeting)
+        return values
+
+    def render(self, recipient: Recipient) -> Rendered:
+        values = self.values(recipient)
+        subject = self.subject.fill_text(values)
+        invite = None
+        meeting = self.meeting
+        if self.announcement.attach_invite and meeting is not None and recipient.rsvp_status is not RsvpStatus.NO:
+            partstat = PARTSTAT.get(recipient.rsvp_status, "NEEDS-ACTION") if recipient.rsvp_status else "NEEDS-ACTION"
+            invite = ics.invite(
+                self.event, method="REQUEST", organizer_email=self.call.office_email,
+                organizer_name=self.call.office_name, attendee_email=recipient.email,
+                attendee_name=recipient.entity_names or recipient.name, partstat=partstat,
+            )
+        text, html = render_mail(
+            "announcement", call=self.call, subject=subject, body_text=self.body.fill_text(values),
+            body_html=self.body.fill_html(values), meeting=meeting, invite=invite is not None,
+            meeting_url=values.get("link_incontro"),
+        )
+        return Rendered(to=recipient.email, to_name=recipient.name, subject=subject, text=text, html=html,
+                        ics=invite, ics_method="REQUEST" if invite else None,
+                        category=_category(self.announcement, recipient))
+
+
+def preview(announcement: Announcement, index: int = 0,
+            venue: Venue | None = None) -> tuple[Rendered | None, Resolution]:
+    """The message as the `index`-th recipient will receive it, and everyone it would go to now."""
+    resolution = recipients_of(announcement)
+    if not resolution.recipients:
+        return None, resolution
+    index = min(max(index, 0), resolution.count - 1)
+    return Renderer(announcement, venue, preview=True).render(resolution.recipients[index]), resolution
+
+
+def _enqueue(announcement: Announcement, rendered: Rendered, *, topic: str = TOPIC,
+             linked: bool = True) -> OutboxMessage | None:
+    return enqueue(
+        to=rendered.to, to_name=rendered.to_name, subject=rendered.subject, text=rendered.text,
+        html=rendered.html, ics=rendered.ics, ics_method=rendered.ics_method, category=rendered.category,
+        topic=topic, announcement_id=announcement.id if linked else None,
+    )
+
+
+def send_test(announcement: Announcement, user: User) -> OutboxMessage:
+    """The first recipient's message, sent to the staff member who asked, subject marked as a test."""
+    rendered, _resolution = preview(announcement)  # a preview: no working sign-in link of the entity
+    if rendered is None:
+        raise AnnouncementError("Nessun destinatario: la prova userebbe segnaposto vuoti. Cambia i destinatari.")
+    rendered.to, rendered.to_name = user.email, user.full_name or user.email
+    rendered.subject = f"[PROVA] {rendered.subject}"
+    rendered.category = MailCategory.SERVICE if rendered.category is MailCategory.SERVICE else MailCategory.OPTIONAL
+    message = _enqueue(announcement, rendered, topic=TEST_TOPIC, linked=False)
+    if message is None:
+        raise AnnouncementError("Il tuo indirizzo ha scelto di non ricevere le comunicazioni: la prova non parte.")
+    return message
+
+
+def _dispatch(announcement: Announcement, actor: User | None, venue: Venue | None = None) -> int:
+    resolution = recipients_of(announcement)
+    renderer = Renderer(announcement, venue)
+    queued = 0
+    excluded = list(resolution.excluded)
+    for recipient in resolution.recipients:
+        if _enqueue(announcement, renderer.render(recipient)) is not None:
+            queued += 1
+        else:
+            excluded.append({"email": recipient.email, "name": recipient.entity_names or recipient.name,
+                             "reason": "Ha scelto di non ricevere le comunicazioni"})
+    announcement.status = AnnouncementStatus.SENT
+    announcement.sent_at = utcnow()
+    announcement.sent_by = actor
+    announcement.recipient_count = queued
+    announcement.excluded = excluded
+    log.info("announcement %s: %d messages queued, %d excluded", announcement.id, queued, len(excluded))
+    return queued
+
+
+def send_now(announcement: Announcement, actor: User) -> int:
+    """Write every recipient's message to the outbox now; returns how many."""
+    if announcement.status is AnnouncementStatus.SENT:
+        raise AnnouncementError("La comunicazione è già stata inviata.")
+    _check(announcement.call, draft_of(announcement))
+    return _dispatch(announcement, actor)
+
+
+def schedule(announcement: Announcement, when: datetime, actor: User) -> None:
+    """Send later: the worker sends it at `when`; recipients are the audience as it is at that moment."""
+    if announcement.status is AnnouncementStatus.SENT:
+        raise AnnouncementError("La comunicazione è già stata inviata.")
+    if when <= utcnow():
+        raise AnnouncementError("Scegli un momento futuro.", "send_at")
+    _check(announcement.call, draft_of(announcement))
+    announcement.status = AnnouncementStatus.SCHEDULED
+    announcement.send_at = when
+    announcement.sent_by = actor
+
+
+def unschedule(announcement: Announcement) -> None:
+    if announcement.status is not AnnouncementStatus.SCHEDULED:
+        raise AnnouncementError("La comunicazione non è programmata.")
+    announcement.status = AnnouncementStatus.DRAFT
+    announcement.send_at = None
+
+
+def send_due(now: datetime | None = None) -> int:
+    """Send the scheduled announcements whose time has come (the worker runs this every minute).
+
+    Each is claimed by a conditional UPDATE in the same transaction as its messages, so two workers never
+    send one twice, and a failure leaves it scheduled for the next round. Commits once per announcement.
+    """
+    now = now or utcnow()
+    due = list(db.session.scalars(
+        sa.select(Announcement.id).where(Announcement.status == AnnouncementStatus.SCHEDULED,
+                                         Announcement.send_at <= now).order_by(Announcement.send_at)
+    ))
+    sent = 0
+    for announcement_id in due:
+        try:
+            claimed = db.session.execute(
+                sa.update(Announcement)
+                .where(Announcement.id == announcement_id, Announcement.status == AnnouncementStatus.SCHEDULED)
+                .values(status=AnnouncementStatus.SENT)
+                .execution_options(synchronize_session=False)
+            ).rowcount == 1
+            if not claimed:
+                db.session.rollback()
+                continue
+            announcement = db.session.get(Announcement, announcement_id, populate_existing=True)
+            _dispatch(announcement, announcement.sent_by)
+            db.session.commit()
+            sent += 1
+        except Exception:
+            db.session.rollback()
+            log.exception("scheduled announcement %s could not be sent; it stays scheduled", announcement_id)
+    return sent
+
+
+# --- the venue notice -------------------------------------------------------------------------------------------
+
+
+def venue_notice_text(meeting: Meeting, venue: Venue) -> tuple[str, str]:
+    """The prefilled subject and body of "tell the entities where the meeting is" (staff can edit both)."""
+    when = format_when(meeting.starts_at, meeting.ends_at)
+
+    def _literal(text: str) -> str:  # typed data may hold braces: they are text, not placeholders
+        return text.replace("{", "{{").replace("}", "}}")
+
+    venue_line = _literal(venue.name) + (f", {_literal(venue.room)}" if venue.room else "")
+    address = venue.address + (f", {venue.comune.name}" if venue.comune and venue.comune.name not in venue.address
+                               else "")
+    lines = [
+        "Gentile {ente},",
+        "",
+        f"l'incontro del percorso **{_literal(meeting.track.name)}** di {when} si terrà presso:",
+        "",
+        f"**{venue_line}**  ",
+        _literal(address),
+        "",
+        f"[Vedi sulla mappa](<{_literal(map_link(venue))}>)",
+    ]
+    if venue.accessibility_notes.strip():
+        lines += ["", f"Accessibilità: {_literal(venue.accessibility_notes.strip())}"]
+    lines += [
+        "",
+        "In allegato l'invito aggiornato per il calendario. Dettagli e aggiornamenti: {link_incontro}",
+        "",
+        "Se non l'avete ancora fatto, potete confermare la partecipazione qui: {link_adesione}",
+        "",
+        f"Cordiali saluti,  \n{_literal(meeting.track.call.office_name)}",
+    ]
+    return f"Sede dell'incontro: {meeting.track.name} – {when}", "\n".join(lines)
+
+
+def _venue_notice(meeting: Meeting, venue: Venue, draft: Draft, actor: User | None) -> Announcement:
+    """The notice as an announcement not yet saved (checked like any other)."""
+    call = meeting.track.call
+    if meeting.is_cancelled:
+        raise AnnouncementError("L'incontro è annullato.")
+    if meeting.ends_at <= utcnow():
+        raise AnnouncementError("L'incontro è già concluso.")
+    if venue.call_id != call.id:
+        raise AnnouncementError("Sede sconosciuta.", "venue_id")
+    if draft.audience.kind not in ("meeting_attending", "meeting_invited") or draft.audience.meeting_id != meeting.id:
+        raise AnnouncementError("Scegli a chi comunicare la sede.", "audience")
+    draft.attach_invite = True
+    announcement = Announcement(call=call, created_by=actor, purpose="venue", status=AnnouncementStatus.DRAFT)
+    _apply(announcement, call, draft)
+    return announcement
+
+
+def preview_venue_notice(meeting: Meeting, venue: Venue, draft: Draft) -> tuple[Rendered | None, Resolution]:
+    """The notice as the first recipient will receive it, before the venue is set; nothing is saved."""
+    announcement = _venue_notice(meeting, venue, draft, None)
+    try:
+        return preview(announcement, 0, venue)
+    finally:
+        if announcement in db.session:
+            db.session.expunge(announcement)
+
+
+def announce_venue(meeting: Meeting, venue: Venue, draft: Draft, actor: User) -> Announcement:
+    """Set the venue and tell the entities in one message each, the updated invitation attached.
+
+    The notice replaces the standard "venue changed" update: SEQUENCE is raised once and each entity that
+    answered gets one e-mail carrying both the message and the new invitation, never two.
+    """
+    announcement = _venue_notice(meeting, venue, draft, actor)
+    if meeting.venue_id != venue.id:
+        meeting.venue = venue
+        meeting.sequence += 1
+    db.session.add(announcement)
+    db.session.flush()
+    _dispatch(announcement, actor, venue)
+    return announcement
+
+
+# --- the delivery log ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Delivery:
+    """What became of each message of an announcement."""
+
+    messages: list[OutboxMessage]
+    counts: dict[OutboxStatus, int]
+    retried: int
+
+
+def delivery_log(announcement: Announcement) -> Delivery:
+    messages = list(db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.announcement_id == announcement.id)
+        .order_by(OutboxMessage.to_name, OutboxMessage.to_address)
+    ))
+    counts = dict.fromkeys(OutboxStatus, 0)
+    for message in messages:
+        counts[message.status] += 1
+    return Delivery(messages, counts, sum(1 for m in messages if m.attempts > 1))
+
+
+def retry_failed(announcement: Announcement) -> int:
+    """Put the messages the server refused back in the queue; returns how many."""
+    failed = list(db.session.scalars(
+        sa.select(OutboxMessage).where(OutboxMessage.announcement_id == announcement.id,
+                                       OutboxMessage.status == OutboxStatus.FAILED)
+    ))
+    for message in failed:
+        requeue(message)
+    return len(failed)
+
+
+def delivery_counts(announcement_ids: list[int]) -> dict[int, dict[OutboxStatus, int]]:
+    """Per announcement, how many messages are in each state (one query for the whole list page)."""
+    result: dict[int, dict[OutboxStatus, int]] = {i: dict.fromkeys(OutboxStatus, 0) for i in announcement_ids}
+    if announcement_ids:
+        rows = db.session.execute(
+            sa.select(OutboxMessage.announcement_id, OutboxMessage.status, sa.func.count())
+            .where(OutboxMessage.announcement_id.in_(announcement_ids))
+            .group_by(OutboxMessage.announcement_id, OutboxMessage.status)
+        )
+        for announcement_id, status, count in rows:
+            result[announcement_id][status] = count
+    return result

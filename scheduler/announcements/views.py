@@ -1,0 +1,341 @@
+"""Staff pages of announcements: list, composer, preview and test, sending, the delivery log, the venue notice.
+
+Thin: parse the form, call `services`, commit once, say what happened. Sending to hundreds only writes their
+messages to the outbox; the worker delivers them, so the page answers at once.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from scheduler.announcements import bp
+from scheduler.announcements import services as announcements
+from scheduler.announcements.audience import AUDIENCE_KINDS, Audience, describe, meeting_of
+from scheduler.announcements.compose import PLACEHOLDERS
+from scheduler.announcements.forms import AnnouncementForm, ScheduleForm, VenueNoticeForm
+from scheduler.announcements.models import Announcement, AnnouncementStatus
+from scheduler.announcements.services import AnnouncementError
+from scheduler.auth.decorators import staff_required
+from scheduler.calendar import planning
+from scheduler.calendar.models import Meeting
+from scheduler.calls.models import Call, Track
+from scheduler.calls.services import current_call
+from scheduler.extensions import db
+from scheduler.mailing.models import OutboxStatus
+from scheduler.mailing.views import STATUS_BADGES, STATUS_LABELS
+from scheduler.timeutil import utcnow
+
+ViewResult = Response | str | tuple[str, int]
+
+ANNOUNCEMENT_LABELS = {
+    AnnouncementStatus.DRAFT: (_l("Bozza"), "bg-secondary"),
+    AnnouncementStatus.SCHEDULED: (_l("Programmata"), "bg-warning text-dark"),
+    AnnouncementStatus.SENT: (_l("Inviata"), "bg-success"),
+}
+PER_PAGE = 30
+
+
+def _call_or_404() -> Call:
+    call = current_call()
+    if call is None:
+        abort(404)
+    return call
+
+
+def _announcement_or_404(call: Call, announcement_id: int) -> Announcement:
+    announcement = db.session.get(Announcement, announcement_id)
+    if announcement is None or announcement.call_id != call.id:
+        abort(404)
+    return announcement
+
+
+def _meetings(call: Call) -> list[Meeting]:
+    return list(db.session.scalars(
+        sa.select(Meeting).join(Track).where(Track.call_id == call.id).order_by(Meeting.starts_at)
+        .options(sa.orm.selectinload(Meeting.track).selectinload(Track.area))
+    ))
+
+
+def _put_error(form, error: AnnouncementError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = [*field.errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+@bp.get("/gestione/comunicazioni")
+@staff_required
+def index() -> str:
+    call = _call_or_404()
+    query = (sa.select(Announcement).where(Announcement.call_id == call.id)
+             .order_by(Announcement.created_at.desc(), Announcement.id.desc()))
+    page = db.paginate(query, page=request.args.get("pagina", 1, type=int), per_page=PER_PAGE, error_out=False)
+    items = list(page.items)
+    return render_template(
+        "announcements/index.html", call=call, page=page, items=items,
+        counts=announcements.delivery_counts([a.id for a in items]),
+        audiences={a.id: describe(call, Audience.from_dict(a.audience)) for a in items},
+        labels=ANNOUNCEMENT_LABELS, OutboxStatus=OutboxStatus,
+    )
+
+
+def _compose_page(call: Call, form: AnnouncementForm, announcement: Announcement | None = None,
+                  status: int = 200) -> tuple[str, int]:
+    return render_template("announcements/compose.html", call=call, form=form, announcement=announcement,
+                           placeholders=PLACEHOLDERS, audience_kinds=AUDIENCE_KINDS), status
+
+
+def _save(call: Call, form: AnnouncementForm, announcement: Announcement | None) -> ViewResult:
+    if not form.validate():
+        return _compose_page(call, form, announcement, 400)
+    try:
+        if announcement is None:
+            announcement = announcements.create_draft(call, form.draft(), current_user)
+        else:
+            announcements.update_draft(announcement, form.draft())
+        db.session.commit()
+    except AnnouncementError as error:
+        db.session.rollback()
+        _put_error(form, error)
+        if announcement is not None:
+            announcement = _announcement_or_404(call, announcement.id)
+        return _compose_page(call, form, announcement, 400)
+    flash(_("Comunicazione salvata. Controlla l'anteprima e i destinatari, poi inviala."), "success")
+    return redirect(url_for("announcements.detail", announcement_id=announcement.id), 303)
+
+
+@bp.route("/gestione/comunicazioni/nuova", methods=["GET", "POST"])
+@staff_required
+def new() -> ViewResult:
+    call = _call_or_404()
+    meetings = _meetings(call)
+    if request.method == "POST":
+        return _save(call, AnnouncementForm(call, meetings), None)
+    form = AnnouncementForm(call, meetings, formdata=None)
+    meeting = meeting_of(call, request.args.get("incontro", type=int))
+    if meeting is not None:
+        form.audience.data = "meeting_attending"
+        form.meeting_id.data = str(meeting.id)
+    return _compose_page(call, form)
+
+
+@bp.route("/gestione/comunicazioni/<int:announcement_id>/modifica", methods=["GET", "POST"])
+@staff_required
+def edit(announcement_id: int) -> ViewResult:
+    call = _call_or_404()
+    announcement = _announcement_or_404(call, announcement_id)
+    if announcement.status is AnnouncementStatus.SENT:
+        flash(_("La comunicazione è già stata inviata: non si può modificare."), "warning")
+        return redirect(url_for("announcements.detail", announcement_id=announcement.id), 303)
+    meetings = _meetings(call)
+    if request.method == "POST":
+        return _save(call, AnnouncementForm(call, meetings), announcement)
+    form = AnnouncementForm.from_draft(call, meetings, announcements.draft_of(announcement), formdata=None)
+    return _compose_page(call, form, announcement)
+
+
+def _detail_page(call: Call, announcement: Announcement, schedule_form: ScheduleForm | None = None,
+                 status: int = 200) -> tuple[str, int]:
+    context = {"call": call, "announcement": announcement, "labels": ANNOUNCEMENT_LABELS,
+               "audience": describe(call, Audience.from_dict(announcement.audience)),
+               "status_labels": STATUS_LABELS, "status_badges": STATUS_BADGES, "OutboxStatus": OutboxStatus}
+    if announcement.status is AnnouncementStatus.SENT:
+        context["delivery"] = announcements.delivery_log(announcement)
+    else:
+        index = request.args.get("destinatario", 0, type=int)
+        rendered, resolution = announcements.preview(announcement, index)
+        context.update(rendered=rendered, resolution=resolution, index=min(max(index, 0),
+                                                                            max(resolution.count - 1, 0)),
+                       schedule_form=schedule_form or ScheduleForm(formdata=None))
+    return render_template("announcements/detail.html", **context), status
+
+
+@bp.get("/gestione/comunicazioni/<int:announcement_id>")
+@staff_required
+def detail(announcement_id: int) -> ViewResult:
+    call = _call_or_404()
+    return _detail_page(call, _announcement_or_404(call, announcement_id))
+
+
+@bp.get("/gestione/comunicazioni/<int:announcement_id>/anteprima")
+@staff_required
+def preview_html(announcement_id: int) -> Response:
+    """The HTML body exactly as the chosen recipient receives it, for the preview frame (no scripts run)."""
+    call = _call_or_404()
+    announcement = _announcement_or_404(call, announcement_id)
+    rendered, _resolution = announcements.preview(announcement, request.args.get("destinatario", 0, type=int))
+    html = rendered.html if rendered else "<p>" + _("Nessun destinatario.") + "</p>"
+    response = Response(html, mimetype="text/html")
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+    )
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _after_action(announcement: Announcement) -> Response:
+    return redirect(url_for("announcements.detail", announcement_id=announcement.id), 303)
+
+
+def _refuse(call: Call, announcement_id: int, error: AnnouncementError,
+            schedule_form: ScheduleForm | None = None) -> tuple[str, int]:
+    db.session.rollback()
+    announcement = _announcement_or_404(call, announcement_id)
+    if schedule_form is not None and error.field == "send_at":
+        schedule_form.day.errors = [*schedule_form.day.errors, str(error)]
+    else:
+        flash(str(error), "error")
+    return _detail_page(call, announcement, schedule_form, 400 if error.field else 409)
+
+
+@bp.post("/gestione/comunicazioni/<int:announcement_id>/prova")
+@staff_required
+def send_test(announcement_id: int) -> ViewResult:
+    call = _call_or_404()
+    announcement = _announcement_or_404(call, announcement_id)
+    try:
+        announcements.send_test(announcement, current_user)
+        db.session.commit()
+    except AnnouncementError as error:
+        return _refuse(call, announcement_id, error)
+    flash(_("Prova inviata a %(email)s: la riceverai tra poco.", email=current_user.email), "success")
+    return _after_action(announcement)
+
+
+@bp.post("/gestione/comunicazioni/<int:announcement_id>/invia")
+@staff_required
+def send_now(announcement_id: int) -> ViewResult:
+    call = _call_or_404()
+    announcement = _announcement_or_404(call, announcement_id)
+    try:
+        queued = announcements.send_now(announcement, current_user)
+        db.session.commit()
+    except AnnouncementError as error:
+        return _refuse(call, announcement_id, error)
+    flash(ngettext("Comunicazione inviata: %(num)d messaggio in consegna.",
+                   "Comunicazione inviata: %(num)d messaggi in consegna.", queued), "success")
+    return _after_action(announcement)
+
+
+@bp.post("/gestione/comunicazioni/<int:announcement_id>/programma")
+@staff_required
+def schedule(announcement_id: int) -> ViewResult:
+    call = _call_or_404()
+    announcement = _announcement_or_404(call, announcement_id)
+    form = ScheduleForm()
+    if not form.validate():
+        return _detail_page(call, announcement, form, 400)
+    try:
+        announcements.schedule(announcement, form.when(), current_user)
+        db.session.commit()
+    except AnnouncementError as error:
+        return _refuse(call, announcement_id, error, form)
+    flash(_("Invio programmato."), "success")
+    return _after_action(announcement)
+
+
+@bp.post("/gestione/comunicazioni/<int:announcement_id>/annulla-programmazione")
+@staff_required
+def unschedule(announcement_id: int) -> ViewResult:
+    call = _call_or_404()
+    announcement = _announcement_or_404(call, announcement_id)
+    try:
+        announcements.unschedule(announcement)
+        db.session.commit()
+    except AnnouncementError as error:
+        return _refuse(call, announcement_id, error)
+    flash(_("Invio programmato annullato: la comunicazione torna bozza."), "success")
+    return _after_action(announcement)
+
+
+@bp.post("/gestione/comunicazioni/<int:announcement_id>/elimina")
+@staff_required
+def delete(announcement_id: int) -> ViewResult:
+    call = _call_or_404()
+    announcement = _announcement_or_404(call, announcement_id)
+    try:
+        announcements.delete_draft(announcement)
+        db.session.commit()
+    except AnnouncementError as error:
+        return _refuse(call, announcement_id, error)
+    flash(_("Bozza eliminata."), "success")
+    return redirect(url_for("announcements.index"), 303)
+
+
+@bp.post("/gestione/comunicazioni/<int:announcement_id>/ritenta")
+@staff_required
+def retry(announcement_id: int) -> ViewResult:
+    call = _call_or_404()
+    announcement = _announcement_or_404(call, announcement_id)
+    count = announcements.retry_failed(announcement)
+    db.session.commit()
+    flash(ngettext("%(num)d messaggio rimesso in coda.", "%(num)d messaggi rimessi in coda.", count), "success")
+    return _after_action(announcement)
+
+
+# --- the venue notice ------------------------------------------------------------------------------------------
+
+
+def _meeting_or_404(call: Call, meeting_id: int) -> Meeting:
+    meeting = meeting_of(call, meeting_id)
+    if meeting is None:
+        abort(404)
+    return meeting
+
+
+def _venue_page(call: Call, meeting: Meeting, form: VenueNoticeForm, status: int = 200) -> tuple[str, int]:
+    venue = form.venue()
+    rendered = resolution = None
+    if venue is not None and form.subject.data and form.body.data and not form.errors:
+        try:
+            rendered, resolution = announcements.preview_venue_notice(meeting, venue, form.draft(meeting))
+        except AnnouncementError as error:
+            _put_error(form, error)
+            status = 400
+    return render_template("announcements/venue_notice.html", call=call, meeting=meeting, form=form,
+                           venue=venue, rendered=rendered, resolution=resolution,
+                           placeholders=PLACEHOLDERS), status
+
+
+@bp.route("/gestione/calendario/incontri/<int:meeting_id>/comunica-sede", methods=["GET", "POST"])
+@staff_required
+def venue_notice(meeting_id: int) -> ViewResult:
+    call = _call_or_404()
+    meeting = _meeting_or_404(call, meeting_id)
+    venues = planning.venues_of(call)
+    if meeting.is_cancelled or meeting.ends_at <= utcnow():
+        flash(_("L'incontro è annullato o concluso: non c'è una sede da comunicare."), "warning")
+        return redirect(url_for("calendar.manage_meeting", meeting_id=meeting.id), 303)
+    if request.method == "GET":
+        form = VenueNoticeForm(venues, formdata=None)
+        chosen = request.args.get("sede") or (str(meeting.venue_id) if meeting.venue_id else "")
+        form.venue_id.data = chosen
+        if form.venue() is not None:
+            form.subject.data, form.body.data = announcements.venue_notice_text(meeting, form.venue())
+        return _venue_page(call, meeting, form)
+    form = VenueNoticeForm(venues)
+    if not form.validate():
+        return _venue_page(call, meeting, form, 400)
+    if request.form.get("action") != "send":
+        if request.form.get("action") == "prefill":
+            form.subject.data, form.body.data = announcements.venue_notice_text(meeting, form.venue())
+        return _venue_page(call, meeting, form)
+    try:
+        announcement = announcements.announce_venue(meeting, form.venue(), form.draft(meeting), current_user)
+        db.session.commit()
+    except AnnouncementError as error:
+        db.session.rollback()
+        _put_error(form, error)
+        return _venue_page(call, _meeting_or_404(call, meeting_id), form, 400)
+    flash(ngettext("Sede comunicata: %(num)d messaggio con l'invito aggiornato in consegna.",
+                   "Sede comunicata: %(num)d messaggi con l'invito aggiornato in consegna.",
+                   announcement.recipient_count), "success")
+    return redirect(url_for("announcements.detail", announcement_id=announcement.id), 303)
