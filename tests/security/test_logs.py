@@ -3,8 +3,12 @@ logged at DEBUG, leaves no e-mail address, codice fiscale or person's name in an
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 import re
+import subprocess
+import sys
 from http.cookiejar import CookieJar
 from urllib.error import HTTPError
 from urllib.parse import urlencode
@@ -20,9 +24,9 @@ from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
 from scheduler.calls.models import Comune
 from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
-from scheduler.registry.models import Application, ApplicationStatus
-from tests.factories import codice_fiscale, make_meeting
-from tests.security.conftest import FACILITATOR_EMAIL, PASSWORD, STAFF_EMAIL
+from scheduler.registry.models import Application, ApplicationStatus, Contact
+from tests.factories import codice_fiscale, make_entity, make_meeting
+from tests.security.conftest import FACILITATOR_EMAIL, PASSWORD, PROJECT_DIR, STAFF_EMAIL
 
 CONTACT_NAME = "Ludovico Ferraresi"
 CONTACT_EMAIL = "ludovico.ferraresi@girasole-prova.example.org"
@@ -174,4 +178,63 @@ def test_a_full_season_leaves_no_personal_data_in_the_logs(app, live_server, run
                 *COMING.split()]
     leaks = [line for line in lines
              if EMAIL.search(line) or PERSON_CF.search(line) or any(value in line for value in personal)]
+    assert not leaks, "personal data in the logs:\n" + "\n".join(leaks[:20])
+
+
+PRODUCTION_CHILD = """
+import json, re, sys
+from scheduler import create_app
+from scheduler.extensions import db
+from scheduler.mailing.worker import deliver_all_due
+
+args = json.loads(sys.argv[1])
+app = create_app()
+client = app.test_client()
+site = "https://tavoli.example.it"
+headers = {"Referer": site + "/accedi"}
+
+
+def token(path):
+    page = client.get(path, base_url=site).get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+statuses = [
+    client.post("/accedi", base_url=site, headers=headers, data={
+        "email": args["staff"], "password": args["password"], "csrf_token": token("/accedi")}).status_code,
+    client.get("/gestione/candidature", base_url=site).status_code,
+    client.get("/gestione/candidature/%d" % args["application"], base_url=site).status_code,
+    client.post("/accedi/link", base_url=site, headers=headers, data={
+        "email": args["entity"], "csrf_token": token("/accedi")}).status_code,
+]
+with app.app_context():
+    deliver_all_due("worker-test")
+    db.session.commit()
+print(json.dumps(statuses))
+"""
+
+
+def test_production_at_log_level_debug_logs_no_personal_data(app, crema, make_user, database_url, tmp_path):
+    """As deployed: TAVOLI_CONFIG=production and LOG_LEVEL=DEBUG, logging to stderr as the app configures it."""
+    entity = make_entity(app, "Associazione Il Faro")
+    make_user(STAFF_EMAIL)
+    with app.app_context():
+        names = list(db.session.scalars(sa.select(Contact.full_name)))
+        cf = db.session.scalar(sa.select(Application).where(Application.id == entity["application"])
+                               ).organization.codice_fiscale
+    environment = {key: value for key, value in os.environ.items() if key not in ("SECRET_KEY", "TAVOLI_CONFIG")}
+    environment.update({"TAVOLI_CONFIG": "production", "SECRET_KEY": "a-long-random-production-secret-" * 2,
+                        "DATABASE_URL": database_url, "TAVOLI_INSTANCE_PATH": str(tmp_path), "LOG_LEVEL": "DEBUG"})
+    args = {"staff": STAFF_EMAIL, "password": PASSWORD, "entity": entity["email"],
+            "application": entity["application"]}
+
+    child = subprocess.run([sys.executable, "-c", PRODUCTION_CHILD, json.dumps(args)], capture_output=True,
+                           text=True, cwd=PROJECT_DIR, env=environment, timeout=60, check=False)
+
+    assert child.returncode == 0, child.stderr
+    assert json.loads(child.stdout.strip().splitlines()[-1]) == [302, 200, 200, 200]
+    logged = child.stderr
+    assert "INFO scheduler.mailing.worker: outbox 1 sent" in logged
+    leaks = [line for line in logged.splitlines()
+             if EMAIL.search(line) or cf in line or any(name in line for name in names)]
     assert not leaks, "personal data in the logs:\n" + "\n".join(leaks[:20])
