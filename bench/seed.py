@@ -115,8 +115,11 @@ def recreate_database(name: str) -> None:
 def flask(url: str, *args: str) -> None:
     """Run a `flask --app scheduler` command against the bench database, as an operator would."""
     env = {**os.environ, "DATABASE_URL": url, "TAVOLI_CONFIG": "development", "LOG_LEVEL": "WARNING"}
-    subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "scheduler", *args],  # noqa: S603
-                   cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run([str(Path(sys.executable).parent / "flask"), "--app", "scheduler", *args],  # noqa: S603
+                          cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        sys.stderr.write(done.stdout + done.stderr)
+        raise RuntimeError(f"flask {' '.join(args)} failed with {done.returncode}")
 
 
 class Seeder:
