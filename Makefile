@@ -53,6 +53,18 @@ serve: setup
 	$(FLASK) db upgrade
 	@bin/run-prod "$(HOST)" "$(PORT)"
 
+# Performance benchmarks on PostgreSQL (BENCH_DATABASE_SERVER, default postgresql+psycopg://postgres@127.0.0.1:5432;
+# databases tavoli_bench* are recreated): seeds the datasets, serves the app with gunicorn, loads it with wrk and
+# writes bench/RESULTS.md. About six minutes.
+bench: setup bench-setup
+	$(BIN)/python -m bench.run
+
+# wrk drives the HTTP load: Debian's package, installed when missing (as root, or through sudo).
+bench-setup:
+	@command -v wrk >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq wrk >/dev/null; \
+	  else sudo apt-get update -qq && sudo apt-get install -y -qq wrk >/dev/null; fi; }
+
 lint: venv
 	$(BIN)/ruff check .
 

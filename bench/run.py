@@ -24,7 +24,7 @@ import psycopg
 
 from bench import contention, feeds, mail, pages
 from bench.common import OUT_DIR, ROOT, ensure_wrk
-from bench.seed import Manifest, seed
+from bench.seed import ADMIN_URL, Manifest, seed
 
 RESULTS = Path(__file__).resolve().parent / "RESULTS.md"
 SIZES = {"small": ("tavoli_bench_60", 60), "main": ("tavoli_bench", 600), "large": ("tavoli_bench_6000", 6000)}
@@ -41,7 +41,7 @@ def machine() -> dict[str, Any]:
     """What the numbers were measured on."""
     cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
                 if line.startswith("model name")), platform.processor() or "unknown")
-    with psycopg.connect("postgresql://postgres@127.0.0.1:5432/postgres") as conn:
+    with psycopg.connect(ADMIN_URL) as conn:
         postgres = conn.execute("SHOW server_version").fetchone()[0]
     import gunicorn
 

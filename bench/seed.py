@@ -36,7 +36,9 @@ from werkzeug.security import generate_password_hash
 ROOT = Path(__file__).resolve().parent.parent
 OUT_DIR = Path(__file__).resolve().parent / "out"
 CALL_FILE = ROOT / "scheduler" / "calls" / "crema-2025-2027.toml"
-ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+#: The PostgreSQL server that holds the bench databases (each recreated on every run).
+SERVER = os.environ.get("BENCH_DATABASE_SERVER", "postgresql+psycopg://postgres@127.0.0.1:5432").rstrip("/")
+ADMIN_URL = SERVER.replace("postgresql+psycopg://", "postgresql://") + "/postgres"
 
 STAFF_EMAIL = "staff@bench.example.org"
 STAFF_PASSWORD = "bench-staff-password-1"  # noqa: S105  (a throwaway account on a throwaway database)
@@ -102,7 +104,7 @@ def codice_fiscale(n: int) -> str:
 
 
 def database_url(name: str) -> str:
-    return f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}"
+    return f"{SERVER}/{name}"
 
 
 def recreate_database(name: str) -> None:
