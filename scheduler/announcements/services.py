@@ -41,7 +41,7 @@ from scheduler.formatting import format_when
 from scheduler.links import public_url
 from scheduler.mailing import preferences
 from scheduler.mailing.models import MailBounce, MailCategory, OutboxMessage, OutboxStatus
-from scheduler.mailing.services import enqueue, render_mail, requeue
+from scheduler.mailing.services import enqueue, render_mail, requeue, with_unsubscribe_footer
 from scheduler.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -220,7 +220,9 @@ class Renderer:
                 values["link_adesione"] = rsvp_link(recipient.email, meeting)
         return values
 
-    def render(self, recipient: Recipient) -> Rendered:
+    def render(self, recipient: Recipient, *, footer_address: str | None = None) -> Rendered:
+        """The message for one recipient; a preview also shows the unsubscribe line the outbox will add
+        (for a test, pointing at `footer_address`, so staff never unsubscribe the recipient by trying it)."""
         values = self.values(recipient)
         subject = self.subject.fill_text(values)
         invite = None
@@ -237,9 +239,12 @@ class Renderer:
             body_html=self.body.fill_html(values), meeting=meeting, invite=invite is not None,
             meeting_url=values.get("link_incontro"),
         )
+        category = _category(self.announcement, recipient)
+        if self.preview and category is MailCategory.OPTIONAL:
+            url = preferences.unsubscribe_url(footer_address or recipient.email, preferences.kind_of(TOPIC))
+            text, html = with_unsubscribe_footer(text, html, url)
         return Rendered(to=recipient.email, to_name=recipient.name, subject=subject, text=text, html=html,
-                        ics=invite, ics_method="REQUEST" if invite else None,
-                        category=_category(self.announcement, recipient))
+                        ics=invite, ics_method="REQUEST" if invite else None, category=category)
 
 
 def preview(announcement: Announcement, index: int = 0,
@@ -263,16 +268,15 @@ def _enqueue(announcement: Announcement, rendered: Rendered, *, topic: str = TOP
 
 def send_test(announcement: Announcement, user: User) -> OutboxMessage:
     """The first recipient's message, sent to the staff member who asked, subject marked as a test."""
-    rendered, _resolution = preview(announcement)  # a preview: no working sign-in link of the entity
-    if rendered is None:
+    resolution = recipients_of(announcement)
+    if not resolution.recipients:
         raise AnnouncementError("Nessun destinatario: la prova userebbe segnaposto vuoti. Cambia i destinatari.")
+    # a preview: no working sign-in link of the entity, and the unsubscribe line points at the tester
+    rendered = Renderer(announcement, preview=True).render(resolution.recipients[0], footer_address=user.email)
     rendered.to, rendered.to_name = user.email, user.full_name or user.email
     rendered.subject = f"[PROVA] {rendered.subject}"
-    rendered.category = MailCategory.SERVICE if rendered.category is MailCategory.SERVICE else MailCategory.OPTIONAL
-    message = _enqueue(announcement, rendered, topic=TEST_TOPIC, linked=False)
-    if message is None:
-        raise AnnouncementError("Il tuo indirizzo ha scelto di non ricevere le comunicazioni: la prova non parte.")
-    return message
+    rendered.category = MailCategory.SERVICE  # the body already shows what the recipient will see
+    return _enqueue(announcement, rendered, topic=TEST_TOPIC, linked=False)
 
 
 def _dispatch(announcement: Announcement, actor: User | None, venue: Venue | None = None) -> int:

@@ -322,11 +322,15 @@ def venue_notice(meeting_id: int) -> ViewResult:
             form.subject.data, form.body.data = announcements.venue_notice_text(meeting, form.venue())
         return _venue_page(call, meeting, form)
     form = VenueNoticeForm(venues)
+    if request.form.get("action") == "prefill":  # a new venue chosen: the message is written again for it
+        if form.venue() is None:
+            form.venue_id.errors = [_("Scegli la sede.")]
+            return _venue_page(call, meeting, form, 400)
+        form.subject.data, form.body.data = announcements.venue_notice_text(meeting, form.venue())
+        return _venue_page(call, meeting, form)
     if not form.validate():
         return _venue_page(call, meeting, form, 400)
     if request.form.get("action") != "send":
-        if request.form.get("action") == "prefill":
-            form.subject.data, form.body.data = announcements.venue_notice_text(meeting, form.venue())
         return _venue_page(call, meeting, form)
     try:
         announcement = announcements.announce_venue(meeting, form.venue(), form.draft(meeting), current_user)

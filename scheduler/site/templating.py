@@ -17,7 +17,7 @@ NAV_ITEMS = [
     ("site.index", _l("Home"), "all"),
     ("calendar.public_calendar", _l("Calendario"), "all"),
     ("registry.public_list", _l("Elenco dei soggetti"), "all"),
-    ("registry.apply", _l("Candidatura"), "all"),
+    ("registry.apply", _l("Candidatura"), "anonymous"),
     ("registry.my_area", _l("Area riservata"), "entity"),
     ("attendance.my_registers", _l("Registri presenze"), "facilitator"),
     ("registry.review_list", _l("Candidature"), "staff"),
@@ -50,7 +50,10 @@ def nav_items() -> list[dict]:
     for endpoint, label, audience in NAV_ITEMS:
         if endpoint not in current_app.view_functions:
             continue
-        if audience != "all" and role != audience and not (role == "staff" and audience == "facilitator"):
+        if audience == "anonymous":
+            if role is not None:
+                continue
+        elif audience != "all" and role != audience and not (role == "staff" and audience == "facilitator"):
             continue
         items.append(
             {"url": url_for(endpoint), "label": label, "active": request.endpoint == endpoint}

@@ -13,6 +13,7 @@ from scheduler import timeutil
 from scheduler.announcements.models import Announcement, AnnouncementStatus
 from scheduler.announcements.services import send_due
 from scheduler.extensions import db
+from scheduler.mailing import preferences
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
 from scheduler.mailing.worker import deliver_all_due
 from scheduler.registry.models import Organization
@@ -143,6 +144,11 @@ def test_test_send_goes_to_the_staff_member_only(smtp_app_config, app, staff, ca
     assert message["Subject"].startswith("[PROVA] Incontro ")
     assert "/accedi/link/" not in text_part(message)  # never an entity's working sign-in link
     assert f"/incontri/{cast['meeting']}/adesione" in text_part(message)
+    # the unsubscribe line shows as the recipient will see it, but trying it only touches the tester
+    token = re.search(r"Disiscriviti: \S+/email/disiscrizione/(\S+)", text_part(message)).group(1)
+    with app.app_context():
+        assert preferences.read_unsubscribe_token(token) == ("staff@example.org", "announcements")
+    assert text_part(message).count("Disiscriviti") == 1
 
 
 def test_attached_invite_follows_each_answer(smtp_app_config, app, staff, cast, smtp_server):
