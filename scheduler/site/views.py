@@ -49,3 +49,16 @@ def set_language():
     if parts.scheme or parts.netloc or not target.startswith("/"):
         target = "/"
     return redirect(target)
+
+
+@bp.before_app_request
+def refuse_nul_characters():
+    """No one types a NUL character, and PostgreSQL can neither store nor compare text holding one: a request
+    carrying it in its address, query or form is refused (400) before any view reads it."""
+    values = [request.path]
+    for data in (request.args, request.form):
+        for key, items in data.lists():
+            values.append(key)
+            values.extend(items)
+    if any("\x00" in value for value in values):
+        abort(400)
