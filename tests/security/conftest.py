@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 from flask import Flask
+from werkzeug.security import generate_password_hash
 
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting
 from scheduler.extensions import db
 from scheduler.registry.models import Organization
-from tests.factories import csrf_from, make_entity, make_meeting, sign_in_with_link
+from tests.factories import codice_fiscale, csrf_from, make_entity, make_meeting, sign_in_with_link
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 PASSWORD = "password-di-prova-1"
@@ -55,7 +57,20 @@ class World:
     users: dict[str, int] = field(default_factory=dict)
 
 
-def build_world(app: Flask, make_user) -> World:
+@lru_cache(maxsize=1)
+def password_hash() -> str:
+    """One hash of PASSWORD for every user of every world (hashing is deliberately slow)."""
+    return generate_password_hash(PASSWORD)
+
+
+def _user(email: str, role: Role) -> int:
+    user = User(email=email, role=role, password_hash=password_hash())
+    db.session.add(user)
+    db.session.flush()
+    return user.id
+
+
+def build_world(app: Flask) -> World:
     from scheduler.attendance.documents import store_signed_sheet
     from scheduler.attendance.services import check_in
     from scheduler.auth.services import issue_login_token
@@ -67,14 +82,14 @@ def build_world(app: Flask, make_user) -> World:
     other_meeting_id = make_meeting(app, area="B")
     entity = make_entity(app, "Associazione Uno", areas=("A",))
     other_entity = make_entity(app, "Cooperativa Due", areas=("B",))
-    users = {
-        "staff": make_user(STAFF_EMAIL, role=Role.STAFF),
-        "facilitator": make_user(FACILITATOR_EMAIL, role=Role.FACILITATOR),
-        "other_facilitator": make_user(OTHER_FACILITATOR_EMAIL, role=Role.FACILITATOR),
-        "entity": entity["user"],
-        "other_entity": other_entity["user"],
-    }
     with app.app_context():
+        users = {
+            "staff": _user(STAFF_EMAIL, Role.STAFF),
+            "facilitator": _user(FACILITATOR_EMAIL, Role.FACILITATOR),
+            "other_facilitator": _user(OTHER_FACILITATOR_EMAIL, Role.FACILITATOR),
+            "entity": entity["user"],
+            "other_entity": other_entity["user"],
+        }
         meeting = db.session.get(Meeting, meeting_id)
         other_meeting = db.session.get(Meeting, other_meeting_id)
         meeting.track.facilitators.append(db.session.get(User, users["facilitator"]))
@@ -99,8 +114,8 @@ def build_world(app: Flask, make_user) -> World:
 
 
 @pytest.fixture
-def world(app: Flask, crema: str, make_user) -> World:
-    return build_world(app, make_user)
+def world(app: Flask, crema: str) -> World:
+    return build_world(app)
 
 
 def sign_in_as(client, app: Flask, world: World, role: str) -> None:
@@ -130,3 +145,32 @@ def snapshot() -> dict[str, list]:
 
 def changed_tables(before: dict[str, list], after: dict[str, list]) -> list[str]:
     return [name for name in before if before[name] != after[name]]
+
+
+#: The people and the entity of the application typed into the form by application_form().
+CONTACT_NAME = "Ludovico Ferraresi"
+CONTACT_EMAIL = "ludovico.ferraresi@girasole-prova.example.org"
+LEGAL_NAME = "Ottavia Brambilla"
+LEGAL_EMAIL = "ottavia.brambilla@girasole-prova.example.org"
+ENTITY_CF = codice_fiscale(424242)
+PERSONAL_CF = "BRMTTV80A41D142X"  # a person's codice fiscale, written by the entity in a free-text field
+
+
+def application_form(app: Flask) -> dict:
+    """A valid application to the Crema call for area A, as the public form posts it (without the CSRF token)."""
+    from scheduler.calls.models import Comune
+
+    with app.app_context():
+        names = ["Crema", "Ripalta Cremasca"]
+        comuni = [str(c) for c in db.session.scalars(sa.select(Comune.id).where(Comune.name.in_(names)))]
+    return {
+        "name": "Associazione Il Girasole", "legal_form": "aps", "codice_fiscale": ENTITY_CF, "partita_iva": "",
+        "register": "runts-b", "register_number": "12345", "registered_office": "Via Mazzini 10, 26013 Crema (CR)",
+        "website": "", "comuni": comuni,
+        "legal_name": LEGAL_NAME, "legal_role": "Presidente", "legal_email": LEGAL_EMAIL,
+        "legal_phone": "0373 123456",
+        "contact_name": CONTACT_NAME, "contact_role": "Coordinatore", "contact_email": CONTACT_EMAIL,
+        "contact_phone": "+39 333 1234567",
+        "areas": ["A"], "competence_A": f"Doposcuola dal 2010. Referente: {CONTACT_NAME}, CF {PERSONAL_CF}.",
+        "phase_implementation": "y", "privacy": "y", "truthful": "y",
+    }

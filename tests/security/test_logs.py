@@ -21,20 +21,25 @@ from config import ProductionConfig
 from scheduler.attendance.models import Attendance
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
-from scheduler.calls.models import Comune
 from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
 from scheduler.registry.models import Application, ApplicationStatus, Contact
-from tests.factories import codice_fiscale, make_entity, make_meeting
-from tests.security.conftest import FACILITATOR_EMAIL, PASSWORD, PROJECT_DIR, STAFF_EMAIL
+from tests.factories import make_entity, make_meeting
+from tests.security.conftest import (
+    CONTACT_EMAIL,
+    CONTACT_NAME,
+    ENTITY_CF,
+    FACILITATOR_EMAIL,
+    LEGAL_EMAIL,
+    LEGAL_NAME,
+    PASSWORD,
+    PERSONAL_CF,
+    PROJECT_DIR,
+    STAFF_EMAIL,
+    application_form,
+)
 
-CONTACT_NAME = "Ludovico Ferraresi"
-CONTACT_EMAIL = "ludovico.ferraresi@girasole-prova.example.org"
-LEGAL_NAME = "Ottavia Brambilla"
-LEGAL_EMAIL = "ottavia.brambilla@girasole-prova.example.org"
 COMING = "Serena Castelli"
-ENTITY_CF = codice_fiscale(424242)
-PERSONAL_CF = "BRMTTV80A41D142X"  # a person's codice fiscale, typed as the legal representative's phone note
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PERSON_CF = re.compile(r"\b[A-Z]{6}\d{2}[A-EHLMPR-T]\d{2}[A-Z]\d{3}[A-Z]\b", re.I)
@@ -73,23 +78,6 @@ class Browser:
 
     def post(self, path: str, data: dict, token_from: str = "/") -> tuple[int, str, str]:
         return self.open(path, {**data, "csrf_token": self.token(token_from)})
-
-
-def application_form(app) -> dict:
-    with app.app_context():
-        names = ["Crema", "Ripalta Cremasca"]
-        comuni = [str(c) for c in db.session.scalars(sa.select(Comune.id).where(Comune.name.in_(names)))]
-    return {
-        "name": "Associazione Il Girasole", "legal_form": "aps", "codice_fiscale": ENTITY_CF, "partita_iva": "",
-        "register": "runts-b", "register_number": "12345", "registered_office": "Via Mazzini 10, 26013 Crema (CR)",
-        "website": "", "comuni": comuni,
-        "legal_name": LEGAL_NAME, "legal_role": "Presidente", "legal_email": LEGAL_EMAIL,
-        "legal_phone": "0373 123456",
-        "contact_name": CONTACT_NAME, "contact_role": "Coordinatore", "contact_email": CONTACT_EMAIL,
-        "contact_phone": "+39 333 1234567",
-        "areas": ["A"], "competence_A": f"Doposcuola dal 2010. Referente: {CONTACT_NAME}, CF {PERSONAL_CF}.",
-        "phase_implementation": "y", "privacy": "y", "truthful": "y",
-    }
 
 
 def _link_in_mail(app, to: str) -> str:
