@@ -360,6 +360,12 @@ def confirm_erasure(organization: Organization, staff: User) -> None:
         raise RegistryError("I dati sono già stati cancellati.")
     if organization.erasure_requested_at is None:
         raise RegistryError("L'ente non ha chiesto la cancellazione dei dati.")
+    from scheduler.mailing.models import MailBounce, MailOptOut
+    from scheduler.registry.contacts import addresses_of
+
+    addresses = [a.lower() for a in addresses_of(organization) + [u.email for u in organization.users]]
+    db.session.execute(sa.delete(MailOptOut).where(MailOptOut.email.in_(addresses)))
+    db.session.execute(sa.delete(MailBounce).where(MailBounce.email.in_(addresses)))
     organization.contacts.clear()
     for user in list(organization.users):
         db.session.delete(user)
@@ -381,6 +387,7 @@ def export_data(organization: Organization) -> dict:
     """Everything held about the entity and its people (GDPR art. 15 and 20), as plain data."""
     from scheduler.attendance.models import Attendance
     from scheduler.calendar.models import Rsvp
+    from scheduler.registry.contacts import mail_preferences
 
     def iso(value: datetime | None) -> str | None:
         return value.isoformat() if value else None
@@ -405,9 +412,13 @@ def export_data(organization: Organization) -> dict:
             "creato_il": iso(organization.created_at),
         },
         "contatti": [
-            {"tipo": c.kind.value, "nome": c.full_name, "ruolo": c.role, "email": c.email, "telefono": c.phone}
+            {"tipo": c.kind.value, "nome": c.full_name, "ruolo": c.role, "email": c.email, "telefono": c.phone,
+             "area": c.area.code if c.area else None}
             for c in organization.contacts
         ],
+        "preferenze_email": {
+            email: sorted(kinds) for email, kinds in mail_preferences(organization).items() if kinds
+        },
         "account": [
             {"email": u.email, "nome": u.full_name, "creato_il": iso(u.created_at),
              "ultimo_accesso": iso(u.last_login_at)}

@@ -150,3 +150,23 @@ def test_only_staff_compose_send_or_read_the_log(app, client, auth, make_user, c
         assert response.status_code in expected, action
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_preferences_are_in_the_data_export_and_go_with_erasure(app, crema, make_user):
+    from scheduler.auth.models import User
+    from scheduler.registry import services as registry
+    from scheduler.registry.models import Organization
+
+    entity = make_entity(app, "Ente Privacy", email="privacy@example.org")
+    staff_id = make_user("staff@example.org", role=Role.STAFF)
+    with app.app_context():
+        preferences.set_opt_out("privacy@example.org", "reminders", True)
+        db.session.commit()
+        org = db.session.get(Organization, entity["organization"])
+        assert registry.export_data(org)["preferenze_email"] == {"privacy@example.org": ["reminders"]}
+        user = db.session.get(User, entity["user"])
+        registry.request_erasure(org, user)
+        staff = db.session.get(User, staff_id) if isinstance(staff_id, int) else db.session.merge(staff_id)
+        registry.confirm_erasure(org, staff)
+        db.session.commit()
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(MailOptOut)) == 0
