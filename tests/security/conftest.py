@@ -34,7 +34,7 @@ class World:
     Meeting A (track A, in ten days) has an RSVP "yes" of entity 1 with a check-in code, one attendance and a
     scanned signed sheet; entity 2 applied for area B only. The facilitator is assigned to track A, the other
     facilitator to the track of meeting B. A past meeting of track A is what the reports and the paper register
-    need. Answering the RSVP wrote an invitation to the outbox.
+    need. Answering the RSVP wrote an invitation to the outbox. Meeting B has entity 2's RSVP and attendance.
     """
 
     meeting: int
@@ -50,6 +50,9 @@ class World:
     attendance: int
     sheet: int
     message: int
+    other_rsvp: int
+    other_checkin_code: str
+    other_attendance: int
     feed_token: str
     login_token: str
     entity: dict
@@ -99,6 +102,10 @@ def build_world(app: Flask) -> World:
                       [{"name": "Giulia Verdi", "role": "Presidente"}])
         attendance = check_in(meeting, db.session.get(User, users["facilitator"]), rsvp=rsvp,
                               person_name="Giulia Verdi")
+        other_rsvp = answer(other_meeting, db.session.get(Organization, other_entity["organization"]),
+                            db.session.get(User, other_entity["user"]), True, [{"name": "Marco Gialli", "role": ""}])
+        other_attendance = check_in(other_meeting, db.session.get(User, users["other_facilitator"]),
+                                    rsvp=other_rsvp, person_name="Marco Gialli", client_ref="altro-1")
         sheet = store_signed_sheet(meeting, "foglio.pdf", b"%PDF-1.4\n% scanned sheet\n", users["staff"])
         feed_token = regenerate_feed_token(organization)
         login_token = issue_login_token(db.session.get(User, entity["user"]))
@@ -109,7 +116,9 @@ def build_world(app: Flask) -> World:
             organization=entity["organization"], rsvp=rsvp.id, checkin_code=rsvp.checkin_code,
             attendance=attendance.id, sheet=sheet.id,
             message=db.session.scalar(sa.select(sa.func.min(OutboxMessage.id))),
-            feed_token=feed_token, login_token=login_token, entity=entity, other_entity=other_entity, users=users,
+            other_rsvp=other_rsvp.id, other_checkin_code=other_rsvp.checkin_code,
+            other_attendance=other_attendance.id, feed_token=feed_token, login_token=login_token, entity=entity,
+            other_entity=other_entity, users=users,
         )
 
 
