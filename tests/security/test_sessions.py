@@ -114,3 +114,49 @@ def test_private_pages_are_not_stored_by_the_browser(app, client, world, role):
         if "no-store" not in response.headers.get("Cache-Control", ""):
             cached.append(f"{url} ({endpoint}): Cache-Control {response.headers.get('Cache-Control')!r}")
     assert not cached, f"as {role}, private answers a browser may keep:\n" + "\n".join(cached)
+
+
+def _set(app, user_id: int, **values) -> None:
+    from scheduler.auth.models import User
+    from scheduler.extensions import db
+
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        for name, value in values.items():
+            setattr(user, name, value)
+        db.session.commit()
+
+
+def test_a_deactivated_account_is_signed_out_at_its_next_request(app, client, world):
+    sign_in_as(client, app, world, "staff")
+    _set(app, world.users["staff"], active=False)
+    assert _goes_to_sign_in(client.get(STAFF_PAGE))
+
+
+def test_a_password_change_ends_the_other_sessions(app, client, world):
+    from scheduler.auth.models import User
+    from scheduler.auth.services import set_password
+    from scheduler.extensions import db
+
+    sign_in_as(client, app, world, "staff")
+    with app.app_context():
+        set_password(db.session.get(User, world.users["staff"]), "una-password-nuova-2")
+        db.session.commit()
+    assert _goes_to_sign_in(client.get(STAFF_PAGE))
+    response = client.post("/accedi", data={"email": STAFF_EMAIL, "password": PASSWORD,
+                                            "csrf_token": csrf_from(client, "/accedi")})
+    assert response.status_code == 401
+
+
+def test_a_session_left_unused_for_its_lifetime_ends(app, client, world, monkeypatch):
+    import time
+
+    sign_in_as(client, app, world, "staff")
+    lifetime = app.permanent_session_lifetime.total_seconds()
+    now = time.time()
+    monkeypatch.setattr(time, "time", lambda: now + lifetime - 600)
+    assert client.get(STAFF_PAGE).status_code == 200  # each answer renews the cookie
+    monkeypatch.setattr(time, "time", lambda: now + 2 * lifetime - 1200)
+    assert client.get(STAFF_PAGE).status_code == 200
+    monkeypatch.setattr(time, "time", lambda: now + 3 * lifetime)
+    assert _goes_to_sign_in(client.get(STAFF_PAGE))
