@@ -73,8 +73,8 @@ def render(results: dict[str, Any]) -> str:
         "|---|---|",
         f"| date | {m['date']} |",
         f"| CPU | {m['cpu']} |",
-        f"| cores | {m['cores']} (load average at the start: {m['load']}; the cores are shared with other work, "
-        "so expect noise of some tens of per cent between runs) |",
+        f"| cores | {m['cores']}, shared with other work: load average (1, 5, 15 min) {m['load']} at the start and "
+        f"{m.get('load_end', '?')} at the end; expect noise of some tens of per cent between runs |",
         f"| Python | {m['python']} |",
         f"| PostgreSQL | {m['postgres']} (local, default settings) |",
         f"| gunicorn | {m['gunicorn']} |",
@@ -116,14 +116,15 @@ def _render_feeds(r: dict[str, Any] | None) -> list[str]:
         f"endpoint); the fixed endpoint ran before and after the feeds and the mean is used. The private feed is "
         f"the one of the entity with the most confirmed answers ({r['feed_meetings']} meetings).",
         "",
-        "| request | req/s | p50 ms | p99 ms | body | ratio | goal | |",
-        "|---|---:|---:|---:|---:|---:|---:|---|",
-        f"| `/_bench/fixed` (reference) | {b['rps']:,.0f} | {b['p50_ms']} | {b['p99_ms']} | 2,048 B | 1.0 | | |",
+        "| request | req/s | p50 ms | p99 ms | body | reference req/s around it | ratio | goal | |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        f"| `/_bench/fixed` (reference, mean of {len(r['baseline_runs'])} runs) | {b['rps']:,.0f} | {b['p50_ms']} | "
+        f"{b['p99_ms']} | 2,048 B | | 1.0 | | |",
     ]
     for c in r["cases"]:
         body = f"{c['body_bytes']:,} B" if c["body_bytes"] else "304, empty"
-        out.append(f"| {c['name']} | {c['rps']:,.0f} | {c['p50_ms']} | {c['p99_ms']} | {body} | {c['ratio']}x | "
-                   f"within {c['goal']}x | {_verdict(c['met'])} |")
+        out.append(f"| {c['name']} | {c['rps']:,.0f} | {c['p50_ms']} | {c['p99_ms']} | {body} | "
+                   f"{c['reference_rps']:,.0f} | {c['ratio']}x | within {c['goal']}x | {_verdict(c['met'])} |")
     errors = sum(c["errors"] + c["bad_status"] for c in r["cases"])
     out += ["", f"Socket errors and 4xx/5xx answers during the runs: {errors}.", ""]
     if not all(c["met"] for c in r["cases"]):
@@ -342,6 +343,7 @@ def main() -> None:
     results["contention"] = contention.run(main_db)
     step("mail: venue change and delivery")
     results["mail"] = mail.run(main_db)
+    results["machine"]["load_end"] = " ".join(f"{x:.2f}" for x in os.getloadavg())
     (OUT_DIR / "results.json").write_text(json.dumps(results, indent=2, default=str))
     args.output.write_text(render(results))
     step(f"written {args.output.relative_to(ROOT) if args.output.is_relative_to(ROOT) else args.output}")
