@@ -6,6 +6,8 @@ messages to the outbox; the worker delivers them, so the page answers at once.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -196,33 +198,38 @@ def _refuse(call: Call, announcement_id: int, error: AnnouncementError,
     return _detail_page(call, announcement, schedule_form, 400 if error.field else 409)
 
 
-@bp.post("/gestione/comunicazioni/<int:announcement_id>/prova")
-@staff_required
-def send_test(announcement_id: int) -> ViewResult:
+def _act(announcement_id: int, action: Callable[[Announcement], str]) -> ViewResult:
+    """One button of the detail page: do it, commit, say what happened; a broken rule is said on the page."""
     call = _call_or_404()
     announcement = _announcement_or_404(call, announcement_id)
     try:
-        announcements.send_test(announcement, current_user)
+        message = action(announcement)
         db.session.commit()
     except AnnouncementError as error:
         return _refuse(call, announcement_id, error)
-    flash(_("Prova inviata a %(email)s: la riceverai tra poco.", email=current_user.email), "success")
+    flash(message, "success")
     return _after_action(announcement)
+
+
+@bp.post("/gestione/comunicazioni/<int:announcement_id>/prova")
+@staff_required
+def send_test(announcement_id: int) -> ViewResult:
+    def test(announcement: Announcement) -> str:
+        announcements.send_test(announcement, current_user)
+        return _("Prova inviata a %(email)s: la riceverai tra poco.", email=current_user.email)
+
+    return _act(announcement_id, test)
 
 
 @bp.post("/gestione/comunicazioni/<int:announcement_id>/invia")
 @staff_required
 def send_now(announcement_id: int) -> ViewResult:
-    call = _call_or_404()
-    announcement = _announcement_or_404(call, announcement_id)
-    try:
+    def send(announcement: Announcement) -> str:
         queued = announcements.send_now(announcement, current_user)
-        db.session.commit()
-    except AnnouncementError as error:
-        return _refuse(call, announcement_id, error)
-    flash(ngettext("Comunicazione inviata: %(num)d messaggio in consegna.",
-                   "Comunicazione inviata: %(num)d messaggi in consegna.", queued), "success")
-    return _after_action(announcement)
+        return ngettext("Comunicazione inviata: %(num)d messaggio in consegna.",
+                        "Comunicazione inviata: %(num)d messaggi in consegna.", queued)
+
+    return _act(announcement_id, send)
 
 
 @bp.post("/gestione/comunicazioni/<int:announcement_id>/programma")
@@ -245,15 +252,11 @@ def schedule(announcement_id: int) -> ViewResult:
 @bp.post("/gestione/comunicazioni/<int:announcement_id>/annulla-programmazione")
 @staff_required
 def unschedule(announcement_id: int) -> ViewResult:
-    call = _call_or_404()
-    announcement = _announcement_or_404(call, announcement_id)
-    try:
+    def back_to_draft(announcement: Announcement) -> str:
         announcements.unschedule(announcement)
-        db.session.commit()
-    except AnnouncementError as error:
-        return _refuse(call, announcement_id, error)
-    flash(_("Invio programmato annullato: la comunicazione torna bozza."), "success")
-    return _after_action(announcement)
+        return _("Invio programmato annullato: la comunicazione torna bozza.")
+
+    return _act(announcement_id, back_to_draft)
 
 
 @bp.post("/gestione/comunicazioni/<int:announcement_id>/elimina")
@@ -273,12 +276,11 @@ def delete(announcement_id: int) -> ViewResult:
 @bp.post("/gestione/comunicazioni/<int:announcement_id>/ritenta")
 @staff_required
 def retry(announcement_id: int) -> ViewResult:
-    call = _call_or_404()
-    announcement = _announcement_or_404(call, announcement_id)
-    count = announcements.retry_failed(announcement)
-    db.session.commit()
-    flash(ngettext("%(num)d messaggio rimesso in coda.", "%(num)d messaggi rimessi in coda.", count), "success")
-    return _after_action(announcement)
+    def requeue(announcement: Announcement) -> str:
+        count = announcements.retry_failed(announcement)
+        return ngettext("%(num)d messaggio rimesso in coda.", "%(num)d messaggi rimessi in coda.", count)
+
+    return _act(announcement_id, requeue)
 
 
 # --- the venue notice ------------------------------------------------------------------------------------------
