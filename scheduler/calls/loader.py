@@ -22,6 +22,7 @@ from scheduler.calendar.services import CalendarError, reschedule
 from scheduler.calls.models import Area, Call, Comune, Phase, Track
 from scheduler.extensions import db
 from scheduler.registry.models import organization_comuni
+from scheduler.registry.validation import CONTROL_CHARS
 from scheduler.timeutil import local_instant
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}$")
@@ -308,8 +309,46 @@ def parse_call_text(text: str) -> CallSpec:
                 meetings=meeting_specs,
             )
         )
-    return CallSpec(slug=slug, fields=fields, comuni=[c.strip() for c in comuni], areas=area_specs,
+    spec = CallSpec(slug=slug, fields=fields, comuni=[c.strip() for c in comuni], areas=area_specs,
                     tracks=track_specs)
+    _check_sizes(r, spec)
+    return spec
+
+
+#: Fields of [office] and [privacy]: where their key is written in the file.
+_SECTION_KEYS = {"office_name": ("[office]", "name ="), "office_email": ("[office]", "email ="),
+                 "office_phone": ("[office]", "phone ="), "procedure_manager": ("[office]", "procedure_manager ="),
+                 "privacy_controller": ("[privacy]", "controller ="), "privacy_dpo_name": ("[privacy]", "dpo_name ="),
+                 "privacy_dpo_email": ("[privacy]", "dpo_email ="), "privacy_notice": ("[privacy]", "notice =")}
+
+
+def _check_sizes(r: _Reader, spec: CallSpec) -> None:
+    """Every text fits its column and holds no control character (PostgreSQL refuses both, SQLite would not)."""
+
+    def check(value: Any, column: sa.Column, label: str, *anchors: str) -> None:
+        if not isinstance(value, str):
+            return
+        if CONTROL_CHARS.search(value):
+            raise r.fail(f"'{label}' contiene caratteri di controllo", *anchors)
+        limit = getattr(column.type, "length", None)
+        if limit and len(value) > limit:
+            raise r.fail(f"'{label}' è troppo lungo: al massimo {limit} caratteri, non {len(value)}", *anchors)
+
+    for name, value in spec.fields.items():
+        check(value, Call.__table__.c[name], name, *_SECTION_KEYS.get(name, (f"{name} =",)))
+    for name in spec.comuni:
+        check(name, Comune.__table__.c.name, "comuni", "comuni =", f'"{name}"')
+    for area in spec.areas:
+        for key, value in area.items():
+            check(value, Area.__table__.c[key], f"areas.{area['code']}.{key}", f'code = "{area["code"]}"', f"{key} =")
+    for track in spec.tracks:
+        anchor = f'key = "{track.key}"'
+        for key in ("key", "name", "description"):
+            check(getattr(track, key), Track.__table__.c[key], f"tracks.{key}", "[[tracks]]", anchor, f"{key} =")
+        for meeting in track.meetings:
+            for key in ("key", "title"):
+                check(getattr(meeting, key), Meeting.__table__.c[key], f"{track.key[:40]}.meetings.{key}",
+                      "[[tracks]]", anchor, f'key = "{meeting.key}"')
 
 
 def parse_call_file(path: str | Path) -> CallSpec:
