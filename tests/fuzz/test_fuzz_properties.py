@@ -7,6 +7,7 @@ Examples are derived from the test's name (derandomize), so a run on CI is the s
 
 from __future__ import annotations
 
+import json
 import re
 import string
 import tomllib
@@ -23,7 +24,8 @@ from stdnum import luhn
 from stdnum.it import codicefiscale
 
 from scheduler import ics
-from scheduler.calls.loader import CallFileError, parse_call_text
+from scheduler.calls.loader import CallFileError, load_call, parse_call_text
+from scheduler.extensions import db
 from scheduler.registry.validation import InvalidValue, check_codice_fiscale, normalise_codice_fiscale
 from tests.conftest import CALL_FILE
 
@@ -244,6 +246,37 @@ def test_a_mutated_crema_file_is_refused_by_the_loaders_own_error(mutation, firs
         position = min(second, len(lines[first]))
         lines[first] = lines[first][:position] + noise + lines[first][position:]
     assert_refused_properly("\n".join(lines))
+
+
+#: Lines holding one quoted text value (the comuni, keys, names, titles...) and where the value starts.
+TEXT_LINES = [i for i, line in enumerate(CREMA_LINES) if re.match(r'^\s*(?:[a-z_]+ = )?"[^"]*",?$', line)]
+#: Any text, as a TOML basic string (JSON's escapes are TOML's): long, with escapes for control characters.
+TOML_TEXTS = st.one_of(
+    st.text(max_size=40),
+    st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=250, max_size=700),
+    st.sampled_from(["\x00", "Sala\x00", "   ", "\u202eotnemele", "=cmd|' /C calc'!A0"]),
+).map(lambda text: json.dumps(text, ensure_ascii=False))
+
+
+@settings(FEW, max_examples=40, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(index=st.sampled_from(TEXT_LINES), value=TOML_TEXTS)
+def test_what_the_parser_accepts_loads_into_the_database(ctx, index, value):
+    """`flask calls load` ends with the loader's message or a loaded call: never a database error."""
+    lines = list(CREMA_LINES)
+    lines[index] = re.sub(r'"[^"]*"', lambda _m: value, lines[index], count=1)
+    try:
+        spec = parse_call_text("\n".join(lines))
+    except CallFileError as error:
+        assert error.line is not None or "manca" in str(error), str(error)
+        return
+    savepoint = db.session.begin_nested()
+    try:
+        load_call(spec)
+        db.session.flush()
+    except CallFileError:
+        pass
+    finally:
+        savepoint.rollback()
 
 
 # --- the iCalendar builder -------------------------------------------------------------------------------------
