@@ -113,7 +113,8 @@ def _render_feeds(r: dict[str, Any] | None) -> list[str]:
         f"gunicorn with {r['workers']} sync workers (`bench/wsgi.py`: the production app plus `/_bench/fixed`, a "
         f"bare Flask view answering a fixed 2 KB body); wrk, {r['connections']} connections, {r['seconds']} s per "
         "line. The ratio is the fixed endpoint's throughput divided by the feed's (1.0 = as cheap as the bare "
-        f"endpoint); the fixed endpoint ran before and after the feeds and the mean is used. The private feed is "
+        "endpoint); the fixed endpoint ran before, between and after the feeds, and each feed is compared with the "
+        "mean of the two runs around it (the first line is the mean of all of them). The private feed is "
         f"the one of the entity with the most confirmed answers ({r['feed_meetings']} meetings).",
         "",
         "| request | req/s | p50 ms | p99 ms | body | reference req/s around it | ratio | goal | |",
