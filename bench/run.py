@@ -185,10 +185,9 @@ def _render_pages(r: dict[str, Any] | None) -> list[str]:
     if slow:
         out += [
             f"**Latency:** {', '.join(f'`{p}`' for p in slow)}: the latency grows with the entities because the page "
-            "shows all of them on one page (the public list is not paginated by design: it is the always-current "
-            "*elenco* of the avviso, also offered as CSV and JSON), so its HTML grows linearly and rendering it "
-            "is the cost. Pagination or a cache of the rendered list "
-            "(invalidated by the list's Last-Modified) would make it flat.",
+            "shows every admitted entity at once (the public *elenco* has filters by area and comune but no "
+            "pagination), so its HTML grows linearly with them and rendering it is most of the cost. Pagination "
+            "or a cache of the rendered list (invalidated by the list's Last-Modified) would make it flat.",
             "",
         ]
     return out
@@ -233,8 +232,9 @@ def _render_mail(r: dict[str, Any] | None) -> list[str]:
             "**Why the venue change is slow (profiled).** The request does not send mail, but it renders every "
             "invitation inside the request: for each of the 300 entities the HTML and the text bodies are rendered "
             "from the templates, and each body draws the entity's check-in QR code (`segno` encodes it twice per "
-            "message, once per body), which is about three quarters of the time; the rest is about four SQL "
-            "statements per entity (its sign-in token, the outbox row...). Writing one small row per entity "
+            "message, once per body), which is about three quarters of the time; the rest is mostly the calendar "
+            "part of each invitation and about four SQL statements per entity (the user behind the address, the "
+            "sign-in link that takes it to its answer, the outbox row). Writing one small row per entity "
             "(meeting, entity, kind of change) and letting the worker render the bodies, or encoding each QR once "
             "per answer and keeping it, would bring the answer under the goal.",
             "",
