@@ -249,8 +249,14 @@ class Renderer:
 
 def preview(announcement: Announcement, index: int = 0,
             venue: Venue | None = None) -> tuple[Rendered | None, Resolution]:
-    """The message as the `index`-th recipient will receive it, and everyone it would go to now."""
-    resolution = recipients_of(announcement)
+    """The message as the `index`-th recipient will receive it, and everyone it would go to now.
+
+    An audience that no longer resolves (its meeting was removed) previews as nobody; sending it is refused.
+    """
+    try:
+        resolution = recipients_of(announcement)
+    except AudienceError:
+        return None, Resolution([])
     if not resolution.recipients:
         return None, resolution
     index = min(max(index, 0), resolution.count - 1)
