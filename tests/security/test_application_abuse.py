@@ -1,0 +1,54 @@
+"""The public application form cannot be used against a real entity: an application nobody confirmed does not
+keep the entity's codice fiscale or e-mail address from the entity itself."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+import scheduler.timeutil as timeutil
+from scheduler.extensions import db
+from scheduler.registry.models import Application, ApplicationStatus, Organization
+from tests.factories import csrf_from
+from tests.security.conftest import CONTACT_EMAIL, application_form
+
+
+def _apply(client, app, **changes):
+    data = {**application_form(app), **changes, "csrf_token": csrf_from(client, "/candidatura")}
+    return client.post("/candidatura", data=data)
+
+
+@pytest.mark.xfail(strict=True, reason="an UNCONFIRMED application never expires and blocks its codice fiscale and "
+                                       "e-mail address: anyone can squat a real entity's (public) codice fiscale")
+def test_an_application_nobody_confirmed_does_not_block_the_real_entity(app, crema, monkeypatch):
+    real_now = timeutil.utcnow()
+    monkeypatch.setattr(timeutil, "clock", lambda: real_now - timedelta(days=2))
+    squatter = _apply(app.test_client(), app, contact_email="chiunque@altrove.example", legal_email=CONTACT_EMAIL,
+                      name="Nome Inventato")
+    assert squatter.status_code == 302
+    monkeypatch.setattr(timeutil, "clock", lambda: real_now)
+
+    response = _apply(app.test_client(), app)
+
+    assert response.status_code == 302, response.get_data(as_text=True)
+    with app.app_context():
+        real = db.session.scalar(sa.select(Application).join(Application.organization)
+                                 .where(Organization.email == CONTACT_EMAIL))
+        assert real.organization.name == "Associazione Il Girasole"
+        assert real.status is ApplicationStatus.UNCONFIRMED
+
+
+def test_a_confirmed_entitys_codice_fiscale_cannot_be_applied_for_again(app, crema):
+    """The control: once an entity has confirmed, its codice fiscale is its own."""
+    client = app.test_client()
+    assert _apply(client, app).status_code == 302
+    with app.app_context():
+        application = db.session.scalar(sa.select(Application))
+        application.status = ApplicationStatus.SUBMITTED
+        db.session.commit()
+    response = _apply(app.test_client(), app, contact_email="chiunque@altrove.example",
+                      legal_email="altro@altrove.example")
+    assert response.status_code == 400
+    assert "Questo codice fiscale è già registrato" in response.get_data(as_text=True)
