@@ -154,20 +154,22 @@ def _render_pages(r: dict[str, Any] | None) -> list[str]:
         "",
         "SQL statements per request are counted in-process (Flask test client on the same database, a "
         "`before_cursor_execute` listener, after one warm-up request of the page); latency is wrk against "
-        f"gunicorn (2 sync workers, 2 connections, {r['seconds']} s per page, staff pages with a staff session). "
+        f"gunicorn (2 sync workers, 2 connections, {r['seconds']} s per page, or longer for a slow page, until "
+        f"{pages.MIN_REQUESTS} requests within {pages.MAX_SECONDS} s; staff pages with a staff session). "
         f"Goals: queries constant; latency growing less than the entities (x{r['entity_growth']:.0f} from the "
         "smallest to the largest dataset).",
         "",
-        f"| page | queries at {head} | p50 ms at {head} | p99 ms at {head} | page size at {head} | "
-        "latency growth | queries | latency |",
-        "|---|---|---|---|---|---:|---|---|",
+        f"| page | queries at {head} | p50 ms at {head} | p99 ms at {head} | requests measured | page size at {head} "
+        "| latency growth | queries | latency |",
+        "|---|---|---|---|---|---|---:|---|---|",
     ]
     for path, v in r["verdicts"].items():
         queries = " / ".join(str(s["queries"][path]) for s in sizes)
         p50 = " / ".join(f"{s['latency'][path]['p50_ms']}" for s in sizes)
         p99 = " / ".join(f"{s['latency'][path]['p99_ms']}" for s in sizes)
+        requests = " / ".join(f"{s['latency'][path]['requests']:,}" for s in sizes)
         size = " / ".join(f"{s['latency'][path]['body_bytes'] / 1024:,.0f} KB" for s in sizes)
-        out.append(f"| `{path}` | {queries} | {p50} | {p99} | {size} | x{v['latency_growth']} | "
+        out.append(f"| `{path}` | {queries} | {p50} | {p99} | {requests} | {size} | x{v['latency_growth']} | "
                    f"{'constant, **met**' if v['queries_constant'] else 'growing, **not met**'} | "
                    f"{'sub-linear, **met**' if v['sublinear'] else '**not met**'} |")
     out.append("")
