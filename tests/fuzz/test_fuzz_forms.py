@@ -11,6 +11,7 @@ formulas, wrong types in number and date fields, and the ids of another entity's
 from __future__ import annotations
 
 import io
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ from scheduler.calendar.models import Meeting
 from scheduler.extensions import db, limiter
 from scheduler.mailing.models import OutboxMessage
 from scheduler.registry.models import Organization
-from tests.factories import make_entity, make_meeting, sign_in_with_link
+from tests.factories import codice_fiscale, make_entity, make_meeting, sign_in_with_link
 
 PASSWORD = "password-di-prova-1"
 SCRIPT = "<script>alert('tavoli')</script>"
@@ -52,6 +53,13 @@ HOSTILE = {
     "bad-time": "25:61",
     "format": "%s%s%n{0}{{7*7}}",
 }
+#: Values posted in every field at once (types and sizes), and in the text fields only, the others plausible.
+EVERY_FIELD = ["long", "rtl-emoji", "control", "nul-only", "script", "abc", "huge-number", "negative", "float",
+               "nan", "empty", "bad-date", "bad-time"]
+TEXT_FIELDS = ["long", "long-unicode", "rtl-emoji", "control", "nul-only", "sql", "attribute", "formula",
+               "formula-plus", "path", "spaces", "script", "format"]
+#: Hostile values looked for in the database afterwards.
+MARKERS = [SCRIPT, HOSTILE["sql"], HOSTILE["formula"], HOSTILE["format"]]
 #: Plausible values, so that the hostile value of one field reaches the code behind the form's validation.
 PLAUSIBLE = {
     "email": "fuzz@example.org",
@@ -147,7 +155,15 @@ def read_page(client, path: str) -> tuple[int, FormParser]:
 
 # --- building hostile submissions ------------------------------------------------------------------------------
 
+SERIAL = itertools.count(1)
+#: Plausible values by field name, where the kind of field says too little (a codice fiscale is a text field).
+BY_NAME = {"codice_fiscale": lambda: codice_fiscale(), "partita_iva": lambda: "", "website": lambda: "",
+           "map_url": lambda: "", "received_on": lambda: "2024-04-30"}
+
+
 def plausible(field_: Field) -> str | tuple:
+    if field_.name in BY_NAME:
+        return BY_NAME[field_.name]()
     if field_.kind == "select":
         real = [o for o in field_.options if o]
         return real[-1] if real else ""
@@ -155,6 +171,8 @@ def plausible(field_: Field) -> str | tuple:
         return (io.BytesIO(b"%PDF-1.4\n%fuzz\n"), "foglio.pdf")
     if field_.kind in ("hidden", "checkbox", "radio", "submit"):
         return field_.value
+    if field_.kind == "email":  # addresses are unique per entity
+        return f"fuzz{next(SERIAL)}@example.org"
     return PLAUSIBLE.get(field_.kind, "Testo di prova")
 
 
@@ -172,14 +190,6 @@ def submissions(form: Form, forged_ids: list[str]) -> list[tuple[str, dict]]:
         return data
 
     out.append(("plausible", base()))
-    for label, value in HOSTILE.items():
-        everything = {f.name: value for f in fields if f.kind != "file"}
-        out.append((f"all-{label}", everything))
-        texts = base()
-        for f in fields:
-            if f.kind in ("text", "textarea", "search", "email", "tel", "url"):
-                texts[f.name] = value
-        out.append((f"text-{label}", texts))
     typed = base()
     for f in fields:
         if f.kind in ("number", "date", "time", "datetime-local", "select", "checkbox", "radio", "hidden"):
@@ -193,6 +203,15 @@ def submissions(form: Form, forged_ids: list[str]) -> list[tuple[str, dict]]:
         for f in numeric:
             data[f.name] = forged
         out.append((f"forged-{forged}", data))
+    # last, so that what an accepted hostile value replaced in place stays for the checks that follow
+    for label in EVERY_FIELD:
+        out.append((f"all-{label}", {f.name: HOSTILE[label] for f in fields if f.kind != "file"}))
+    for label in TEXT_FIELDS:
+        texts = base()
+        for f in fields:
+            if f.kind in ("text", "textarea", "search") and f.name not in BY_NAME:
+                texts[f.name] = HOSTILE[label]
+        out.append((f"text-{label}", texts))
     return out
 
 
@@ -267,6 +286,20 @@ def other_entity_rows(app, world, role: str) -> dict[str, list[tuple]]:
         return rows
 
 
+def tables_holding(app, texts: list[str]) -> set[str]:
+    """The tables with a text column holding one of `texts`: where hostile values were stored."""
+    found = set()
+    with app.app_context(), db.engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            columns = [c if isinstance(c.type, sa.String) else sa.cast(c, sa.Text) for c in table.columns
+                       if isinstance(c.type, sa.String | sa.JSON) and not isinstance(c.type, sa.Enum)]
+            if columns and conn.scalar(sa.select(sa.func.count()).select_from(table).where(
+                sa.or_(*(c.contains(text, autoescape=True) for c in columns for text in texts))
+            )):
+                found.add(table.name)
+    return found
+
+
 def forged_ids_of(world) -> list[str]:
     other = world["other"]
     return sorted({str(other["organization"]), str(other["application"]), str(other["user"]),
@@ -278,8 +311,9 @@ def forged_ids_of(world) -> list[str]:
 PUBLIC = ["/", "/candidatura", "/accedi", "/elenco", "/calendario", "/incontri/{meeting}", "/privacy"]
 PAGES = {
     "anonymous": [*PUBLIC, "/candidatura/inviata", "/presenze/{meeting}/codice/{my_code}"],
-    "entity": [*PUBLIC, "/area-riservata", "/area-riservata/modifica", "/incontri/{meeting}/adesione",
-               "/incontri/{other_meeting}/adesione"],
+    # answers first: an edited application goes back to review, and then the entity may no longer answer
+    "entity": ["/incontri/{meeting}/adesione", "/incontri/{other_meeting}/adesione", *PUBLIC, "/area-riservata",
+               "/area-riservata/modifica"],
     "facilitator": ["/", "/presenze", "/presenze/{meeting}", "/presenze/{meeting}/codice/{my_code}",
                     "/presenze/{other_meeting}", "/presenze/{meeting}/codice/{other_code}"],
     "staff": [
@@ -300,6 +334,9 @@ EXPECTED_ACTIONS = {
     "staff": ["/gestione/candidature/{other_app}/rifiuta", "/gestione/calendario/sedi/nuova",
               "/gestione/calendario/incontri/{meeting}"],
 }
+#: Where each role's hostile text is stored when a form accepts it (a sign the fuzzing got past validation).
+STORED_IN = {"anonymous": {"organizations", "contacts", "application_areas"}, "entity": {"rsvps"},
+             "facilitator": {"attendances"}, "staff": {"venues", "attendances"}}
 #: What another entity's rows must survive: everything, except for staff, whose job is to change them.
 PROTECTS_OTHERS = {"anonymous": True, "entity": True, "facilitator": True, "staff": False}
 
@@ -356,7 +393,9 @@ def staff_pages(client, start: list[str], limit: int = 60, downloads: list[str] 
 
 
 class Fuzzer:
-    def __init__(self, client, role: str, world) -> None:
+    def __init__(self, app, client, role: str, world) -> None:
+        self.app = app
+        self.stored: set[str] = set()
         self.client = client
         self.role = role
         self.world = world
@@ -399,12 +438,12 @@ class Fuzzer:
             for label, data in submissions(form, forged):
                 self.get(action, {k: v for k, v in data.items() if not isinstance(v, tuple)}, label)
             return
-        for label, data in submissions(form, forged):
-            self.post(form, action, label, data)
         self.post(form, action, "json", dict(submissions(form, forged)[1][1]), json=True)
         if self.role != "staff":
             for forged_action in forged_actions(action, forged):
                 self.post(form, forged_action, "forged-url", submissions(form, forged)[1][1])
+        for label, data in submissions(form, forged):
+            self.post(form, action, label, data)
 
     def run(self, paths: list[str]) -> None:
         forms: list[Form] = []
@@ -419,8 +458,11 @@ class Fuzzer:
         unique: dict[tuple, Form] = {}
         for form in forms:  # one form of each kind: the first found, on the pages listed first
             unique.setdefault((form.method, shape(form.action), tuple(x.name for x in form.fields)), form)
-        ordered = sorted(unique.values(), key=lambda f: any(word in f.action for word in LAST))
-        for form in ordered:
+        last = [f for f in unique.values() if any(word in f.action for word in LAST)]
+        for form in [f for f in unique.values() if f not in last]:
+            self.fuzz_form(form)
+        self.stored = tables_holding(self.app, MARKERS)  # before withdrawing or erasing takes rows away
+        for form in last:
             self.fuzz_form(form)
 
 
@@ -432,7 +474,7 @@ def test_hostile_input_to_every_form(role, app, client, auth, world):
     if role == "staff":
         paths = staff_pages(client, paths)
         assert "/gestione/calendario/sedi" in paths
-    fuzzer = Fuzzer(client, role, world)
+    fuzzer = Fuzzer(app, client, role, world)
     fuzzer.run(paths)
 
     assert fuzzer.failures == [], "\n".join(fuzzer.failures[:40])
@@ -440,6 +482,8 @@ def test_hostile_input_to_every_form(role, app, client, auth, world):
     assert not missing, f"forms not found as {role}: {missing}"
     # the requests reached the forms' code: not everything was refused as a forged request
     assert fuzzer.statuses[200] > fuzzer.requests // 4, fuzzer.statuses
+    # hostile text was accepted somewhere and stored (then rendered below), not only refused
+    assert STORED_IN[role] <= fuzzer.stored, fuzzer.stored
     if PROTECTS_OTHERS[role]:
         assert other_entity_rows(app, world, role) == before
 
@@ -452,7 +496,7 @@ def test_hostile_input_to_every_form(role, app, client, auth, world):
     pages = staff_pages(readers["staff"], [fill(p, world) for p in PAGES["staff"]], downloads=downloads)
     kinds = {urlsplit(d).path.rsplit(".", 1)[-1] for d in downloads}
     assert {"pdf", "csv", "xlsx"} <= kinds, downloads
-    render = Fuzzer(readers["staff"], "staff", world)
+    render = Fuzzer(app, readers["staff"], "staff", world)
     for path in pages + downloads:
         render.get(path, label="after")
     for path in [*PUBLIC, "/elenco.csv", "/elenco.json", "/calendario.ics"]:
