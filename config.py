@@ -68,6 +68,12 @@ class BaseConfig:
     RATELIMIT_HEADERS_ENABLED = True
     RATELIMIT_ENABLED = _bool("RATELIMIT_ENABLED", True)
     LOGIN_RATE_LIMIT = os.environ.get("LOGIN_RATE_LIMIT", "10 per minute;50 per hour")
+    #: Applications accepted from one client address (only accepted ones count; a form sent back with errors
+    #: does not), so a script cannot make the office write confirmation e-mails to any number of addresses.
+    APPLY_RATE_LIMIT = os.environ.get("APPLY_RATE_LIMIT", "10 per hour;30 per day")
+    #: How many reverse proxies stand in front of the app: their X-Forwarded-For/-Proto/-Host are trusted,
+    #: so rate limits count each visitor and not the proxy. 0 when the app is reached directly.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "0"))
 
     # Babel
     BABEL_DEFAULT_LOCALE = "it"
@@ -104,6 +110,8 @@ class ProductionConfig(BaseConfig):
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     PREFERRED_URL_SCHEME = os.environ.get("PREFERRED_URL_SCHEME", "https")
+    #: Production runs behind one TLS reverse proxy (see README); set 0 if clients reach gunicorn directly.
+    PROXY_FIX_X_FOR = int(os.environ.get("PROXY_FIX_X_FOR", "1"))
 
 
 CONFIGS: dict[str, type[BaseConfig]] = {

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import login_user, logout_user
+from flask_login import current_user, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from scheduler.auth import bp
@@ -122,6 +122,11 @@ def use_link(token: str) -> Response | tuple[str, int]:
 
 @bp.post("/esci")
 def logout() -> Response:
+    if current_user.is_authenticated:
+        # Sessions live in the signed cookie: raising the account's session version is what makes a copied
+        # cookie useless after sign-out (it also signs out the account's other devices).
+        auth.logout_everywhere(current_user)
+        db.session.commit()
     logout_user()
     _fresh_session()
     flash(_("Sei uscito."), "success")

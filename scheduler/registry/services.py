@@ -6,8 +6,9 @@ decide to send to the outbox, and leave the commit to the caller, so views and t
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +29,8 @@ from scheduler.registry.models import (
 )
 from scheduler.registry.validation import check_codice_fiscale
 from scheduler.timeutil import ROME, end_of_day, utcnow
+
+log = logging.getLogger(__name__)
 
 
 class RegistryError(Exception):
@@ -114,10 +117,34 @@ def _check_phases(call: Call, data: ApplicationData, late: bool) -> None:
         )
 
 
+#: An application nobody confirmed stops holding its codice fiscale and addresses after this long, so a stranger
+#: who typed a real entity's (public) codice fiscale cannot keep the entity from applying.
+UNCONFIRMED_HOLD = timedelta(hours=1)
+
+
+def _release_if_unconfirmed(organization: Organization | None) -> bool:
+    """Remove an entity whose only applications were never confirmed and are older than UNCONFIRMED_HOLD."""
+    if organization is None or not organization.applications:
+        return False
+    if any(a.status is not ApplicationStatus.UNCONFIRMED or a.submitted_at > utcnow() - UNCONFIRMED_HOLD
+           for a in organization.applications):
+        return False
+    log.info("unconfirmed application of organization %s released after %s", organization.id, UNCONFIRMED_HOLD)
+    for application in list(organization.applications):
+        db.session.delete(application)
+    for user in list(organization.users):
+        db.session.delete(user)
+    db.session.delete(organization)
+    db.session.flush()
+    return True
+
+
 def _entity_user(email: str, organization: Organization, full_name: str, field_name: str) -> User | None:
     """The sign-in account of a contact; an address already used by someone else is refused."""
     email = email.strip().lower()
     user = db.session.scalar(sa.select(User).where(User.email == email))
+    if user is not None and user.organization is not organization and _release_if_unconfirmed(user.organization):
+        user = None
     if user is None:
         user = User(email=email, role=Role.ENTITY, organization=organization, full_name=full_name)
         db.session.add(user)
@@ -138,6 +165,8 @@ def submit_application(
     form was received."""
     codice_fiscale = check_codice_fiscale(data.codice_fiscale)
     existing = find_by_codice_fiscale(codice_fiscale)
+    if _release_if_unconfirmed(existing):
+        existing = None
     if existing is not None:
         if any(a.status is ApplicationStatus.UNCONFIRMED for a in existing.applications):
             raise DuplicateOrganization(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, jsonify, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,7 +10,7 @@ from scheduler.auth.decorators import role_required
 from scheduler.auth.models import Role
 from scheduler.calendar import services as calendar_services
 from scheduler.calls.services import current_call
-from scheduler.extensions import db
+from scheduler.extensions import db, limiter
 from scheduler.registry import bp
 from scheduler.registry import services as registry
 from scheduler.registry.forms import ApplicationForm
@@ -33,7 +33,12 @@ def _apply_error(form: ApplicationForm, error: registry.RegistryError) -> None:
         form.form_errors.append(str(error))
 
 
+def _apply_rate_limit() -> str:
+    return current_app.config["APPLY_RATE_LIMIT"]
+
+
 @bp.route("/candidatura", methods=["GET", "POST"])
+@limiter.limit(_apply_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code < 400)
 def apply():
     call = _call_or_404()
     late = registry.is_late(call)

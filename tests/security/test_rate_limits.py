@@ -157,8 +157,6 @@ def test_with_redis_the_count_is_shared_by_every_web_process(app_config, databas
     assert json.loads(child.stdout.strip().splitlines()[-1]) == [401, 429]
 
 
-@pytest.mark.xfail(strict=True, reason="no ProxyFix: behind the reverse proxy every visitor has the proxy's IP, "
-                                       "so one visitor's failed attempts lock everybody out of signing in")
 def test_behind_the_reverse_proxy_each_visitor_has_its_own_limit(app_config, _schema):
     """Production runs gunicorn on 127.0.0.1 behind a TLS proxy (README): the client's IP is X-Forwarded-For."""
     from scheduler import create_app
