@@ -10,6 +10,7 @@ formulas, wrong types in number and date fields, and the ids of another entity's
 
 from __future__ import annotations
 
+import csv
 import io
 import itertools
 import re
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import urljoin, urlsplit
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 
@@ -58,6 +60,8 @@ EVERY_FIELD = ["long", "rtl-emoji", "control", "nul-only", "script", "abc", "hug
                "nan", "empty", "bad-date", "bad-time"]
 TEXT_FIELDS = ["long", "long-unicode", "rtl-emoji", "control", "nul-only", "sql", "attribute", "formula",
                "formula-plus", "path", "spaces", "script", "format"]
+#: How a cell starts when a spreadsheet would run it (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "@")
 #: Hostile values looked for in the database afterwards.
 MARKERS = [SCRIPT, HOSTILE["sql"], HOSTILE["formula"], HOSTILE["format"]]
 #: Plausible values, so that the hostile value of one field reaches the code behind the form's validation.
@@ -227,11 +231,13 @@ def forged_actions(action: str, forged_ids: list[str]) -> list[str]:
 
 @pytest.fixture
 def world(app, crema, make_user):
-    """Two entities (ours and another), meetings of two areas with a facilitator each, staff and a mail."""
+    """Two entities (ours and another) and one with a hostile name, meetings of two areas with a facilitator each,
+    staff and a mail."""
     from scheduler.calendar.services import answer
 
     mine = make_entity(app, "Associazione Nostra", areas=("A",))
     other = make_entity(app, "Cooperativa Altrui", areas=("A", "B"))
+    make_entity(app, f"{HOSTILE['formula']} {SCRIPT}", areas=("C",))  # shown on every list and in every export
     meeting = make_meeting(app, area="A", venue=True, capacity=5)
     other_meeting = make_meeting(app, area="B", venue=True, days_ahead=12)
     staff = make_user("staff@example.org", role=Role.STAFF)
@@ -396,6 +402,7 @@ class Fuzzer:
     def __init__(self, app, client, role: str, world) -> None:
         self.app = app
         self.stored: set[str] = set()
+        self.exported_formulas = 0  # cells of CSV files holding a hostile formula (neutralised, one hopes)
         self.client = client
         self.role = role
         self.world = world
@@ -413,6 +420,19 @@ class Fuzzer:
         body = response.get_data()
         if SCRIPT.encode() in body and response.mimetype in ("text/html", "application/xhtml+xml"):
             self.failures.append(f"script echoed unescaped: {what} -> {response.request.path}")
+        if response.status_code == 200 and response.mimetype == "text/csv":
+            text = body.decode("utf-8-sig")
+            dialect = csv.Sniffer().sniff(text.splitlines()[0], delimiters=";,")
+            cells = [cell for row in csv.reader(io.StringIO(text), dialect) for cell in row]
+            formulas = [cell[:40] for cell in cells if cell.startswith(FORMULA_STARTS)]
+            self.exported_formulas += sum("cmd|" in cell for cell in cells)
+            if formulas:
+                self.failures.append(f"spreadsheet formulas in {response.request.path}: {formulas[:3]}")
+        if response.status_code == 200 and response.mimetype.endswith("spreadsheetml.sheet"):
+            workbook = openpyxl.load_workbook(io.BytesIO(body))
+            formulas = [c.coordinate for ws in workbook for row in ws.iter_rows() for c in row if c.data_type == "f"]
+            if formulas:
+                self.failures.append(f"spreadsheet formulas in {response.request.path}: {formulas[:3]}")
 
     def post(self, form: Form, action: str, label: str, data: dict, json: bool = False) -> None:
         payload = dict(data)
@@ -505,3 +525,4 @@ def test_hostile_input_to_every_form(role, app, client, auth, world):
     for path in ["/area-riservata", "/area-riservata/dati.json"]:
         render.get(path, label="after")
     assert render.failures == [], "\n".join(render.failures[:40])
+    assert render.exported_formulas > 0  # the formula was in the exports, written so that it does not run
