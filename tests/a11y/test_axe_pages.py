@@ -123,6 +123,14 @@ def test_entity_pages(live_server, page, app, pages_data):
     audit.assert_clean()
 
 
+def sign_in_staff(page, base: str) -> None:
+    page.goto(base + "/accedi")
+    page.get_by_label("E-mail", exact=False).first.fill("staff@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    with page.expect_navigation():
+        page.locator("form").filter(has=page.get_by_label("Password")).get_by_role("button").click()
+
+
 def test_staff_pages(live_server, page, app, pages_data, make_user):
     make_user("staff@example.org", password=PASSWORD)
     facilitator = make_user("facilitatrice@example.org", role=Role.FACILITATOR, password=PASSWORD)
@@ -131,11 +139,7 @@ def test_staff_pages(live_server, page, app, pages_data, make_user):
         meeting.track.facilitators.append(db.session.get(User, facilitator))
         track_id = meeting.track_id
         db.session.commit()
-    page.goto(live_server.url + "/accedi")
-    page.get_by_label("E-mail", exact=False).first.fill("staff@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.locator("form").filter(has=page.get_by_label("Password")).get_by_role("button").click()
-    page.wait_for_load_state("load")
+    sign_in_staff(page, live_server.url)
     audit = Auditor(page, live_server.url)
     audit.visit("/gestione/candidature", "Candidature")
     audit.visit(f"/gestione/candidature/{pages_data['entity']['application']}", "Cooperativa Il Faro")
@@ -150,6 +154,30 @@ def test_staff_pages(live_server, page, app, pages_data, make_user):
     audit.visit("/gestione/posta", "Posta in uscita")
     audit.visit(f"/presenze/{pages_data['meeting']}", "Registro presenze")
     audit.visit(f"/gestione/presenze/{pages_data['meeting']}", "Minori e Famiglia")
+    audit.assert_clean()
+
+
+def test_every_staff_page_linked_from_the_menu(live_server, page, app, pages_data, make_user):
+    """Staff pages found by following links from the menu (one of each kind), so new pages are checked too."""
+    make_user("staff@example.org", password=PASSWORD)
+    sign_in_staff(page, live_server.url)
+    audit = Auditor(page, live_server.url)
+    kinds: set[str] = set()
+    frontier = [href for href in page.eval_on_selector_all("#main-nav a[href]", "els => els.map(e => e.pathname)")
+                if href.startswith("/gestione")]
+    assert len(frontier) >= 4, frontier
+    for _depth in range(3):
+        following = []
+        for path in frontier:
+            kind = re.sub(r"\d+", "#", path)
+            if kind in kinds or len(kinds) >= 40:
+                continue
+            kinds.add(kind)
+            audit.visit(path, "")
+            following += [href for href in page.eval_on_selector_all("main a[href]", "els => els.map(e => e.pathname)")
+                          if href.startswith("/gestione") and not re.search(r"\.(csv|xlsx|pdf|eml|ics|json)$", href)]
+        frontier = following
+    assert len(audit.audited) >= 12, audit.audited
     audit.assert_clean()
 
 
