@@ -176,7 +176,8 @@ def preview_html(announcement_id: int) -> Response:
     html = rendered.html if rendered else "<p>" + _("Nessun destinatario.") + "</p>"
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'self'; sandbox"
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
+        "frame-ancestors 'self'; sandbox"
     )
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["Cache-Control"] = "no-store"

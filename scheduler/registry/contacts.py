@@ -26,6 +26,10 @@ class ContactError(ValueError):
         self.field = field
 
 
+class ContactNotFound(ContactError):
+    """Not a contact of this entity (or none at all): the page answers 404, like any other's object."""
+
+
 @dataclass
 class NewContact:
     full_name: str
@@ -63,7 +67,7 @@ def remove_contact(application: Application, contact_id: int, actor: User) -> No
     """Remove a delegate; the legal representative and the contact person are changed with the application."""
     contact = db.session.get(Contact, contact_id)
     if contact is None or contact.organization_id != application.organization_id:
-        raise ContactError("Contatto non trovato.")
+        raise ContactNotFound("Contatto non trovato.")
     if contact.kind is not ContactKind.DELEGATE:
         raise ContactError("Il legale rappresentante e il referente si cambiano modificando i dati dell'ente.")
     db.session.delete(contact)

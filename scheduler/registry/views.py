@@ -277,6 +277,8 @@ def remove_contact(contact_id: int):
     try:
         contacts.remove_contact(application, contact_id, current_user)
         db.session.commit()
+    except contacts.ContactNotFound:
+        abort(404)
     except contacts.ContactError as error:
         db.session.rollback()
         flash(str(error), "error")

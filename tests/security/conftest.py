@@ -58,6 +58,10 @@ class World:
     entity: dict
     other_entity: dict
     users: dict[str, int] = field(default_factory=dict)
+    #: A draft announcement to all admitted entities, a delegate of entity 1, a link to unsubscribe entity 1.
+    announcement: int = 0
+    contact: int = 0
+    unsubscribe_token: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -109,6 +113,16 @@ def build_world(app: Flask) -> World:
         sheet = store_signed_sheet(meeting, "foglio.pdf", b"%PDF-1.4\n% scanned sheet\n", users["staff"])
         feed_token = regenerate_feed_token(organization)
         login_token = issue_login_token(db.session.get(User, entity["user"]))
+        from scheduler.announcements.audience import Audience
+        from scheduler.announcements.services import Draft, create_draft
+        from scheduler.mailing.preferences import unsubscribe_token
+        from scheduler.registry.models import Contact, ContactKind
+
+        announcement = create_draft(meeting.track.call, Draft("Avviso", "Testo per {ente}", Audience("admitted")),
+                                    db.session.get(User, users["staff"]))
+        delegate = Contact(organization=organization, kind=ContactKind.DELEGATE, full_name="Delegata Uno",
+                           email="delegata@example.org")
+        db.session.add(delegate)
         db.session.commit()
         return World(
             meeting=meeting_id, past_meeting=past_meeting_id, other_meeting=other_meeting_id, track=meeting.track_id,
@@ -118,7 +132,8 @@ def build_world(app: Flask) -> World:
             message=db.session.scalar(sa.select(sa.func.min(OutboxMessage.id))),
             other_rsvp=other_rsvp.id, other_checkin_code=other_rsvp.checkin_code,
             other_attendance=other_attendance.id, feed_token=feed_token, login_token=login_token, entity=entity,
-            other_entity=other_entity, users=users,
+            other_entity=other_entity, users=users, announcement=announcement.id, contact=delegate.id,
+            unsubscribe_token=unsubscribe_token(entity["email"], "announcements"),
         )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,17 +17,16 @@ from tests.security.route_matrix import (
     PARAMETERS,
     PROBE_DATA,
     REFUSED,
-    is_pending,
 )
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def routes(app: Flask) -> list[tuple[str, str]]:
-    """(endpoint, method) of every rule to check, without the excluded and pending ones."""
+    """(endpoint, method) of every rule to check, without the excluded ones."""
     found = set()
     for rule in app.url_map.iter_rules():
-        if rule.endpoint in EXCLUDED or is_pending(rule.endpoint):
+        if rule.endpoint in EXCLUDED:
             continue
         found.update((rule.endpoint, method) for method in rule.methods or () if method in METHODS)
     return sorted(found)
@@ -83,9 +81,6 @@ def probe_order(keys: list[tuple[str, str]], role: str) -> list[tuple[str, str]]
 
 
 def test_every_route_has_a_row(app):
-    pending = sorted({r.endpoint for r in app.url_map.iter_rules() if is_pending(r.endpoint)})
-    if pending:
-        warnings.warn(f"routes still without rows (PENDING in route_matrix.py): {', '.join(pending)}", stacklevel=1)
     missing = [f"{method} {endpoint}" for endpoint, method in routes(app) if (endpoint, method) not in MATRIX]
     assert not missing, "routes without a row in tests/security/route_matrix.py MATRIX: " + ", ".join(missing)
 
