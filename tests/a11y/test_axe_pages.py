@@ -81,7 +81,18 @@ def sign_in_entity(page, base: str, app, user_id: int, next_path: str = "/area-r
     page.wait_for_url(f"**{next_path}")
 
 
-def test_public_pages(live_server, page, app, pages_data):
+@pytest.fixture(params=["desktop", "phone"])
+def any_screen(request, browser):
+    """A page on a desktop screen and on a phone (the menu folds, the tables stack)."""
+    viewport = {"width": 1280, "height": 900} if request.param == "desktop" else {"width": 390, "height": 844}
+    context = browser.new_context(locale="it-IT", timezone_id="Europe/Rome", viewport=viewport,
+                                  is_mobile=request.param == "phone", has_touch=request.param == "phone")
+    yield context.new_page()
+    context.close()
+
+
+def test_public_pages(live_server, any_screen, app, pages_data):
+    page = any_screen
     audit = Auditor(page, live_server.url)
     audit.visit("/", "Avviso di manifestazione di interesse")
     audit.visit("/candidatura", "Manifestazione di interesse")
@@ -105,7 +116,8 @@ def test_public_pages(live_server, page, app, pages_data):
     assert len(audit.audited) == 11
 
 
-def test_entity_pages(live_server, page, app, pages_data):
+def test_entity_pages(live_server, any_screen, app, pages_data):
+    page = any_screen
     sign_in_entity(page, live_server.url, app, pages_data["entity"]["user"])
     audit = Auditor(page, live_server.url)
     audit.check("/area-riservata", "Cooperativa Il Faro")
