@@ -114,7 +114,7 @@ def _render_feeds(r: dict[str, Any] | None) -> list[str]:
         f"bare Flask view answering a fixed 2 KB body); wrk, {r['connections']} connections. For each feed, "
         f"{r['rounds']} pairs of {r['seconds']} s runs, the fixed endpoint then the feed, back to back; the ratio is "
         "the fixed endpoint's throughput divided by the feed's (1.0 = as cheap as the bare endpoint), and the line "
-        "shows the pair with the median ratio (all three ratios in the last column but one). The private feed is "
+        "shows the pair with the median ratio (the ratios of all pairs are listed too). The private feed is "
         f"the one of the entity with the most confirmed answers ({r['feed_meetings']} meetings).",
         "",
         "| request | req/s | p50 ms | p99 ms | body | fixed endpoint req/s (same pair) | ratio | ratios of the "
