@@ -5,6 +5,8 @@ Every POST answers JSON to fetch() (Accept: application/json) and redirects back
 
 from __future__ import annotations
 
+from functools import cached_property
+
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user
 from markupsafe import Markup
@@ -256,9 +258,25 @@ def confirm_code(meeting_id: int, code: str):
 # --- helpers for the e-mail and the entity's area ---------------------------------------------------------------
 
 
+class CheckinPass:
+    """A confirmed RSVP's check-in code as templates show it; the QR is drawn only where it is shown.
+
+    E-mails print the short code and the link, never the picture, and drawing a QR costs far more than the
+    rest of a message: an invitation to hundreds of entities must not draw hundreds of them.
+    """
+
+    def __init__(self, short_code: str, url: str) -> None:
+        self.short_code = short_code
+        self.url = url
+
+    @cached_property
+    def svg(self) -> Markup:
+        return Markup(register.qr_svg(self.url))  # noqa: S704 (SVG made by segno)
+
+
 @bp.app_template_global()
-def checkin_pass(rsvp: Rsvp | None, save: bool = False) -> dict | None:
-    """The check-in code of a confirmed RSVP for a template: short code, URL, inline SVG QR.
+def checkin_pass(rsvp: Rsvp | None, save: bool = False) -> CheckinPass | None:
+    """The check-in code of a confirmed RSVP for a template: short code, URL and (on demand) an inline SVG QR.
 
     `save=True` (pages) saves a short code made on first display at once; in an e-mail it joins the
     transaction of the service that writes the message.
@@ -266,5 +284,4 @@ def checkin_pass(rsvp: Rsvp | None, save: bool = False) -> dict | None:
     if rsvp is None or rsvp.status is not RsvpStatus.YES or not rsvp.checkin_code:
         return None
     short = register.ensure_short_code(rsvp, own_transaction=save)
-    url = public_url(register.checkin_path(rsvp))
-    return {"short_code": short, "url": url, "svg": Markup(register.qr_svg(url))}  # noqa: S704 (SVG made by segno)
+    return CheckinPass(short, public_url(register.checkin_path(rsvp)))

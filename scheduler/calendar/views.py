@@ -15,6 +15,12 @@ from scheduler.links import public_url
 FEED_MAX_AGE = 300
 
 
+@bp.app_template_global("map_link")
+def _map_link(venue) -> str:
+    """The venue's map: its own link, else a search for its address (pages and e-mails alike)."""
+    return feeds.map_link(venue)
+
+
 def _base_url() -> str:
     return public_url()
 
