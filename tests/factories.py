@@ -125,7 +125,7 @@ def make_meeting(
             track = Track(call=call, area=area_row, key=f"{area}-{phase.value}", phase=phase,
                           name=f"Tavolo {area_row.name} – attuazione", position=10)
             db.session.add(track)
-        starts = utcnow().replace(microsecond=0) + timedelta(days=days_ahead)
+        starts = _same_local_day(utcnow().replace(microsecond=0) + timedelta(days=days_ahead), timedelta(hours=hours))
         meeting = Meeting(
             track=track, starts_at=starts, ends_at=starts + timedelta(hours=hours), capacity=capacity,
             rsvp_deadline=starts - timedelta(days=rsvp_deadline_days_before)
@@ -137,3 +137,18 @@ def make_meeting(
         db.session.add(meeting)
         db.session.commit()
         return meeting.id
+
+
+def _same_local_day(starts, duration):
+    """The start, moved earlier just enough that the meeting ends on the day it starts, in Rome.
+
+    Staff's form has one date and two times, as real meetings do: a test run late in the evening must not
+    make a meeting that ends after midnight, which the form could not show.
+    """
+    from scheduler.timeutil import ROME
+
+    local_start, local_end = starts.astimezone(ROME), (starts + duration).astimezone(ROME)
+    if local_end.date() == local_start.date() and local_end.time() != local_end.time().min:
+        return starts
+    last = local_start.replace(hour=23, minute=59, second=0)
+    return (last - duration).astimezone(starts.tzinfo)

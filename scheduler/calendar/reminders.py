@@ -104,11 +104,12 @@ def send_due() -> ReminderStats:
 
 def every(seconds: float, task: Callable[[], object]) -> Callable[[], None]:
     """Run `task` at most once per `seconds` (the worker loops every few seconds)."""
-    last = [0.0]
+    last: list[float | None] = [None]  # never run: the first loop runs it (the monotonic clock starts at boot)
 
     def hook() -> None:
-        if clock_time.monotonic() - last[0] >= seconds:
-            last[0] = clock_time.monotonic()
+        now = clock_time.monotonic()
+        if last[0] is None or now - last[0] >= seconds:
+            last[0] = now
             task()
 
     return hook

@@ -72,3 +72,19 @@ def test_the_worker_runs_the_reminders(app, crema):
         run_periodic(app)
     assert len(_topic(app, "reminder")) == 1
     assert _topic(app, "venue-alert") == []
+
+
+def test_periodic_tasks_run_on_the_first_loop_even_just_after_boot(monkeypatch):
+    """The monotonic clock counts from boot: a worker started in the first ten minutes still runs them."""
+    from scheduler.calendar import reminders
+
+    clock = [5.0]
+    monkeypatch.setattr(reminders.clock_time, "monotonic", lambda: clock[0])
+    runs = []
+    hook = reminders.every(600, lambda: runs.append(clock[0]))
+    hook()
+    clock[0] = 300.0
+    hook()
+    clock[0] = 606.0
+    hook()
+    assert runs == [5.0, 606.0]
