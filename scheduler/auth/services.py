@@ -241,7 +241,6 @@ def issue_login_token(user: User, next_path: str | None = None, ttl: timedelta |
             expires_at=now + (ttl or current_app.config["LOGIN_TOKEN_TTL"]),
         )
     )
-    db.session.flush()
     return raw
 
 
