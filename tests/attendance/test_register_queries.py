@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-import sqlalchemy as sa
-
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting
 from scheduler.calendar.services import answer
 from scheduler.extensions import db
 from scheduler.registry.models import Organization
 from tests.factories import csrf_from, make_entity, make_meeting
-
-
-@contextmanager
-def count_queries(app) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
+from tests.queries import count_queries
 
 
 def _add_entities(app, meeting_id: int, count: int, start: int) -> None:

@@ -16,6 +16,7 @@ from scheduler.mailing.models import OutboxMessage
 from scheduler.registry.models import Organization
 from scheduler.timeutil import utcnow
 from tests.factories import csrf_from, make_entity, make_meeting
+from tests.queries import count_queries
 
 PASSWORD = "password-di-prova-1"
 #: Years ahead of the clock, so "future" dates stay future whenever the suite runs.
@@ -136,21 +137,10 @@ def test_upcoming_meetings_come_first_with_counts(staff, app):
 
 
 def test_planning_page_runs_a_constant_number_of_queries(staff, app):
-    counted: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        counted.append(statement)
-
     def queries() -> int:
-        counted.clear()
-        with app.app_context():
-            sa.event.listen(db.engine, "before_cursor_execute", count)
-        try:
+        with count_queries(app) as statements:
             assert staff.get("/gestione/calendario").status_code == 200
-        finally:
-            with app.app_context():
-                sa.event.remove(db.engine, "before_cursor_execute", count)
-        return len(counted)
+        return len(statements)
 
     venue = make_venue(app, comune_id=None)
 
@@ -328,6 +318,30 @@ def test_moving_and_changing_venue_at_once_is_one_change(staff, app):
     assert after.sequence == before.sequence + 1
     assert after.venue_id == venue_id
     assert len(outbox(app)) == 2
+
+
+def test_a_venue_change_takes_the_same_queries_for_3_or_30_entities(staff, app):
+    venue_id = make_venue(app)
+    counts = {}
+    for size in (3, 30):
+        meeting_id = make_meeting(app, area="A", days_ahead=5 + size)
+        with_answers(app, meeting_id, [f"Ente {size}-{n}" for n in range(size)])
+        with app.app_context():
+            meeting, venue = db.session.get(Meeting, meeting_id), db.session.get(Venue, venue_id)
+            with count_queries(app) as statements:
+                services.set_venue(meeting, venue)
+                db.session.commit()
+            postgres = db.engine.dialect.name == "postgresql"
+            # SQLite cannot return the ids of a multi-row INSERT in order, so the ORM inserts row by row there
+            counts[size] = [s.split()[0] for s in statements if postgres or not s.startswith("INSERT")]
+        messages = outbox(app)
+        assert len(messages) == size and len({m.to_address for m in messages}) == size
+        assert all("La sede è stata comunicata: Sala Alessandrini" in m.body_text for m in messages)
+        with app.app_context():
+            db.session.execute(sa.delete(OutboxMessage))
+            db.session.commit()
+    assert counts[30] == counts[3], counts
+    assert counts[3].count("SELECT") <= 12, counts
 
 
 def test_changing_only_details_sends_nothing_and_keeps_the_sequence(staff, app):

@@ -28,6 +28,7 @@ from scheduler.registry.models import (
 )
 from scheduler.registry.public_list import UnknownFilter, admitted_entries
 from tests.factories import codice_fiscale, make_entity
+from tests.queries import count_queries
 
 CSV_HEADER = ["Area", "Denominazione", "Forma giuridica", "Codice fiscale", "Comuni", "Fase", "Sito web", "Esempio"]
 
@@ -423,20 +424,6 @@ def admit_many(app, count: int) -> None:
         db.session.commit()
 
 
-@contextmanager
-def count_queries(app) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 @pytest.mark.parametrize("url", ["/elenco", "/elenco?comune=Crema", "/elenco.csv", "/elenco.json?area=A"])

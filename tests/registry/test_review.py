@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import html
 import re
-from contextlib import contextmanager
 
 import pytest
 import sqlalchemy as sa
@@ -24,6 +23,7 @@ from scheduler.registry.models import (
 )
 from scheduler.timeutil import utcnow
 from tests.factories import csrf_from, make_entity, sign_in_with_link
+from tests.queries import count_queries
 from tests.registry.test_application_form import form_data
 
 STAFF = "ufficio@comune.crema.example.org"
@@ -166,21 +166,6 @@ def test_erasure_requests_are_flagged_and_can_be_listed(client, app, staff):
     assert "Cancellazione richiesta" in text(response)
 
 
-@contextmanager
-def count_queries(app):
-    """Counts the SQL statements sent to the database while the block runs."""
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_list_runs_a_constant_number_of_queries(client, app, staff):

@@ -7,7 +7,6 @@ import csv
 import html
 import io
 import re
-from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
@@ -24,6 +23,7 @@ from scheduler.registry.models import Organization
 from scheduler.reports import services
 from scheduler.timeutil import local_instant
 from tests.factories import make_entity, make_meeting, sign_in_with_link
+from tests.queries import count_queries
 
 STAFF = "ufficio@comune.crema.example.org"
 PAGE = "/gestione/partecipazione"
@@ -420,20 +420,6 @@ def test_entities_and_facilitators_are_refused(client, app, known, make_user, au
 # --- speed -----------------------------------------------------------------------------------------------------
 
 
-@contextmanager
-def count_queries(app):
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def test_the_report_runs_a_constant_number_of_queries(client, staff, known, app):
