@@ -7,6 +7,7 @@ as the pages.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_time
@@ -23,8 +24,13 @@ def format_day(dt: datetime, locale: str = "it", tz: ZoneInfo = ROME) -> str:
     return format_datetime(dt, "EEEE d MMMM y", tzinfo=tz, locale=locale)
 
 
+@lru_cache(maxsize=1024)
 def format_when(starts_at: datetime, ends_at: datetime, locale: str = "it", tz: ZoneInfo = ROME) -> str:
-    """'mercoledì 15 maggio 2024, 9:30-13:00' (the end's day too when it differs)."""
+    """'mercoledì 15 maggio 2024, 9:30-13:00' (the end's day too when it differs).
+
+    Kept for the next call: a page lists a meeting many times, and a change writes it into hundreds of
+    messages, while Babel takes a tenth of a millisecond to format it.
+    """
     start_local = starts_at.astimezone(tz)
     end_local = ends_at.astimezone(tz)
     text = f"{format_day(starts_at, locale, tz)}, {_time(starts_at, locale, tz)}-"

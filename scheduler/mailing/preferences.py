@@ -120,11 +120,6 @@ def record_bounce(email: str, error: str) -> None:
         row.error, row.count, row.bounced_at = error[:1000], row.count + 1, utcnow()
 
 
-def forget_bounce(email: str) -> None:
-    """A message reached the address after all: it is no longer flagged."""
-    db.session.execute(sa.delete(MailBounce).where(MailBounce.email == email.strip().lower()))
-
-
 def bounces_of(emails: Iterable[str]) -> dict[str, MailBounce]:
     wanted = {e.strip().lower() for e in emails if e}
     if not wanted:

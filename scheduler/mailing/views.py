@@ -13,7 +13,7 @@ from flask_login import current_user
 from scheduler.auth.decorators import staff_required
 from scheduler.extensions import csrf, db, limiter
 from scheduler.mailing import bp
-from scheduler.mailing.delivery import MessageBuildError, build_message, eml_filename
+from scheduler.mailing.delivery import MessageBuildError, build_message, eml_filename, parse_message
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
 from scheduler.mailing.services import count_by_status, requeue
 
@@ -66,7 +66,7 @@ def message(message_id: int):
     headers: list[tuple[str, str]] = []
     build_error = None
     try:
-        mime = build_message(row, current_app.config["MAIL_DEFAULT_SENDER"])
+        mime = parse_message(build_message(row, current_app.config["MAIL_DEFAULT_SENDER"]))
         headers = [(name, str(value)) for name, value in mime.items()]
     except MessageBuildError as error:
         build_error = str(error)
@@ -102,11 +102,11 @@ def message_eml(message_id: int):
     """The message exactly as the worker builds it, for opening in a mail client."""
     row = db.get_or_404(OutboxMessage, message_id)
     try:
-        mime = build_message(row, current_app.config["MAIL_DEFAULT_SENDER"])
+        raw = build_message(row, current_app.config["MAIL_DEFAULT_SENDER"])
     except MessageBuildError:
         abort(404)
     return Response(
-        mime.as_bytes(),
+        raw,
         mimetype="message/rfc822",
         headers={"Content-Disposition": f'attachment; filename="{eml_filename(row)}"'},
     )

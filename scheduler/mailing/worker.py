@@ -3,8 +3,11 @@
 Several workers on several machines may run at once. A row is claimed (status `sending`, `claimed_by`) in its
 own committed transaction before anything is sent, so two workers never hold the same row; on PostgreSQL the
 claim is `SELECT ... FOR UPDATE SKIP LOCKED`, elsewhere a conditional UPDATE whose row count says who won.
-Each outcome is committed as soon as it is known, so a worker that dies loses at most the rows it was
-holding, and those are taken over when their claim grows old. Logs carry ids and counts, never addresses.
+A failure is committed as soon as it is known; messages the server accepted are committed in small groups
+(`SENT_GROUP`, and always before a failure is recorded or the batch ends), since one transaction per message
+costs more than the SMTP dialogue. A worker that dies loses at most the rows it was holding: those are taken
+over when their claim grows old, and a message sent just before the crash goes again with the same
+Message-ID, which mail clients show once. Logs carry ids and counts, never addresses.
 """
 
 from __future__ import annotations
@@ -34,8 +37,8 @@ from scheduler.mailing.delivery import (
     sender_address,
     write_eml,
 )
-from scheduler.mailing.models import DeliveryAttempt, OutboxMessage, OutboxStatus
-from scheduler.mailing.preferences import forget_bounce, record_bounce
+from scheduler.mailing.models import DeliveryAttempt, MailBounce, OutboxMessage, OutboxStatus
+from scheduler.mailing.preferences import record_bounce
 from scheduler.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,8 @@ STALE_CLAIM = timedelta(minutes=10)
 PERIODIC_KEY = "tavoli_periodic"
 #: Recorded when a claim is taken over: the previous worker may or may not have handed the message over.
 INTERRUPTED = "Invio interrotto: il processo di consegna si è fermato prima di registrare l'esito."
+#: Messages the server accepted are committed together, this many at a time at most.
+SENT_GROUP = 10
 
 
 @dataclass
@@ -84,35 +89,50 @@ def claim_batch(worker_id: str, limit: int = 50) -> list[int]:
     return _claim(worker_id, limit)[0]
 
 
-def _claim(worker_id: str, limit: int) -> tuple[list[int], int]:
-    """The claimed ids, and how many stale claims were closed as failed instead (attempts exhausted)."""
-    now = utcnow()
-    candidates = sa.select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.claimed_by).where(_due(now))
-    candidates = candidates.order_by(OutboxMessage.next_attempt_at, OutboxMessage.id).limit(limit)
-    claimed: dict[int, tuple[OutboxStatus, str | None]] = {}
+def _take(candidates: sa.Select, worker_id: str, now, status: OutboxStatus) -> dict[int, tuple]:
+    """Mark the candidate rows as this worker's; returns those it won, with their previous status and holder."""
+    won: dict[int, tuple] = {}
     if db.session.get_bind().dialect.name == "postgresql":
         # Rows another worker is claiming right now are skipped, not waited for.
         for r in db.session.execute(candidates.with_for_update(skip_locked=True)):
-            claimed[r.id] = (r.status, r.claimed_by)
-        if claimed:
+            won[r.id] = (r.status, r.claimed_by)
+        if won:
             db.session.execute(
                 sa.update(OutboxMessage)
-                .where(OutboxMessage.id.in_(list(claimed)))
+                .where(OutboxMessage.id.in_(list(won)))
                 .values(status=OutboxStatus.SENDING, claimed_by=worker_id, claimed_at=now)
                 .execution_options(synchronize_session=False)
             )
-    else:
-        # SQLite has no row locks: each UPDATE re-checks that the row is still due; rowcount 0 = lost race.
-        for r in db.session.execute(candidates).all():
-            result = db.session.execute(
-                sa.update(OutboxMessage)
-                .where(OutboxMessage.id == r.id, _due(now, r.status))
-                .values(status=OutboxStatus.SENDING, claimed_by=worker_id, claimed_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            if result.rowcount == 1:
-                claimed[r.id] = (r.status, r.claimed_by)
+        return won
+    # SQLite has no row locks: each UPDATE re-checks that the row is still due; rowcount 0 = lost race.
+    for r in db.session.execute(candidates).all():
+        result = db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id == r.id, _due(now, status))
+            .values(status=OutboxStatus.SENDING, claimed_by=worker_id, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount == 1:
+            won[r.id] = (r.status, r.claimed_by)
+    return won
 
+
+def _claim(worker_id: str, limit: int) -> tuple[list[int], int]:
+    """The claimed ids, and how many stale claims were closed as failed instead (attempts exhausted)."""
+    now = utcnow()
+    claimed: dict[int, tuple[OutboxStatus, str | None]] = {}
+    # Stale claims first, then due messages: two queries, each an ordered scan of the (status, next attempt)
+    # index, where one query with OR would sort every pending row on every claim.
+    for status, order in ((OutboxStatus.SENDING, OutboxMessage.claimed_at),
+                          (OutboxStatus.PENDING, OutboxMessage.next_attempt_at)):
+        room = limit - len(claimed)
+        if room <= 0:
+            break
+        candidates = (
+            sa.select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.claimed_by)
+            .where(_due(now, status)).order_by(order, OutboxMessage.id).limit(room)
+        )
+        claimed.update(_take(candidates, worker_id, now, status))
     # A claim taken over from a dead worker counts as an interrupted attempt, so a message that kills
     # workers stops after MAIL_MAX_ATTEMPTS instead of looping forever.
     closed = 0
@@ -144,17 +164,52 @@ def _retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=seconds)
 
 
-def _record_sent(row: OutboxMessage, worker_id: str, stats: DeliveryStats) -> None:
-    now = utcnow()
-    row.attempts += 1
-    row.status = OutboxStatus.SENT
-    row.sent_at = now
-    row.last_error = None
-    db.session.add(DeliveryAttempt(message=row, at=now, worker=worker_id, succeeded=True))
-    forget_bounce(row.to_address)
-    db.session.commit()
-    stats.sent += 1
-    log.info("outbox %s sent (attempt %d)", row.id, row.attempts)
+class SentGroup:
+    """Messages the server accepted, written to the database together: one UPDATE, one INSERT, one commit.
+
+    `flush()` runs before any failure is recorded and when the batch ends, so the order of outcomes in the
+    database is the order in which they happened.
+    """
+
+    def __init__(self, worker_id: str, stats: DeliveryStats, rows: list[OutboxMessage]) -> None:
+        self.worker_id = worker_id
+        self.stats = stats
+        self.ids: list[int] = []
+        addresses = {row.to_address.strip().lower() for row in rows}
+        #: Addresses of the batch flagged as bounced: a delivery clears the flag (one query per batch).
+        self.bounced = set(db.session.scalars(sa.select(MailBounce.email).where(MailBounce.email.in_(addresses))))
+        self.cleared: set[str] = set()
+
+    def add(self, item: Built) -> None:
+        self.ids.append(item.id)
+        address = item.to_address.strip().lower()
+        if address in self.bounced:
+            self.cleared.add(address)
+        if len(self.ids) >= SENT_GROUP:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.ids:
+            return
+        now = utcnow()
+        db.session.execute(
+            sa.update(OutboxMessage)
+            .where(OutboxMessage.id.in_(self.ids))
+            .values(status=OutboxStatus.SENT, sent_at=now, last_error=None, attempts=OutboxMessage.attempts + 1)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.execute(
+            sa.insert(DeliveryAttempt),
+            [{"message_id": i, "at": now, "worker": self.worker_id, "succeeded": True} for i in self.ids],
+        )
+        if self.cleared:
+            db.session.execute(sa.delete(MailBounce).where(MailBounce.email.in_(self.cleared)))
+            self.bounced -= self.cleared
+            self.cleared = set()
+        db.session.commit()
+        self.stats.sent += len(self.ids)
+        log.info("outbox %s sent", ", ".join(map(str, self.ids)))
+        self.ids = []
 
 
 def _record_failure(row: OutboxMessage, worker_id: str, failure: SmtpFailure, stats: DeliveryStats) -> None:
@@ -181,9 +236,8 @@ def _record_failure(row: OutboxMessage, worker_id: str, failure: SmtpFailure, st
     db.session.commit()
 
 
-def _release(rows: list[OutboxMessage], worker_id: str, stats: DeliveryStats) -> None:
+def _release(ids: list[int], worker_id: str, stats: DeliveryStats) -> None:
     """Hand untried rows back to the queue, due now, without counting an attempt."""
-    ids = [row.id for row in rows]
     db.session.execute(
         sa.update(OutboxMessage)
         .where(
@@ -199,59 +253,80 @@ def _release(rows: list[OutboxMessage], worker_id: str, stats: DeliveryStats) ->
     log.warning("outbox: batch ran long; %d messages released: ids %s", len(ids), ids)
 
 
-def _build(row: OutboxMessage, worker_id: str, stats: DeliveryStats):
-    try:
-        return build_message(row, current_app.config["MAIL_DEFAULT_SENDER"])
-    except MessageBuildError as error:
-        _record_failure(row, worker_id, SmtpFailure(f"Messaggio non valido: {error}", "build", True), stats)
-        return None
+@dataclass(frozen=True)
+class Built:
+    """A claimed row ready to go: its bytes, and what recording the outcome needs without reloading it
+    (committing a group of outcomes expires the ORM's copies of the rows)."""
+
+    row: OutboxMessage
+    raw: bytes
+    id: int
+    to_address: str
+
+
+def _build_all(rows: list[OutboxMessage], worker_id: str, stats: DeliveryStats) -> list[Built]:
+    """The bytes of every row of the batch, before the first is sent; a row that cannot be an e-mail fails."""
+    sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    built = []
+    for row in rows:
+        try:
+            built.append(Built(row, build_message(row, sender), row.id, row.to_address))
+        except MessageBuildError as error:
+            _record_failure(row, worker_id, SmtpFailure(f"Messaggio non valido: {error}", "build", True), stats)
+    return built
 
 
 def _deliver_to_files(rows: list[OutboxMessage], worker_id: str, stats: DeliveryStats) -> None:
     directory = current_app.config["MAIL_FILE_DIR"]
-    for row in rows:
-        msg = _build(row, worker_id, stats)
-        if msg is None:
-            continue
-        try:
-            write_eml(directory, row, msg)
-        except OSError as error:
-            _record_failure(row, worker_id, describe_error(error), stats)
-        else:
-            _record_sent(row, worker_id, stats)
+    sent = SentGroup(worker_id, stats, rows)
+    try:
+        for item in _build_all(rows, worker_id, stats):
+            try:
+                write_eml(directory, item.row, item.raw)
+            except OSError as error:
+                sent.flush()
+                _record_failure(item.row, worker_id, describe_error(error), stats)
+            else:
+                sent.add(item)
+    finally:
+        sent.flush()
 
 
 def _deliver_by_smtp(rows: list[OutboxMessage], worker_id: str, stats: DeliveryStats) -> None:
     """One SMTP connection for the batch; if the connection goes, every row not yet sent goes back."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     envelope_from = sender_address(app.config["MAIL_DEFAULT_SENDER"]).addr_spec
+    claimed_at = min((row.claimed_at for row in rows if row.claimed_at is not None), default=None)
+    built = _build_all(rows, worker_id, stats)
+    if not built:
+        return
     connection = TimedConnection(app)
     try:
         connection.open()
     except OSError as error:  # smtplib's errors are OSErrors too
         failure = describe_error(error)
         failure = SmtpFailure(failure.error, failure.kind, permanent=False)
-        log.warning("outbox: cannot reach the SMTP server (%s); %d deferred", failure.kind, len(rows))
-        for row in rows:
-            _record_failure(row, worker_id, failure, stats)
+        log.warning("outbox: cannot reach the SMTP server (%s); %d deferred", failure.kind, len(built))
+        for item in built:
+            _record_failure(item.row, worker_id, failure, stats)
         return
+    sent = SentGroup(worker_id, stats, rows)
     try:
-        for index, row in enumerate(rows):
-            if row.claimed_at is None or utcnow() - row.claimed_at > STALE_CLAIM / 2:
+        for index, item in enumerate(built):
+            if claimed_at is None or utcnow() - claimed_at > STALE_CLAIM / 2:
                 # A slow server ate the time: give the rest back before another worker thinks we died.
-                _release(rows[index:], worker_id, stats)
+                sent.flush()
+                _release([other.id for other in built[index:]], worker_id, stats)
                 return
-            msg = _build(row, worker_id, stats)
-            if msg is None:
-                continue
             try:
-                connection.send_mime(msg, envelope_from, row.to_address)
+                connection.send_bytes(item.raw, envelope_from, item.to_address)
             except OSError as error:
+                sent.flush()
                 failure = describe_error(error)
-                _record_failure(row, worker_id, failure, stats)
+                _record_failure(item.row, worker_id, failure, stats)
                 host = connection.host
                 if is_connection_error(error) or host is None or getattr(host, "sock", None) is None:
-                    rest = rows[index + 1 :]
+                    rest = [other.row for other in built[index + 1 :]]
                     if rest:
                         log.warning("outbox: SMTP connection lost (%s); %d more", failure.kind, len(rest))
                     lost = SmtpFailure(failure.error, failure.kind, permanent=False)
@@ -259,11 +334,13 @@ def _deliver_by_smtp(rows: list[OutboxMessage], worker_id: str, stats: DeliveryS
                         _record_failure(other, worker_id, lost, stats)
                     return
             except Exception as error:  # a bug or an odd address: this row waits, the batch goes on
-                log.error("outbox %s: unexpected %s while sending", row.id, type(error).__name__)
-                _record_failure(row, worker_id, describe_error(error), stats)
+                sent.flush()
+                log.error("outbox %s: unexpected %s while sending", item.id, type(error).__name__)
+                _record_failure(item.row, worker_id, describe_error(error), stats)
             else:
-                _record_sent(row, worker_id, stats)
+                sent.add(item)
     finally:
+        sent.flush()
         connection.close()
 
 

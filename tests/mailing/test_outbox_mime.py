@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from email import message_from_bytes, policy
 
 import pytest
@@ -22,7 +23,7 @@ def _built(app, message_id: int):
     """The row's e-mail as a receiving client parses it."""
     with app.app_context():
         row = db.session.get(OutboxMessage, message_id)
-        raw = build_message(row, app.config["MAIL_DEFAULT_SENDER"]).as_bytes()
+        raw = build_message(row, app.config["MAIL_DEFAULT_SENDER"])
         return row.message_id, message_from_bytes(raw, policy=policy.default), raw
 
 
@@ -120,6 +121,33 @@ def test_message_id_and_bytes_are_the_same_on_every_build(app):
 
     assert first[1]["Message-ID"] == second[1]["Message-ID"] == first[0]
     assert first[1]["Date"] == second[1]["Date"]
+    assert first[2] == second[2], "a retry sends the same bytes, boundaries included"
+
+
+def test_awkward_text_comes_back_exactly(app):
+    """Lines a naive encoder breaks: a boundary look-alike, a lone dot, trailing spaces, a 2,000-character line."""
+    text = ("=_alt_0123456789abcdef\n.\nriga con spazi finali   \n" + "parola " * 300 + "\n"
+            "Perché sì: «citazione» – fine.\n")
+    html = "<p>" + "è" * 1500 + "</p>\n<p>=_mix_ciao</p>"
+    _, mail, raw = _built(app, queue(app, text=text, html=html, ics=INVITE, ics_method="REQUEST"))
+    plain, rich, _calendar = mail.get_payload()[0].get_payload()
+    assert _text(plain) == text
+    assert _text(rich) == html
+    assert all(len(line) <= 998 for line in raw.split(b"\r\n"))
+
+
+def test_long_headers_fold_the_right_way(app):
+    subject = "Aggiornamento (nuova sede): Percorso Minori e Famiglia – mercoledì 15 maggio 2024, 9:30-13:00"
+    unsubscribe = "<https://tavoli.test/email/disiscrizione/" + "x" * 120 + ">"
+    _, mail, raw = _built(app, queue(app, subject=subject, headers={"List-Unsubscribe": unsubscribe}))
+    assert mail["Subject"] == subject
+    head = raw.split(b"\r\n\r\n", 1)[0].decode("ascii")
+    # encoded words of at most 75 characters for the accented subject...
+    assert re.search(r"=\?utf-8\?[bq]\?", head, re.IGNORECASE)
+    assert all(len(word) <= 75 for word in re.findall(r"=\?utf-8\?[bq]\?[^?]*\?=", head, re.IGNORECASE))
+    # ...and the unbreakable URL kept on the header's own line, as one-click unsubscribe parsers expect
+    assert f"List-Unsubscribe: {unsubscribe}" in head.splitlines()
+    assert mail["List-Unsubscribe"] == unsubscribe
 
 
 @pytest.mark.parametrize(
