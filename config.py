@@ -85,6 +85,9 @@ class BaseConfig:
     ASSETS_DIR = os.environ.get("ASSETS_DIR", str(BASE_DIR / "node_modules" / "bootstrap-italia" / "dist"))
     #: The call shown on the home page when several are loaded (slug); the newest otherwise.
     CALL_SLUG = os.environ.get("CALL_SLUG") or None
+    #: Seconds a web process reuses the validators of a public feed before asking the database again (its
+    #: answers allow caches 300 seconds anyway); private feeds are checked on every request. 0: always ask.
+    FEED_STAMP_TTL = float(os.environ.get("FEED_STAMP_TTL", "10"))
 
     TESTING = False
     DEBUG = False
@@ -102,6 +105,7 @@ class TestConfig(BaseConfig):
     RATELIMIT_STORAGE_URI = "memory://"
     BASE_URL = "http://tavoli.test"
     SERVER_NAME = None
+    FEED_STAMP_TTL = 0.0
 
 
 class ProductionConfig(BaseConfig):

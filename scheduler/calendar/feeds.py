@@ -3,16 +3,30 @@
 Invites (notifications.py) and feeds build their events here, so UID, SEQUENCE, SUMMARY and DESCRIPTION are
 the same wherever a calendar meets the meeting. Every query loads what the events need in a fixed number of
 statements, whatever the number of meetings.
+
+Calendar apps poll feeds every hour whether anything changed or not, so a feed is answered in two steps: one
+query reads the stamps (last change and number of rows) of everything its text is made of, which gives the
+ETag and Last-Modified; only when the client's copy is out of date is the text needed, and then it is taken
+from the texts this process served recently by ETag (`RenderedFeeds`), or built. The stamps of public feeds
+are kept a few seconds too (`StampCache`, FEED_STAMP_TTL), well within the five minutes their answers allow
+any cache.
 """
 
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 from urllib.parse import quote_plus
 
 import sqlalchemy as sa
+from flask import Flask
 from sqlalchemy.orm import selectinload
 
 from scheduler import ics
@@ -23,7 +37,7 @@ from scheduler.formatting import format_when
 from scheduler.registry.models import Organization
 
 #: Part of every ETag: raise it when the text of the feeds changes shape, so clients fetch the new form.
-FEED_FORMAT = "2"
+FEED_FORMAT = "3"
 #: Answers whose meetings appear in the entity's private feed.
 PRIVATE_FEED_STATUSES = (RsvpStatus.YES, RsvpStatus.WAITLIST)
 
@@ -97,32 +111,208 @@ def event_data(meeting: Meeting, base_url: str) -> ics.EventData:
 
 @dataclass(frozen=True)
 class Feed:
-    """A feed ready to answer a conditional GET: validators first, the text only when it is needed."""
+    """The events of a feed with its name, ready to be written as text."""
 
     name: str
     description: str
     events: tuple[ics.EventData, ...]
     organizer_email: str
     organizer_name: str
-    #: For Last-Modified: the latest change among the feed's meetings, its call and (private feeds) answers.
-    last_modified: datetime
     tz: str = "Europe/Rome"
-
-    @property
-    def etag(self) -> str:
-        """A digest of everything the text is made of, so any visible change (a venue's address, a track's
-        name) gives a new ETag, while an unchanged feed is answered 304 without building the text."""
-        digest = hashlib.sha256(
-            repr((FEED_FORMAT, self.name, self.description, self.organizer_email, self.organizer_name, self.tz,
-                  self.events)).encode("utf-8")
-        )
-        return digest.hexdigest()[:40]
 
     def render(self) -> str:
         return ics.feed(
             list(self.events), name=self.name, description=self.description, tz=self.tz,
             organizer_email=self.organizer_email, organizer_name=self.organizer_name,
         )
+
+
+# --- validators ---------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What a feed's text is made of, as stamps (latest change, number of rows), read in one query.
+
+    Any change a feed shows moves one of them: an edited meeting, venue, track, area or call its `updated_at`
+    or `loaded_at`, a new row a count, an answer the entity's stamps. Answers to a meeting move none of the
+    public ones, so the public feeds keep their ETag while entities answer.
+    """
+
+    call_id: int
+    values: tuple[Any, ...]
+    #: Target of the feed (an area, a meeting, an entity) found in the same query, or None.
+    target_id: int | None = None
+
+    @property
+    def last_modified(self) -> datetime:
+        return max(v for v in self.values if isinstance(v, datetime))
+
+    def etag(self, *identity: object) -> str:
+        """`identity` names the feed (kind, area, entity, public address): the same stamps, another feed."""
+        digest = hashlib.sha256(repr((FEED_FORMAT, identity, self.values)).encode("utf-8"))
+        return digest.hexdigest()[:40]
+
+
+def _stamps_of(model: Any, where: Any, outer: Any) -> list[Any]:
+    """Latest change and number of the rows of `model` matching `where`, correlated to `outer` only (the
+    outer query may join `model` itself, as the one of a meeting's page does)."""
+    return [
+        sa.select(sa.func.max(model.updated_at)).where(where).correlate(outer).scalar_subquery(),
+        sa.select(sa.func.count()).select_from(model).where(where).correlate(outer).scalar_subquery(),
+    ]
+
+
+def _calendar_stamps() -> list[Any]:
+    """Correlated to the outer `calls` row: the stamps of its meetings, venues, tracks and areas."""
+    tracks = sa.select(Track.id).where(Track.call_id == Call.id).correlate(Call).scalar_subquery()
+    return [
+        Call.loaded_at,
+        *_stamps_of(Meeting, Meeting.track_id.in_(tracks), Call),
+        *_stamps_of(Venue, Venue.call_id == Call.id, Call),
+        *_stamps_of(Track, Track.call_id == Call.id, Call),
+        *_stamps_of(Area, Area.call_id == Call.id, Call),
+    ]
+
+
+@lru_cache(maxsize=16)
+def _stamp_query(kind: str, by_slug: bool) -> sa.Select:
+    """The stamp query of one kind of feed, built once per process with bound parameters, so a poll neither
+    builds nor compiles it again (the statement is bigger than the work the database does for it)."""
+    if kind == "meeting":
+        query = (
+            sa.select(Call.id, *_calendar_stamps(), Meeting.id)
+            .select_from(Meeting).join(Track, Track.id == Meeting.track_id).join(Call, Call.id == Track.call_id)
+            .where(Meeting.id == sa.bindparam("meeting_id"))
+        )
+        return query.limit(1)
+    if kind == "private":
+        organization = sa.and_(Organization.feed_token == sa.bindparam("token"), Organization.erased_at.is_(None))
+        query = (
+            sa.select(Call.id, *_calendar_stamps(), Organization.updated_at,
+                      *_stamps_of(Rsvp, Rsvp.organization_id == Organization.id, Organization), Organization.id)
+            .select_from(Call).join(Organization, organization)
+        )
+    elif kind == "area":
+        area = (sa.select(Area.id).where(Area.call_id == Call.id, Area.code == sa.bindparam("code"))
+                .correlate(Call).scalar_subquery())
+        query = sa.select(Call.id, *_calendar_stamps(), area)
+    else:
+        query = sa.select(Call.id, *_calendar_stamps())
+    query = query.where(Call.slug == sa.bindparam("slug")) if by_slug else query.order_by(Call.id.desc())
+    return query.limit(1)
+
+
+def _stamp(kind: str, slug: str | None, extra: int = 0, **params: object) -> Stamp | None:
+    """Run the stamp query of `kind` on the call named by `slug` (else the latest loaded, as `current_call`).
+
+    One statement on its own connection in autocommit: no transaction to open and roll back around it, which
+    would cost more round trips than the query. A request that then builds the text uses the session.
+    """
+    if slug:
+        params["slug"] = slug
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        row = connection.execute(_stamp_query(kind, bool(slug)), params).first()
+    if row is None:
+        return None
+    values = tuple(row[1:len(row) - extra])
+    target = row[-1] if extra else None
+    return Stamp(call_id=row[0], values=values, target_id=target)
+
+
+class StampCache:
+    """Public stamps this process read less than `ttl` seconds ago, used again (see FEED_STAMP_TTL): a popular
+    feed polled by many calendars then costs no query at all. Private feeds never go through it, so a
+    revoked address stops working at once."""
+
+    def __init__(self, ttl: float, size: int = 64) -> None:
+        self.ttl = ttl
+        self.size = size
+        self._stamps: dict[tuple, tuple[float, Stamp | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: tuple, read: Callable[[], Stamp | None]) -> Stamp | None:
+        if self.ttl <= 0:
+            return read()
+        now = time.monotonic()
+        with self._lock:
+            cached = self._stamps.get(key)
+        if cached is not None and now - cached[0] < self.ttl:
+            return cached[1]
+        stamp = read()
+        with self._lock:
+            if len(self._stamps) >= self.size:  # a call has a handful of public feeds; the rest is noise
+                self._stamps.clear()
+            self._stamps[key] = (now, stamp)
+        return stamp
+
+
+def public_stamp(slug: str | None, area_code: str | None = None, cache: StampCache | None = None) -> Stamp | None:
+    """The stamps of the call's public feeds; with `area_code`, `target_id` is that area (None: no such area)."""
+    code = area_code.upper() if area_code else None
+
+    def read() -> Stamp | None:
+        if code is None:
+            return _stamp("all", slug)
+        return _stamp("area", slug, extra=1, code=code)
+
+    return cache.get((slug, code), read) if cache is not None else read()
+
+
+def meeting_stamp(meeting_id: int) -> Stamp | None:
+    """The stamps of the call a meeting belongs to (its page's .ics); None for an unknown meeting."""
+    return _stamp("meeting", None, extra=1, meeting_id=meeting_id)
+
+
+def private_stamp(slug: str | None, token: str) -> Stamp | None:
+    """The stamps of an entity's private feed: the call's, its own and its answers'; None for an unknown,
+    revoked or erased token. `target_id` is the entity."""
+    if not token:
+        return None
+    return _stamp("private", slug, extra=1, token=token)
+
+
+class RenderedFeeds:
+    """The texts of the feeds this process served recently, by ETag, most recent first.
+
+    An ETag names one exact text (see `Stamp`), so an entry is never out of date whatever other processes
+    change: a change gives the feed a new ETag, and its old text simply ages out.
+    """
+
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self._texts: OrderedDict[str, bytes] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, etag: str, render: Callable[[], str]) -> bytes:
+        with self._lock:
+            text = self._texts.get(etag)
+            if text is not None:
+                self._texts.move_to_end(etag)
+                return text
+        text = render().encode("utf-8")
+        with self._lock:
+            self._texts[etag] = text
+            while len(self._texts) > self.size:
+                self._texts.popitem(last=False)
+        return text
+
+    def clear(self) -> None:
+        with self._lock:
+            self._texts.clear()
+
+
+def rendered_feeds(app: Flask) -> RenderedFeeds:
+    """The app's cache of feed texts (one per app, so tests and several apps in a process never share it)."""
+    return app.extensions.setdefault("tavoli_rendered_feeds", RenderedFeeds(app.config.get("FEED_CACHE_SIZE", 256)))
+
+
+def stamp_cache(app: Flask) -> StampCache:
+    """The app's cache of public stamps, kept FEED_STAMP_TTL seconds."""
+    return app.extensions.setdefault("tavoli_feed_stamps", StampCache(float(app.config.get("FEED_STAMP_TTL") or 0)))
+
+
+# --- events -------------------------------------------------------------------------------------------------------
 
 
 def calendar_tracks(call: Call, area_code: str | None = None) -> list[Track]:
@@ -145,13 +335,11 @@ def find_area(call: Call, code: str) -> Area | None:
     return db.session.scalar(sa.select(Area).where(Area.call_id == call.id, Area.code == code.upper()))
 
 
-def _feed(call: Call, name: str, description: str, meetings: list[Meeting], base_url: str,
-          *changes: datetime | None) -> Feed:
+def _feed(call: Call, name: str, description: str, meetings: list[Meeting], base_url: str) -> Feed:
     events = tuple(sorted((event_data(m, base_url) for m in meetings), key=lambda e: (e.starts_at, e.uid)))
-    stamps = [e.last_modified for e in events] + [call.loaded_at] + [c for c in changes if c is not None]
     return Feed(
         name=name, description=description, events=events, organizer_email=call.office_email,
-        organizer_name=call.office_name, last_modified=max(stamps), tz=call.timezone or "Europe/Rome",
+        organizer_name=call.office_name, tz=call.timezone or "Europe/Rome",
     )
 
 
@@ -190,15 +378,6 @@ def meeting_feed(meeting_id: int, base_url: str) -> Feed | None:
     return _feed(call, meeting_summary(meeting), call.plan_title, [meeting], base_url)
 
 
-def organization_by_feed_token(token: str) -> Organization | None:
-    """The entity whose private feed has this secret; None for an unknown, revoked or erased one."""
-    if not token:
-        return None
-    return db.session.scalar(
-        sa.select(Organization).where(Organization.feed_token == token, Organization.erased_at.is_(None))
-    )
-
-
 def private_feed(call: Call, organization: Organization, base_url: str) -> Feed:
     """The meetings of the call the entity said yes to or waits for a seat at."""
     meetings = list(db.session.scalars(
@@ -216,10 +395,6 @@ def private_feed(call: Call, organization: Organization, base_url: str) -> Feed:
             selectinload(Meeting.track).options(selectinload(Track.area), selectinload(Track.meetings)),
         )
     ))
-    # an answer changed to "no" removes a meeting without touching it: count it as a change of the feed
-    answered = db.session.scalar(
-        sa.select(sa.func.max(Rsvp.updated_at)).where(Rsvp.organization_id == organization.id)
-    )
     name = f"{organization.name} – I miei incontri"
     description = f"Gli incontri del {call.plan_title} a cui {organization.name} partecipa o è in lista d'attesa."
-    return _feed(call, name, description, meetings, base_url, answered)
+    return _feed(call, name, description, meetings, base_url)

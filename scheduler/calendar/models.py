@@ -52,6 +52,8 @@ class Venue(db.Model):
     map_url: Mapped[str | None] = mapped_column(sa.String(500))
     #: Seats in the room; a meeting without its own capacity uses this one.
     capacity: Mapped[int | None] = mapped_column()
+    #: Last change: part of the validators of the calendar feeds.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     call: Mapped[Call] = relationship(back_populates="venues")
     comune: Mapped[Comune | None] = relationship()

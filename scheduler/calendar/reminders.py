@@ -36,8 +36,10 @@ class ReminderStats:
 
 
 def _claim(model, row_id: int, column) -> bool:
+    """Mark the reminder as sent; the row's updated_at stays, since neither the event nor the answer changed."""
     result = db.session.execute(
-        sa.update(model).where(model.id == row_id, column.is_(None)).values({column.key: utcnow()})
+        sa.update(model).where(model.id == row_id, column.is_(None))
+        .values({column.key: utcnow(), "updated_at": model.updated_at})
         .execution_options(synchronize_session=False)
     )
     return result.rowcount == 1

@@ -133,7 +133,9 @@ def _lock_meeting(meeting_id: int) -> None:
     """Serialise answers to one meeting: a no-op UPDATE takes the row lock on PostgreSQL and the write
     lock on SQLite before seats are counted, so two answers never take the last seat twice."""
     db.session.execute(
-        sa.update(Meeting).where(Meeting.id == meeting_id).values(sequence=Meeting.sequence)
+        # updated_at kept as it is: an answer changes neither the event nor the public feeds' validators
+        sa.update(Meeting).where(Meeting.id == meeting_id)
+        .values(sequence=Meeting.sequence, updated_at=Meeting.updated_at)
         .execution_options(synchronize_session=False)
     )
 

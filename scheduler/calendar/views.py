@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Response, abort, current_app, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -10,7 +12,9 @@ from werkzeug.http import is_resource_modified
 from scheduler.auth.models import Role
 from scheduler.calendar import bp, feeds
 from scheduler.calls.services import current_call
+from scheduler.extensions import db
 from scheduler.links import public_url
+from scheduler.registry.models import Organization
 
 FEED_MAX_AGE = 300
 
@@ -39,12 +43,15 @@ def _not_found(message: str) -> Response:
     return Response(message + "\n", status=404, mimetype="text/plain")
 
 
-def _calendar_response(feed: feeds.Feed, *, private: bool, filename: str | None = None) -> Response:
-    """The feed with ETag and Last-Modified; 304 without building the text when the client's copy is current."""
+def _calendar_response(stamp: feeds.Stamp, identity: tuple, render: Callable[[], str], *, private: bool,
+                       filename: str | None = None) -> Response:
+    """The feed with ETag and Last-Modified from its stamps; 304 without loading the events when the client's
+    copy is current, and the text this process already made for the same ETag when there is one."""
+    etag = stamp.etag(*identity, _base_url())
     response = Response(mimetype="text/calendar")
     response.content_type = "text/calendar; charset=utf-8"
-    response.set_etag(feed.etag)
-    response.last_modified = feed.last_modified
+    response.set_etag(etag)
+    response.last_modified = stamp.last_modified
     response.cache_control.max_age = FEED_MAX_AGE
     if private:
         response.cache_control.private = True
@@ -52,11 +59,15 @@ def _calendar_response(feed: feeds.Feed, *, private: bool, filename: str | None 
         response.cache_control.public = True
     if filename:
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
-    if not is_resource_modified(request.environ, etag=feed.etag, last_modified=feed.last_modified):
+    if not is_resource_modified(request.environ, etag=etag, last_modified=stamp.last_modified):
         response.status_code = 304
         return response
-    response.set_data(feed.render().encode("utf-8"))
+    response.set_data(feeds.rendered_feeds(current_app).get(etag, render))
     return response
+
+
+def _call_slug() -> str | None:
+    return current_app.config.get("CALL_SLUG")
 
 
 @bp.get("/calendario")
@@ -104,33 +115,50 @@ def meeting(meeting_id: int):
 
 @bp.get("/incontri/<int:meeting_id>.ics")
 def meeting_ics(meeting_id: int):
-    feed = feeds.meeting_feed(meeting_id, _base_url())
-    if feed is None:
+    stamp = feeds.meeting_stamp(meeting_id)
+    if stamp is None:
         return _not_found("Incontro non trovato.")
-    return _calendar_response(feed, private=False, filename=f"incontro-{meeting_id}.ics")
+
+    def render() -> str:
+        feed = feeds.meeting_feed(meeting_id, _base_url())
+        if feed is None:  # gone between the two queries
+            abort(404)
+        return feed.render()
+
+    return _calendar_response(stamp, ("meeting", meeting_id), render, private=False,
+                              filename=f"incontro-{meeting_id}.ics")
 
 
 @bp.get("/calendario.ics")
 def feed_all():
-    call = current_call()
-    if call is None:
+    stamp = feeds.public_stamp(_call_slug(), cache=feeds.stamp_cache(current_app))
+    if stamp is None:
         return _not_found("Nessun calendario pubblicato.")
-    return _calendar_response(feeds.public_feed(call, _base_url()), private=False)
+    return _calendar_response(stamp, ("all",),
+                              lambda: feeds.public_feed(current_call(), _base_url()).render(), private=False)
 
 
 @bp.get("/calendario/<code>.ics")
 def feed_area(code: str):
-    call = current_call()
-    area = feeds.find_area(call, code) if call and len(code) <= 4 else None
-    if area is None:
+    stamp = feeds.public_stamp(_call_slug(), code, cache=feeds.stamp_cache(current_app)) if len(code) <= 4 else None
+    if stamp is None or stamp.target_id is None:
         return _not_found("Area non trovata.")
-    return _calendar_response(feeds.public_feed(call, _base_url(), area), private=False)
+
+    def render() -> str:
+        call = current_call()
+        return feeds.public_feed(call, _base_url(), feeds.find_area(call, code)).render()
+
+    return _calendar_response(stamp, ("area", code.upper()), render, private=False)
 
 
 @bp.get("/feed/<token>.ics")
 def feed_private(token: str):
-    call = current_call()
-    organization = feeds.organization_by_feed_token(token) if call and len(token) <= 64 else None
-    if organization is None:
+    stamp = feeds.private_stamp(_call_slug(), token) if len(token) <= 64 else None
+    if stamp is None:
         return _not_found("Calendario non trovato: l'indirizzo è stato revocato o non è corretto.")
-    return _calendar_response(feeds.private_feed(call, organization, _base_url()), private=True)
+
+    def render() -> str:
+        organization = db.session.get(Organization, stamp.target_id)
+        return feeds.private_feed(current_call(), organization, _base_url()).render()
+
+    return _calendar_response(stamp, ("private", stamp.target_id), render, private=True)

@@ -99,6 +99,8 @@ class Area(db.Model):
     #: Full name as in the avviso, e.g. "Fragilità (Anziani e Persone con disabilità)".
     full_name: Mapped[str] = mapped_column(sa.String(300))
     description: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Last change: part of the validators of the calendar feeds.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     call: Mapped[Call] = relationship(back_populates="areas")
     tracks: Mapped[list[Track]] = relationship(back_populates="area", order_by="Track.position")
@@ -134,6 +136,8 @@ class Track(db.Model):
     slot_end: Mapped[time | None] = mapped_column(sa.Time)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     position: Mapped[int] = mapped_column(default=0)
+    #: Last change: part of the validators of the calendar feeds.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     call: Mapped[Call] = relationship(back_populates="tracks")
     area: Mapped[Area] = relationship(back_populates="tracks")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,6 +16,7 @@ from scheduler.calls.models import Call, Comune, Track
 from scheduler.extensions import db
 from scheduler.registry.models import Organization
 from tests.factories import make_entity
+from tests.queries import count_queries
 
 pytestmark = pytest.mark.usefixtures("crema")
 
@@ -44,20 +44,6 @@ def update_meeting(app, key: str, **values) -> None:
         db.session.commit()
 
 
-@contextmanager
-def count_queries(app):
-    statements: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        statements.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", record)
 
 
 def test_all_meetings_feed(client):
@@ -176,6 +162,82 @@ def test_a_venue_edited_in_place_changes_the_etag(app, client):
     assert "Via Dante 3" in response.get_data(as_text=True)
 
 
+def _rename_track(app):
+    with app.app_context():
+        db.session.scalar(sa.select(Track).where(Track.key == "A-stesura")).name = "Tavolo Famiglie"
+        db.session.commit()
+    return "Tavolo Famiglie – Incontro 1"
+
+
+def _rename_area(app):
+    from scheduler.calls.models import Area
+
+    with app.app_context():
+        db.session.scalar(sa.select(Area).where(Area.code == "A")).full_name = "Minori Famiglie e Scuola"
+        db.session.commit()
+    return "Area A) Minori Famiglie e Scuola"
+
+
+def _retitle_call(app):
+    with app.app_context():
+        db.session.scalar(sa.select(Call)).plan_title = "Piano di Zona 2025-2028"
+        db.session.commit()
+    return "Piano di Zona 2025-2028 – Area A"
+
+
+def _add_meeting(app):
+    with app.app_context():
+        track = db.session.scalar(sa.select(Track).where(Track.key == "A-stesura"))
+        db.session.add(Meeting(track=track, title="Incontro aggiunto", ends_at=datetime(2024, 6, 20, 11, 0, tzinfo=UTC),
+                               starts_at=datetime(2024, 6, 20, 7, 30, tzinfo=UTC)))
+        db.session.commit()
+    return "Incontro aggiunto"
+
+
+@pytest.mark.parametrize("change", [_rename_track, _rename_area, _retitle_call, _add_meeting])
+def test_every_change_the_feed_shows_gives_it_a_new_etag(app, client, change):
+    first = client.get("/calendario/A.ics")
+    shown = change(app)
+    again = client.get("/calendario/A.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
+    assert shown in again.get_data(as_text=True).replace("\r\n ", "")
+
+
+def test_answers_do_not_change_the_public_feeds(app, client):
+    """Entities answering all day long would otherwise make every subscriber download the feeds again."""
+    from scheduler.auth.models import User
+    from scheduler.calendar.services import answer
+
+    entity = make_entity(app, "Ente Che Risponde", areas=("A",), drafting=True)
+    etags = {path: client.get(path).headers["ETag"] for path in ("/calendario.ics", "/calendario/A.ics")}
+    with app.app_context():
+        track = db.session.scalar(sa.select(Track).where(Track.key == "A-stesura"))
+        meeting = Meeting(track=track, title="Futuro", starts_at=datetime.now(UTC) + timedelta(days=9),
+                          ends_at=datetime.now(UTC) + timedelta(days=9, hours=3))
+        db.session.add(meeting)
+        db.session.commit()
+        meeting_id = meeting.id
+    etags = {path: client.get(path).headers["ETag"] for path in etags}
+    with app.app_context():
+        answer(db.session.get(Meeting, meeting_id), db.session.get(Organization, entity["organization"]),
+               db.session.get(User, entity["user"]), True, [{"name": "Eva", "role": ""}])
+        db.session.commit()
+    for path, etag in etags.items():
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304, path
+
+
+def test_renaming_the_entity_changes_its_private_feed(app, client):
+    setup = _private_setup(app)
+    url = "/feed/aurora-token-0123456789abcdef.ics"
+    etag = client.get(url).headers["ETag"]
+    with app.app_context():
+        db.session.get(Organization, setup["aurora"]).name = "Cooperativa Aurora Nuova"
+        db.session.commit()
+    changed = client.get(url, headers={"If-None-Match": etag})
+    assert changed.status_code == 200
+    assert "X-WR-CALNAME:Cooperativa Aurora Nuova – I miei incontri" in changed.get_data(as_text=True)
+
+
 def test_cancelled_meeting_stays_in_the_feed_marked(app, client):
     update_meeting(app, "C2", status=MeetingStatus.CANCELLED, sequence=1)
     events = events_of(client.get("/calendario/C.ics"))
@@ -290,11 +352,35 @@ def test_public_calendar_needs_the_same_queries_for_12_or_40_meetings(app, clien
     _add_meetings(app, 1)  # at least one venue with a comune, so their loads are counted from the start
     client.get(path)  # warm-up: first request of the app
     with count_queries(app) as few:
-        assert client.get(path).status_code == 200
+        assert _uncached(app, client, path).status_code == 200
     _add_meetings(app, 27)
     with count_queries(app) as many:
-        assert client.get(path).status_code == 200
+        assert _uncached(app, client, path).status_code == 200
     assert len(few) == len(many), many
+
+
+def _uncached(app, client, path):
+    """The feed built from the database, not taken from the texts this process already made."""
+    from scheduler.calendar.feeds import rendered_feeds
+
+    rendered_feeds(app).clear()
+    return client.get(path)
+
+
+@pytest.mark.parametrize("path", ["/calendario.ics", "/calendario/A.ics", "/incontri/{id}.ics", "/feed/{token}.ics"])
+def test_a_feed_polled_again_costs_one_query_whether_answered_200_or_304(app, client, path):
+    setup = _private_setup(app)
+    path = path.format(id=meeting_id(app, "A1"), token="aurora-token-0123456789abcdef")
+    first = client.get(path)
+    assert first.status_code == 200
+    with count_queries(app) as again:
+        second = client.get(path)
+    with count_queries(app) as conditional:
+        third = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert second.status_code == 200 and second.get_data() == first.get_data()
+    assert third.status_code == 304 and third.get_data() == b""
+    assert len(again) == 1 and len(conditional) == 1, (again, conditional)
+    assert setup
 
 
 def test_private_feed_needs_the_same_queries_for_3_or_31_meetings(app, client):
@@ -308,13 +394,13 @@ def test_private_feed_needs_the_same_queries_for_3_or_31_meetings(app, client):
     url = "/feed/aurora-token-0123456789abcdef.ics"
     client.get(url)
     with count_queries(app) as few:
-        client.get(url)
+        _uncached(app, client, url)
     with app.app_context():
         for added_id in added[1:]:
             db.session.add(Rsvp(meeting_id=added_id, organization_id=setup["aurora"], status=RsvpStatus.YES))
         db.session.commit()
     with count_queries(app) as many:
-        response = client.get(url)
+        response = _uncached(app, client, url)
     assert len(events_of(response)) == 31
     assert len(few) == len(many), many
 
@@ -325,3 +411,30 @@ def test_public_feeds_do_not_vary_on_the_cookie(client, crema):
     assert "public" in response.headers["Cache-Control"]
     assert "Cookie" not in response.headers.get("Vary", "")
     assert "Cookie" in client.get("/").headers.get("Vary", "")
+
+
+def test_public_stamps_are_reused_for_a_few_seconds_and_private_ones_never(app, client, monkeypatch):
+    """With FEED_STAMP_TTL a process asks the database about a public feed at most once in that time."""
+    from scheduler.calendar import feeds
+
+    setup = _private_setup(app)
+    app.config["FEED_STAMP_TTL"] = 10
+    clock = [1000.0]
+    monkeypatch.setattr(feeds.time, "monotonic", lambda: clock[0])
+    first = client.get("/calendario/A.ics")
+    with count_queries(app) as polled:
+        assert client.get("/calendario/A.ics", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert polled == []
+    _rename_track(app)
+    clock[0] += 5  # within the ten seconds: the stamps read a moment ago still stand
+    assert client.get("/calendario/A.ics", headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    clock[0] += 6
+    changed = client.get("/calendario/A.ics", headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and "Tavolo Famiglie" in changed.get_data(as_text=True)
+
+    url = "/feed/aurora-token-0123456789abcdef.ics"
+    assert client.get(url).status_code == 200
+    with app.app_context():
+        db.session.get(Organization, setup["aurora"]).feed_token = "aurora-revoked-0123456789"
+        db.session.commit()
+    assert client.get(url).status_code == 404, "a revoked address stops working at once"
