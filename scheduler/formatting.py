@@ -6,6 +6,7 @@ as the pages.
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -47,3 +48,9 @@ def format_instant(dt: datetime, locale: str = "it", tz: ZoneInfo = ROME) -> str
 def format_long_date(day: date, locale: str = "it") -> str:
     """'2 maggio 2024' for a calendar day (deadlines)."""
     return format_date(day, "d MMMM y", locale=locale)
+
+
+def sort_key(text: str) -> str:
+    """Accents and case ignored, the same on every database (collations differ between SQLite and PostgreSQL)."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()

@@ -7,7 +7,7 @@ statements, whatever the number of meetings.
 Calendar apps poll feeds every hour whether anything changed or not, so a feed is answered in two steps: one
 query reads the stamps (last change and number of rows) of everything its text is made of, which gives the
 ETag and Last-Modified; only when the client's copy is out of date is the text needed, and then it is taken
-from the texts this process served recently by ETag (`RenderedFeeds`), or built. The stamps of public feeds
+from the texts this process served recently by ETag (`rendered_feeds`), or built. The stamps of public feeds
 are kept a few seconds too (`StampCache`, FEED_STAMP_TTL), well within the five minutes their answers allow
 any cache.
 """
@@ -17,7 +17,6 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +29,7 @@ from flask import Flask
 from sqlalchemy.orm import selectinload
 
 from scheduler import ics
+from scheduler.caching import LRUCache, app_cache
 from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus, Venue
 from scheduler.calls.models import Area, Call, Track
 from scheduler.extensions import db
@@ -272,39 +272,10 @@ def private_stamp(slug: str | None, token: str) -> Stamp | None:
     return _stamp("private", slug, extra=1, token=token)
 
 
-class RenderedFeeds:
-    """The texts of the feeds this process served recently, by ETag, most recent first.
-
-    An ETag names one exact text (see `Stamp`), so an entry is never out of date whatever other processes
-    change: a change gives the feed a new ETag, and its old text simply ages out.
-    """
-
-    def __init__(self, size: int = 256) -> None:
-        self.size = size
-        self._texts: OrderedDict[str, bytes] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, etag: str, render: Callable[[], str]) -> bytes:
-        with self._lock:
-            text = self._texts.get(etag)
-            if text is not None:
-                self._texts.move_to_end(etag)
-                return text
-        text = render().encode("utf-8")
-        with self._lock:
-            self._texts[etag] = text
-            while len(self._texts) > self.size:
-                self._texts.popitem(last=False)
-        return text
-
-    def clear(self) -> None:
-        with self._lock:
-            self._texts.clear()
-
-
-def rendered_feeds(app: Flask) -> RenderedFeeds:
-    """The app's cache of feed texts (one per app, so tests and several apps in a process never share it)."""
-    return app.extensions.setdefault("tavoli_rendered_feeds", RenderedFeeds(app.config.get("FEED_CACHE_SIZE", 256)))
+def rendered_feeds(app: Flask) -> LRUCache[bytes]:
+    """The texts of the feeds this process served recently, by ETag: an ETag names one exact text (see
+    `Stamp`), so an entry is never out of date; a change gives the feed a new ETag and the old text ages out."""
+    return app_cache(app, "feeds", app.config.get("FEED_CACHE_SIZE", 256))
 
 
 def stamp_cache(app: Flask) -> StampCache:

@@ -62,7 +62,7 @@ def _calendar_response(stamp: feeds.Stamp, identity: tuple, render: Callable[[],
     if not is_resource_modified(request.environ, etag=etag, last_modified=stamp.last_modified):
         response.status_code = 304
         return response
-    response.set_data(feeds.rendered_feeds(current_app).get(etag, render))
+    response.set_data(feeds.rendered_feeds(current_app).get(etag, lambda: render().encode("utf-8")))
     return response
 
 

@@ -10,12 +10,13 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from flask import Response, abort, render_template, request
+from flask import Response, abort, current_app, render_template, request
 from flask_babel import gettext as _
 
+from scheduler.caching import app_cache
 from scheduler.calls.models import Call, Comune
 from scheduler.registry import bp
-from scheduler.registry.public_list import PublicList, admitted_entries, csv_bytes, json_bytes
+from scheduler.registry.public_list import PER_PAGE, PublicList, admitted_entries, csv_bytes, json_bytes
 
 
 @dataclass
@@ -24,11 +25,14 @@ class Filters:
 
     area_code: str | None = None
     comune: Comune | None = None
+    #: Part of a name, or a codice fiscale.
+    search: str | None = None
     errors: list[str] = field(default_factory=list)
 
-    def args(self) -> dict[str, str]:
-        """The valid filters as query parameters, for the download links."""
-        values = {"area": self.area_code, "comune": self.comune.name if self.comune else None}
+    def args(self, **extra: object) -> dict[str, object]:
+        """The valid filters as query parameters, for the download and page links."""
+        values = {"area": self.area_code, "comune": self.comune.name if self.comune else None, "q": self.search,
+                  **extra}
         return {key: value for key, value in values.items() if value}
 
 
@@ -51,6 +55,7 @@ def _read_filters(call: Call) -> Filters:
             filters.area_code = area
         else:
             filters.errors.append(_("Area sconosciuta: «%(code)s». Scegli una delle aree dell'elenco.", code=area))
+    filters.search = " ".join(request.args.get("q", "").split())[:120] or None
     comune = " ".join(request.args.get("comune", "").split())
     if comune:
         wanted = comune.casefold()
@@ -65,9 +70,11 @@ def _read_filters(call: Call) -> Filters:
     return filters
 
 
-def _listing(call: Call, filters: Filters) -> PublicList:
+def _listing(call: Call, filters: Filters, page: int | None = None) -> PublicList:
     return admitted_entries(
-        call, area_code=filters.area_code, comune_id=filters.comune.id if filters.comune else None
+        call, area_code=filters.area_code, comune_id=filters.comune.id if filters.comune else None,
+        search=filters.search, page=page, per_page=current_app.config.get("PUBLIC_LIST_PER_PAGE", PER_PAGE),
+        cache=app_cache(current_app, "public_list", 32),
     )
 
 
@@ -75,7 +82,7 @@ def _listing(call: Call, filters: Filters) -> PublicList:
 def public_list() -> tuple[str, int]:
     call = _call_or_404()
     filters = _read_filters(call)
-    listing = _listing(call, filters)
+    listing = _listing(call, filters, page=request.args.get("pagina", 1, type=int))
     page = render_template("registry/public_list.html", call=call, listing=listing, filters=filters)
     return page, 400 if filters.errors else 200
 

@@ -6,9 +6,8 @@ globals here, so the CLI, the views and the benchmarks share the same queries.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator
+from collections.abc import Collection
 from dataclasses import dataclass, field
-from math import ceil
 
 import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
@@ -17,6 +16,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload
 from scheduler.auth.models import Role
 from scheduler.calls.models import Area, Call
 from scheduler.extensions import db
+from scheduler.pagination import Page, clamp_page
 from scheduler.registry.models import (
     Application,
     ApplicationArea,
@@ -66,55 +66,6 @@ def event_actor(event: ApplicationEvent) -> str:
     if actor.role is Role.ENTITY:
         return str(_l("ente (%(email)s)", email=actor.email))
     return actor.email
-
-
-@dataclass
-class Page:
-    """One page of a list, with what the pagination links need."""
-
-    items: list[Application]
-    page: int
-    per_page: int
-    total: int
-
-    @property
-    def pages(self) -> int:
-        return max(1, ceil(self.total / self.per_page)) if self.per_page else 1
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int | None:
-        return self.page - 1 if self.has_prev else None
-
-    @property
-    def next_num(self) -> int | None:
-        return self.page + 1 if self.has_next else None
-
-    @property
-    def first_index(self) -> int:
-        """1-based position of the first item shown ("da 51 a 100 di 200")."""
-        return (self.page - 1) * self.per_page + 1 if self.total else 0
-
-    @property
-    def last_index(self) -> int:
-        return (self.page - 1) * self.per_page + len(self.items)
-
-    def iter_pages(self, edge: int = 2, around: int = 2) -> Iterator[int | None]:
-        """Page numbers to link, None where a gap ("…") goes: 1 2 … 6 7 [8] 9 10 … 19 20."""
-        last_shown = 0
-        for number in range(1, self.pages + 1):
-            if number <= edge or number > self.pages - edge or abs(number - self.page) <= around:
-                if number != last_shown + 1:
-                    yield None
-                yield number
-                last_shown = number
 
 
 @dataclass
@@ -228,7 +179,7 @@ def review_queue(
     wanted = frozenset(statuses)
     total = sum(counts[s] for s in wanted)
     per_page = max(1, per_page)
-    page = min(max(1, page), max(1, ceil(total / per_page)))
+    page = clamp_page(page, total, per_page)
     items: list[Application] = []
     if total and wanted:
         items = list(

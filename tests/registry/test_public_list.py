@@ -193,12 +193,60 @@ def test_unknown_filters_are_a_clear_400(client, app, crema, query):
     assert "sconosciut" in as_json.get_json()["error"]
 
 
+# --- pages and search --------------------------------------------------------------------------------------------
+
+
+def test_a_long_list_is_paged_in_order_with_the_filters_kept(client, app, crema):
+    app.config["PUBLIC_LIST_PER_PAGE"] = 5
+    names = ["Zeta Odv", "Éco Futuro", "alfa aps", "Beta Coop", "Delta Ets", "Gamma Onlus", "Ente Ètico"]
+    for name in names:
+        make_entity(app, name, areas=("A",), comuni=("Crema",))
+    make_entity(app, "Solo Area B", areas=("B",), comuni=("Crema",))
+    expected = sorted(names, key=lambda n: n.lower().replace("é", "e").replace("è", "e"))
+
+    first = client.get("/elenco?comune=Crema")
+    assert first.status_code == 200
+    assert names_in(first, "A") == expected[:5]
+    assert "8 soggetti ammessi che operano a Crema." in page_text(first)
+    assert "Righe da 1 a 5 di 8." in page_text(first)
+    assert "7 soggetti" in section(first, "A"), "the heading counts the whole area, not the page"
+    assert 'aria-label="Pagine dell\'elenco"' in first.get_data(as_text=True)
+    assert "/elenco?comune=Crema&amp;pagina=2" in first.get_data(as_text=True)
+
+    second = client.get("/elenco?comune=Crema&pagina=2")
+    assert names_in(second, "A") == expected[5:]
+    assert names_in(second, "B") == ["Solo Area B"]
+    past_the_end = client.get("/elenco?comune=Crema&pagina=99")
+    assert names_in(past_the_end, "A") == expected[5:] and "Righe da 6 a 8 di 8." in page_text(past_the_end)
+    assert client.get("/elenco?comune=Crema&pagina=abc").status_code == 200
+    # the open data are never paged
+    assert len(rows_of(client.get("/elenco.csv?comune=Crema"))) == 1 + 8
+
+
+def test_search_by_name_ignores_accents_and_case_and_finds_a_codice_fiscale(client, app, crema):
+    wanted = make_entity(app, "Associazione École des Parents", areas=("A", "B"))
+    make_entity(app, "Cooperativa Altro Nome", areas=("A",))
+    found = client.get("/elenco?q=ECOLE")
+    assert names_in(found, "A") == ["Associazione École des Parents"]
+    assert names_in(found, "B") == ["Associazione École des Parents"]
+    assert "1 soggetto ammesso per la ricerca «ECOLE»." in page_text(found)
+    assert 'value="ECOLE"' in found.get_data(as_text=True), "what was typed stays in the field"
+    with app.app_context():
+        cf = db.session.get(Organization, wanted["organization"]).codice_fiscale
+    assert names_in(client.get(f"/elenco?q={cf}"), "A") == ["Associazione École des Parents"]
+    nothing = client.get("/elenco?q=%25")
+    assert nothing.status_code == 200 and "Nessun soggetto ammesso corrisponde ai filtri." in page_text(nothing)
+    assert json.loads(client.get("/elenco.json?q=ecole").get_data())["aree"][0]["soggetti"][0]["denominazione"] \
+        == "Associazione École des Parents"
+
+
 def test_the_service_works_without_a_request(ctx, crema):
     call = db.session.scalar(sa.select(Call))
     listing = admitted_entries(call)
     assert [s.code for s in listing.sections] == ["A", "B", "C", "D"]
     assert listing.entity_count == 0
-    assert listing.updated_at == call.loaded_at
+    # nothing admitted yet: the list dates from the loading of the call (its areas were written with it)
+    assert call.loaded_at <= listing.updated_at < call.loaded_at + timedelta(seconds=5)
     with pytest.raises(UnknownFilter) as error:
         admitted_entries(call, area_code="Z")
     assert error.value.field == "area"
@@ -343,6 +391,38 @@ def test_exports_stay_in_italian_when_the_visitor_reads_english(client, app, cre
 
 
 # --- freshness and conditional GETs ----------------------------------------------------------------------------
+
+
+def test_the_page_is_current_after_every_change_although_each_process_keeps_the_list(client, app, crema, make_user):
+    """The list for a set of filters is kept by its change stamp: any change gives a new stamp, never an old page."""
+    from scheduler.auth.models import Role, User
+    from scheduler.registry import services
+
+    staff_id = make_user("ufficio@example.org", role=Role.STAFF)
+    listed = make_entity(app, "Ente Già Ammesso", areas=("A",))
+    waiting = make_entity(app, "Ente In Attesa", areas=("A",), status=ApplicationStatus.SUBMITTED)
+    assert names_in(client.get("/elenco"), "A") == ["Ente Già Ammesso"]
+
+    with app.app_context():
+        services.admit(db.session.get(Application, waiting["application"]), db.session.get(User, staff_id))
+        db.session.commit()
+    assert names_in(client.get("/elenco"), "A") == ["Ente Già Ammesso", "Ente In Attesa"]
+
+    with app.app_context():
+        db.session.get(Organization, listed["organization"]).name = "Ente Rinominato"
+        db.session.commit()
+    assert names_in(client.get("/elenco"), "A") == ["Ente In Attesa", "Ente Rinominato"]
+
+    with app.app_context():
+        db.session.scalar(sa.select(Area).where(Area.code == "A")).full_name = "Minori, Famiglie e Scuola"
+        db.session.commit()
+    assert "Minori, Famiglie e Scuola" in section(client.get("/elenco"), "A")
+
+    with app.app_context():
+        services.withdraw(db.session.get(Application, waiting["application"]),
+                          db.session.get(User, waiting["user"]))
+        db.session.commit()
+    assert names_in(client.get("/elenco"), "A") == ["Ente Rinominato"]
 
 
 @pytest.mark.parametrize("url", ["/elenco.csv", "/elenco.json"])
