@@ -23,6 +23,8 @@ class FeedCase:
     path: str
     conditional: bool
     goal: float
+    #: Measured with FEED_STAMP_TTL=0 as well as the default, for reference: every poll asks the database.
+    reference: bool = False
 
 
 def run(manifest: Manifest, seconds: int = 5, connections: int = 8, workers: int = 4, rounds: int = 3
@@ -38,31 +40,44 @@ def run(manifest: Manifest, seconds: int = 5, connections: int = 8, workers: int
         FeedCase("private feed /feed/<token>.ics, 200", f"/feed/{manifest.feed_token}.ics", False, GOAL_FULL),
         FeedCase("private feed /feed/<token>.ics, 304", f"/feed/{manifest.feed_token}.ics", True, GOAL_CONDITIONAL),
     ]
+    references = [
+        FeedCase("area feed, 200, stamps read on every poll (FEED_STAMP_TTL=0)", "/calendario/A.ics", False,
+                 GOAL_FULL, reference=True),
+        FeedCase("area feed, 304, stamps read on every poll (FEED_STAMP_TTL=0)", "/calendario/A.ics", True,
+                 GOAL_CONDITIONAL, reference=True),
+    ]
     rows = []
-    references: list[WrkResult] = []
-    with Server(manifest.database_url, workers=workers) as server:
-        for case in cases:
-            status, headers, body = Client(server.base).get(case.path)
-            if status != 200:
-                raise RuntimeError(f"{case.path} answered {status}")
-            extra = {}
-            if case.conditional:
-                extra["If-None-Match"] = headers["ETag"]
-                check, _, _ = Client(server.base).get(case.path, extra)
-                if check != 304:
-                    raise RuntimeError(f"{case.path} with If-None-Match answered {check}, not 304")
-            pairs = []
-            for _ in range(rounds):
-                reference = wrk(server.base + "/_bench/fixed", seconds=seconds, connections=connections)
-                result = wrk(server.base + case.path, seconds=seconds, connections=connections, headers=extra)
-                references.append(reference)
-                pairs.append((reference.rps / result.rps if result.rps else float("inf"), reference, result))
-            pairs.sort(key=lambda pair: pair[0])
-            _, reference, result = pairs[len(pairs) // 2]
-            rows.append({**_row(case, result, reference, len(body)),
-                         "round_ratios": [round(ratio, 2) for ratio, _, _ in pairs]})
-    return {"baseline": _mean(*references).as_dict(), "cases": rows, "seconds": seconds, "rounds": rounds,
+    fixed: list[WrkResult] = []
+    for group, env in ((cases, {}), (references, {"FEED_STAMP_TTL": "0"})):
+        with Server(manifest.database_url, workers=workers, **env) as server:
+            for case in group:
+                rows.append(_measure(server, case, seconds, connections, rounds, fixed))
+    return {"baseline": _mean(*fixed).as_dict(), "cases": rows, "seconds": seconds, "rounds": rounds,
             "connections": connections, "workers": workers, "feed_meetings": manifest.feed_meetings}
+
+
+def _measure(server: Server, case: FeedCase, seconds: int, connections: int, rounds: int,
+             fixed: list[WrkResult]) -> dict[str, Any]:
+    """`rounds` pairs of runs (the fixed endpoint, then the feed); the pair with the median ratio counts."""
+    status, headers, body = Client(server.base).get(case.path)
+    if status != 200:
+        raise RuntimeError(f"{case.path} answered {status}")
+    extra = {}
+    if case.conditional:
+        extra["If-None-Match"] = headers["ETag"]
+        check, _, _ = Client(server.base).get(case.path, extra)
+        if check != 304:
+            raise RuntimeError(f"{case.path} with If-None-Match answered {check}, not 304")
+    pairs = []
+    for _ in range(rounds):
+        reference = wrk(server.base + "/_bench/fixed", seconds=seconds, connections=connections)
+        result = wrk(server.base + case.path, seconds=seconds, connections=connections, headers=extra)
+        fixed.append(reference)
+        pairs.append((reference.rps / result.rps if result.rps else float("inf"), reference, result))
+    pairs.sort(key=lambda pair: pair[0])
+    _, reference, result = pairs[len(pairs) // 2]
+    return {**_row(case, result, reference, len(body)), "reference": case.reference,
+            "round_ratios": [round(ratio, 2) for ratio, _, _ in pairs]}
 
 
 def _mean(*runs: WrkResult) -> WrkResult:
