@@ -232,7 +232,7 @@ def _render_mail(r: dict[str, Any] | None) -> list[str]:
         f"**Delivery.** The {d['messages']:,} pending messages (the updated invitations of the venue changes and the "
         f"contention test's answers; about {d['bytes_per_message']:,} bytes each, with HTML, text/calendar and an .ics "
         "attachment) delivered by the real worker (`deliver_all_due`, batches of "
-        "50, one SMTP connection per batch) to a local aiosmtpd that discards them, then the same messages, "
+        "100, one SMTP connection per batch) to a local aiosmtpd that discards them, then the same messages, "
         "already built, sent with bare `smtplib` over one connection to the same server.",
         "",
         "| figure | measured | goal | |",
@@ -251,7 +251,7 @@ def _render_mail(r: dict[str, Any] | None) -> list[str]:
         "line per entity, and the bodies are rendered from the templates (no QR code is drawn for an e-mail). "
         "The worker builds each message with the standard library's `email.mime` classes and `binascii`'s "
         "quoted-printable codec (the same bytes on every attempt), sends a batch over one connection and "
-        "records the accepted messages ten at a time in one transaction; a message sent just before a crash "
+        "records the accepted messages twenty at a time in one transaction; a message sent just before a crash "
         "goes again with the same Message-ID.",
         "",
     ]

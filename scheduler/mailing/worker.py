@@ -50,7 +50,7 @@ PERIODIC_KEY = "tavoli_periodic"
 #: Recorded when a claim is taken over: the previous worker may or may not have handed the message over.
 INTERRUPTED = "Invio interrotto: il processo di consegna si è fermato prima di registrare l'esito."
 #: Messages the server accepted are committed together, this many at a time at most.
-SENT_GROUP = 10
+SENT_GROUP = 20
 
 
 @dataclass
@@ -344,7 +344,7 @@ def _deliver_by_smtp(rows: list[OutboxMessage], worker_id: str, stats: DeliveryS
         connection.close()
 
 
-def deliver_due(worker_id: str, limit: int = 50) -> DeliveryStats:
+def deliver_due(worker_id: str, limit: int = 100) -> DeliveryStats:
     """Claim one batch of due messages and deliver it (SMTP if MAIL_SERVER is set, else .eml files)."""
     stats = DeliveryStats()
     ids, stats.failed = _claim(worker_id, limit)
@@ -366,7 +366,7 @@ def deliver_due(worker_id: str, limit: int = 50) -> DeliveryStats:
     return stats
 
 
-def deliver_all_due(worker_id: str, limit: int = 50, stop: threading.Event | None = None) -> DeliveryStats:
+def deliver_all_due(worker_id: str, limit: int = 100, stop: threading.Event | None = None) -> DeliveryStats:
     """Batches until nothing due is left (a short batch means the queue was drained) or `stop` is set.
 
     Checking `stop` between batches lets SIGTERM end a worker within one batch even with a long queue.

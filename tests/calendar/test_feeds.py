@@ -438,3 +438,16 @@ def test_public_stamps_are_reused_for_a_few_seconds_and_private_ones_never(app, 
         db.session.get(Organization, setup["aurora"]).feed_token = "aurora-revoked-0123456789"
         db.session.commit()
     assert client.get(url).status_code == 404, "a revoked address stops working at once"
+
+
+def test_a_private_feed_reads_only_its_own_stamps_when_the_calls_are_fresh(app, client):
+    """The same ETag either way, so a calendar's copy stays valid whichever process answers it."""
+    _private_setup(app)
+    url = "/feed/aurora-token-0123456789abcdef.ics"
+    exact = client.get(url).headers["ETag"]  # FEED_STAMP_TTL is 0 in tests: one query reads everything
+    app.config["FEED_STAMP_TTL"] = 10
+    assert client.get(url).headers["ETag"] == exact  # ...and keeps the call's part for the next feeds
+    with count_queries(app) as polled:
+        again = client.get(url, headers={"If-None-Match": exact})
+    assert again.status_code == 304
+    assert len(polled) == 1 and "calls" not in polled[0], polled
