@@ -118,8 +118,6 @@ def invite(
     tz: str = "Europe/Rome",
 ) -> str:
     """One invitation for one recipient (see `Invitation` to write the same change to many)."""
-    if partstat not in PARTSTATS:
-        raise ValueError(f"partstat must be one of {PARTSTATS}, not {partstat!r}")
     return Invitation(
         event, method=method, organizer_email=organizer_email, organizer_name=organizer_name, rsvp=rsvp,
         dtstamp=dtstamp, tz=tz,

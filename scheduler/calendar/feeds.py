@@ -232,15 +232,19 @@ class StampCache:
         self._stamps: dict[tuple, tuple[float, Stamp | None]] = {}
         self._lock = threading.Lock()
 
-    def fresh(self, key: tuple) -> Stamp | None:
-        """The stamp kept for `key` if it is recent enough, else None."""
+    def _lookup(self, key: tuple) -> tuple[bool, Stamp | None]:
+        """(True, stamp) when a recent enough stamp is kept for `key` (None too: no such call), else (False, None)."""
         if self.ttl <= 0:
-            return None
+            return False, None
         with self._lock:
             cached = self._stamps.get(key)
         if cached is not None and time.monotonic() - cached[0] < self.ttl:
-            return cached[1]
-        return None
+            return True, cached[1]
+        return False, None
+
+    def fresh(self, key: tuple) -> Stamp | None:
+        """The stamp kept for `key` if it is recent enough, else None."""
+        return self._lookup(key)[1]
 
     def put(self, key: tuple, stamp: Stamp | None) -> None:
         if self.ttl <= 0:
@@ -251,11 +255,9 @@ class StampCache:
             self._stamps[key] = (time.monotonic(), stamp)
 
     def get(self, key: tuple, read: Callable[[], Stamp | None]) -> Stamp | None:
-        if self.ttl > 0:
-            with self._lock:
-                cached = self._stamps.get(key)
-            if cached is not None and time.monotonic() - cached[0] < self.ttl:
-                return cached[1]
+        kept, stamp = self._lookup(key)
+        if kept:
+            return stamp
         stamp = read()
         self.put(key, stamp)
         return stamp

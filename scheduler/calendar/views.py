@@ -19,10 +19,8 @@ from scheduler.registry.models import Organization
 FEED_MAX_AGE = 300
 
 
-@bp.app_template_global("map_link")
-def _map_link(venue) -> str:
-    """The venue's map: its own link, else a search for its address (pages and e-mails alike)."""
-    return feeds.map_link(venue)
+# the venue's map in pages and e-mails alike: its own link, else a search for its address
+bp.add_app_template_global(feeds.map_link, "map_link")
 
 
 def _base_url() -> str:

@@ -14,12 +14,11 @@ import binascii
 import hashlib
 import smtplib
 from dataclasses import dataclass
-from email import message_from_bytes, policy
+from email import encoders, message_from_bytes, policy
 from email.charset import BASE64, Charset
 from email.header import Header
 from email.headerregistry import Address
 from email.message import EmailMessage, Message
-from email.mime.application import MIMEApplication
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.nonmultipart import MIMENonMultipart
@@ -129,10 +128,9 @@ def _text_part(text: str, subtype: str, **params: str) -> MIMENonMultipart:
 
 
 def _attachment(data: bytes, maintype: str, subtype: str, filename: str) -> MIMEBase:
-    part = MIMEApplication(data, subtype) if maintype == "application" else MIMEBase(maintype, subtype)
-    if maintype != "application":
-        part.set_payload(base64.encodebytes(data).decode("ascii"))
-        part["Content-Transfer-Encoding"] = "base64"
+    part = MIMEBase(maintype, subtype)
+    part.set_payload(data)
+    encoders.encode_base64(part)
     del part["MIME-Version"]
     if "\r" in filename or "\n" in filename:
         raise MessageBuildError("line break in a file name")

@@ -120,6 +120,13 @@ def record_bounce(email: str, error: str) -> None:
         row.error, row.count, row.bounced_at = error[:1000], row.count + 1, utcnow()
 
 
+def forget_bounces(emails: Iterable[str]) -> None:
+    """Messages reached these addresses after all: they are no longer flagged."""
+    wanted = {e.strip().lower() for e in emails if e}
+    if wanted:
+        db.session.execute(sa.delete(MailBounce).where(MailBounce.email.in_(wanted)))
+
+
 def bounces_of(emails: Iterable[str]) -> dict[str, MailBounce]:
     wanted = {e.strip().lower() for e in emails if e}
     if not wanted:

@@ -37,8 +37,8 @@ from scheduler.mailing.delivery import (
     sender_address,
     write_eml,
 )
-from scheduler.mailing.models import DeliveryAttempt, MailBounce, OutboxMessage, OutboxStatus
-from scheduler.mailing.preferences import record_bounce
+from scheduler.mailing.models import DeliveryAttempt, OutboxMessage, OutboxStatus
+from scheduler.mailing.preferences import bounces_of, forget_bounces, record_bounce
 from scheduler.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -175,9 +175,8 @@ class SentGroup:
         self.worker_id = worker_id
         self.stats = stats
         self.ids: list[int] = []
-        addresses = {row.to_address.strip().lower() for row in rows}
         #: Addresses of the batch flagged as bounced: a delivery clears the flag (one query per batch).
-        self.bounced = set(db.session.scalars(sa.select(MailBounce.email).where(MailBounce.email.in_(addresses))))
+        self.bounced = set(bounces_of(row.to_address for row in rows))
         self.cleared: set[str] = set()
 
     def add(self, item: Built) -> None:
@@ -203,7 +202,7 @@ class SentGroup:
             [{"message_id": i, "at": now, "worker": self.worker_id, "succeeded": True} for i in self.ids],
         )
         if self.cleared:
-            db.session.execute(sa.delete(MailBounce).where(MailBounce.email.in_(self.cleared)))
+            forget_bounces(self.cleared)
             self.bounced -= self.cleared
             self.cleared = set()
         db.session.commit()
