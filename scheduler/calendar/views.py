@@ -11,6 +11,7 @@ from werkzeug.http import is_resource_modified
 
 from scheduler.auth.models import Role
 from scheduler.calendar import bp, feeds
+from scheduler.calls.models import Area, Call
 from scheduler.calls.services import current_call
 from scheduler.extensions import db
 from scheduler.links import public_url
@@ -133,7 +134,8 @@ def feed_all():
     if stamp is None:
         return _not_found("Nessun calendario pubblicato.")
     return _calendar_response(stamp, ("all",),
-                              lambda: feeds.public_feed(current_call(), _base_url()).render(), private=False)
+                              lambda: feeds.public_feed(db.session.get(Call, stamp.call_id), _base_url()).render(),
+                              private=False)
 
 
 @bp.get("/calendario/<code>.ics")
@@ -142,9 +144,9 @@ def feed_area(code: str):
     if stamp is None or stamp.target_id is None:
         return _not_found("Area non trovata.")
 
-    def render() -> str:
-        call = current_call()
-        return feeds.public_feed(call, _base_url(), feeds.find_area(call, code)).render()
+    def render() -> str:  # the call and the area the stamp query found
+        return feeds.public_feed(db.session.get(Call, stamp.call_id), _base_url(),
+                                 db.session.get(Area, stamp.target_id)).render()
 
     return _calendar_response(stamp, ("area", code.upper()), render, private=False)
 
@@ -157,6 +159,6 @@ def feed_private(token: str):
 
     def render() -> str:
         organization = db.session.get(Organization, stamp.target_id)
-        return feeds.private_feed(current_call(), organization, _base_url()).render()
+        return feeds.private_feed(db.session.get(Call, stamp.call_id), organization, _base_url()).render()
 
     return _calendar_response(stamp, ("private", stamp.target_id), render, private=True)
