@@ -16,7 +16,7 @@ from stdnum.it import iva
 
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting, Venue
-from scheduler.calendar.services import reschedule
+from scheduler.calendar.services import create_meeting, reschedule
 from scheduler.calls.loader import SAMPLE_KEY_PREFIX
 from scheduler.calls.models import Area, Call, Comune, Phase, Track
 from scheduler.calls.services import current_call
@@ -111,11 +111,8 @@ def _ensure_meetings(tracks: list[Track], venues: list[Venue]) -> int:
             key = f"esempio-{number}"
             meeting = db.session.scalar(sa.select(Meeting).where(Meeting.track_id == track.id, Meeting.key == key))
             if meeting is None:
-                db.session.add(Meeting(
-                    track=track, key=key, starts_at=starts_at, ends_at=ends_at,
-                    title=f"Incontro {number} del tavolo {SAMPLE_MARK}",
-                    venue=venues[0] if number == 1 else None,
-                ))
+                create_meeting(track, starts_at, ends_at, key=key, title=f"Incontro {number} del tavolo {SAMPLE_MARK}",
+                               venue=venues[0] if number == 1 else None)
                 made += 1
             elif meeting.ends_at < utcnow():
                 reschedule(meeting, starts_at, ends_at)

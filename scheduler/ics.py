@@ -77,9 +77,10 @@ class Invitation:
         self.rsvp = rsvp
         cal = _calendar()
         cal.add("METHOD", method)
+        # a CANCEL of a meeting that goes on removes one attendee (RFC 5546, 3.2.5): no STATUS, no "ANNULLATO"
+        status = "CANCELLED" if event.cancelled else (None if method == "CANCEL" else "CONFIRMED")
         vevent = _vevent(
-            event, tz, dtstamp=dtstamp or utcnow(), cancelled=event.cancelled or method == "CANCEL",
-            organizer=(organizer_email, organizer_name),
+            event, tz, dtstamp=dtstamp or utcnow(), status=status, organizer=(organizer_email, organizer_name),
         )
         self._vevent = vevent
         head, end, tail = _finish(cal, [vevent]).rpartition(_END_VEVENT)
@@ -151,7 +152,8 @@ def feed(
     cal.add("X-PUBLISHED-TTL", vDuration(REFRESH))
     organizer = (organizer_email, organizer_name) if organizer_email else None
     vevents = [
-        _vevent(event, tz, dtstamp=event.last_modified, cancelled=event.cancelled, organizer=organizer)
+        _vevent(event, tz, dtstamp=event.last_modified, status="CANCELLED" if event.cancelled else "CONFIRMED",
+                organizer=organizer)
         for event in events
     ]
     return _finish(cal, vevents)
@@ -199,9 +201,11 @@ def _vevent(
     tz: str,
     *,
     dtstamp: datetime,
-    cancelled: bool,
+    status: str | None,
     organizer: tuple[str, str] | None,
 ) -> Event:
+    """The VEVENT; `status` CANCELLED marks the whole meeting cancelled, None leaves STATUS out."""
+    cancelled = status == "CANCELLED"
     zone = ZoneInfo(tz)
     vevent = Event()
     vevent.add("UID", event.uid)
@@ -217,7 +221,8 @@ def _vevent(
     vevent.add("DESCRIPTION", description)
     if event.url:
         vevent.add("URL", event.url)
-    vevent.add("STATUS", "CANCELLED" if cancelled else "CONFIRMED")
+    if status:
+        vevent.add("STATUS", status)
     vevent.add("TRANSP", "OPAQUE")
     vevent.add("CLASS", "PUBLIC")
     vevent.add("CREATED", _utc(event.created))

@@ -3,7 +3,8 @@
 from scheduler.announcements.models import Announcement, AnnouncementStatus
 from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent, SignedSheet
 from scheduler.auth.models import LoginToken, Role, User
-from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus, Venue
+from scheduler.calendar.models import CalendarCopy, Meeting, MeetingStatus, Rsvp, RsvpStatus, Venue
+from scheduler.calendar.reply_models import CalendarReply, ReplyOutcome
 from scheduler.calls.models import Area, Call, Comune, Phase, Track, track_facilitators
 from scheduler.mailing.models import (
     DeliveryAttempt,
@@ -35,6 +36,8 @@ __all__ = [
     "Area",
     "Attendance",
     "AttendanceMethod",
+    "CalendarCopy",
+    "CalendarReply",
     "Call",
     "Comune",
     "Contact",
@@ -52,6 +55,7 @@ __all__ = [
     "OutboxStatus",
     "Phase",
     "RegisterEvent",
+    "ReplyOutcome",
     "Role",
     "Rsvp",
     "RsvpStatus",

@@ -1,8 +1,7 @@
 """Who an announcement goes to: from an audience (an area, a meeting's answers...) to addresses, once each.
 
-An entity is reached through its contact person and its delegates (a delegate for one area only hears about
-that area), optionally also its legal representative and general address. Whoever answered a meeting for the
-entity is added for that meeting's audiences, because their calendar holds the entity's copy of the event.
+Which addresses speak for an entity is `registry.recipients`' rule (Purpose.ANNOUNCEMENT); this module only
+chooses the entities and merges their addresses, each once.
 """
 
 from __future__ import annotations
@@ -15,18 +14,14 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from scheduler.attendance.models import Attendance
-from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
 from scheduler.calendar.services import eligibility_problem
 from scheduler.calls.models import Area, Call, Track
 from scheduler.extensions import db
-from scheduler.registry.models import (
-    Application,
-    ApplicationArea,
-    ApplicationStatus,
-    ContactKind,
-    Organization,
-)
+from scheduler.formatting import format_when
+from scheduler.mailing.models import MailCategory
+from scheduler.registry.models import Application, ApplicationArea, ApplicationStatus, Organization
+from scheduler.registry.recipients import Directory, Purpose
 
 #: The audiences staff can choose, in the order the composer lists them.
 AUDIENCE_KINDS: dict[str, Any] = {
@@ -90,6 +85,8 @@ class Recipient:
     organizations: list[Organization] = field(default_factory=list)
     rsvp_status: RsvpStatus | None = None
     facilitator: bool = False
+    #: Service or optional mail, once decided for the announcement (`services.recipients_of`).
+    category: MailCategory | None = None
 
     @property
     def key(self) -> str:
@@ -153,22 +150,6 @@ def _organizations(ids: set[int]) -> list[Organization]:
     ))
 
 
-def _entity_addresses(org: Organization, area_ids: set[int] | None, all_contacts: bool) -> list[tuple[str, str]]:
-    """The (address, person) pairs an entity is reached at for an audience about these areas."""
-    found: list[tuple[str, str]] = []
-    for contact in org.contacts:
-        if contact.kind is ContactKind.CONTACT or (contact.kind is ContactKind.DELEGATE and (
-            contact.area_id is None or area_ids is None or contact.area_id in area_ids
-        )):
-            found.append((contact.email, contact.full_name))
-    if all_contacts:
-        found += [(c.email, c.full_name) for c in org.contacts if c.kind is ContactKind.LEGAL_REPRESENTATIVE]
-        found.append((org.email, org.name))
-    if not found:
-        found.append((org.email, org.name))
-    return [(email, name) for email, name in found if email]
-
-
 def resolve(call: Call, audience: Audience) -> list[Recipient]:
     """The recipients, each address once, in the order of the entities' names (a constant number of queries)."""
     check(call, audience)
@@ -206,26 +187,21 @@ def resolve(call: Call, audience: Audience) -> list[Recipient]:
         organizations = _meeting_organizations(call, meeting, audience.kind)
 
     answers: dict[int, Rsvp] = {}
-    answerers: dict[int, User] = {}
+    directory = Directory(())
     if audience.about_meeting:
         answers = {r.organization_id: r for r in db.session.scalars(
             sa.select(Rsvp).where(Rsvp.meeting_id == audience.meeting_id)
         )}
-        user_ids = {r.answered_by_id for r in answers.values() if r.answered_by_id}
-        if user_ids:
-            answerers = {u.id: u for u in db.session.scalars(
-                sa.select(User).where(User.id.in_(user_ids), User.active.is_(True), User.role == Role.ENTITY)
-            )}
+        directory = Directory(r.answered_by_id for r in answers.values()
+                              if r.status in (RsvpStatus.YES, RsvpStatus.WAITLIST))
 
     for org in organizations:
         rsvp = answers.get(org.id)
         status = rsvp.status if rsvp else None
-        addresses = _entity_addresses(org, area_ids, audience.all_contacts)
-        answerer = answerers.get(rsvp.answered_by_id) if rsvp and rsvp.answered_by_id else None
-        if answerer is not None and status in (RsvpStatus.YES, RsvpStatus.WAITLIST):
-            addresses.insert(0, (answerer.email, answerer.full_name or org.name))
-        for email, name in addresses:
-            add(email, name or org.name, org, status)
+        answered_by = rsvp.answered_by_id if rsvp and status in (RsvpStatus.YES, RsvpStatus.WAITLIST) else None
+        for address in directory.addresses(org, Purpose.ANNOUNCEMENT, answered_by_id=answered_by, area_ids=area_ids,
+                                           all_contacts=audience.all_contacts):
+            add(address.email, address.name or org.name, org, status)
     return list(by_address.values())
 
 
@@ -262,8 +238,6 @@ def describe(call: Call, audience: Audience) -> str:
     elif audience.about_meeting:
         meeting = meeting_of(call, audience.meeting_id)
         if meeting is not None:
-            from scheduler.formatting import format_when
-
             label += f": {meeting.track.name}, {format_when(meeting.starts_at, meeting.ends_at)}"
     elif audience.kind == "facilitators" and audience.track_id:
         track = db.session.get(Track, audience.track_id)

@@ -12,7 +12,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from scheduler import ics
 from scheduler.announcements.audience import (
     Audience,
     AudienceError,
@@ -32,16 +31,19 @@ from scheduler.announcements.compose import (
 )
 from scheduler.announcements.models import Announcement, AnnouncementStatus
 from scheduler.auth.models import User
-from scheduler.calendar.feeds import event_data, map_link
+from scheduler.calendar.feeds import map_link
 from scheduler.calendar.models import Meeting, RsvpStatus, Venue
-from scheduler.calendar.notifications import PARTSTAT, rsvp_link
+from scheduler.calendar.notifications import Accounts, Notice, NoticeText, held_addresses
+from scheduler.calendar.services import send_event, set_venue
 from scheduler.calls.models import Call
+from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.formatting import format_when
 from scheduler.links import public_url
 from scheduler.mailing import preferences
 from scheduler.mailing.models import MailBounce, MailCategory, OutboxMessage, OutboxStatus
 from scheduler.mailing.services import enqueue, render_mail, requeue, with_unsubscribe_footer
+from scheduler.registry.recipients import Address
 from scheduler.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -52,12 +54,8 @@ SUBJECT_MAX = 200
 BODY_MAX = 20_000
 
 
-class AnnouncementError(Exception):
+class AnnouncementError(DomainError):
     """A rule was broken; the message is for staff, `field` names the form field it belongs to."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass
@@ -148,22 +146,32 @@ class Resolution:
         return len(self.recipients)
 
 
-def _category(announcement: Announcement, recipient: Recipient) -> MailCategory:
-    """Optional mail, except what people need: their updated invitation, and facilitators' work mail."""
+def _category(announcement: Announcement, recipient: Recipient, holders: set[str]) -> MailCategory:
+    """Optional mail, except what people need: a venue notice to whoever holds the meeting's event (it carries
+    their updated invitation), and facilitators' work mail."""
     if recipient.facilitator:
         return MailCategory.SERVICE
-    if announcement.purpose == "venue" and recipient.rsvp_status in (RsvpStatus.YES, RsvpStatus.WAITLIST):
+    if announcement.purpose == "venue" and recipient.key in holders:
         return MailCategory.SERVICE
     return MailCategory.OPTIONAL
 
 
+def _holders(announcement: Announcement) -> set[str]:
+    if announcement.purpose != "venue" or announcement.meeting is None or announcement.meeting.id is None:
+        return set()
+    return held_addresses(announcement.meeting)
+
+
 def recipients_of(announcement: Announcement) -> Resolution:
     everyone = resolve(announcement.call, Audience.from_dict(announcement.audience))
-    optional = [r for r in everyone if _category(announcement, r) is MailCategory.OPTIONAL]
+    holders = _holders(announcement)
+    categories = {r.key: _category(announcement, r, holders) for r in everyone}
+    optional = [r for r in everyone if categories[r.key] is MailCategory.OPTIONAL]
     refused = preferences.opted_out((r.email for r in optional), preferences.kind_of(TOPIC))
     kept, excluded = [], []
     for recipient in everyone:
-        if recipient.key in refused and _category(announcement, recipient) is MailCategory.OPTIONAL:
+        recipient.category = categories[recipient.key]
+        if recipient.key in refused and recipient.category is MailCategory.OPTIONAL:
             excluded.append({"email": recipient.email, "name": recipient.entity_names or recipient.name,
                              "reason": "Ha scelto di non ricevere le comunicazioni"})
         else:
@@ -176,22 +184,23 @@ def recipients_of(announcement: Announcement) -> Resolution:
 
 @dataclass
 class Rendered:
-    """One recipient's message, exactly as it goes to the outbox."""
+    """One recipient's message, exactly as it goes to the outbox (the invitation, if any, is the calendar's)."""
 
     to: str
     to_name: str
     subject: str
     text: str
     html: str
-    ics: str | None
-    ics_method: str | None
+    #: Whether the message carries the meeting's invitation (written by the calendar when it is sent).
+    invite: bool
     category: MailCategory
 
 
 class Renderer:
     """Compiles an announcement once and renders it for each recipient (hundreds in one request)."""
 
-    def __init__(self, announcement: Announcement, venue: Venue | None = None, *, preview: bool = False) -> None:
+    def __init__(self, announcement: Announcement, venue: Venue | None = None, *, preview: bool = False,
+                 recipients: list[Recipient] | None = None) -> None:
         #: A preview or a test shows the answer page's address, never a working sign-in link of the entity.
         self.preview = preview
         self.announcement = announcement
@@ -199,8 +208,9 @@ class Renderer:
         self.meeting = announcement.meeting
         self.subject: Compiled = compile_line(announcement.subject)
         self.body: Compiled = compile_body(announcement.body)
-        self.event = event_data(self.meeting, public_url()) if self.meeting else None
         self.venue = venue if venue is not None else (self.meeting.venue if self.meeting else None)
+        wants_links = "link_adesione" in self.body.used() | self.subject.used()
+        self.accounts = Accounts([r.email for r in recipients or []] if wants_links and not preview else [])
 
     def values(self, recipient: Recipient) -> dict[str, str]:
         values = {"ente": recipient.entity_names or recipient.name, "destinatario": recipient.name}
@@ -217,34 +227,47 @@ class Renderer:
             elif self.preview:
                 values["link_adesione"] = public_url(f"/incontri/{meeting.id}/adesione")
             elif "link_adesione" in self.body.used() | self.subject.used():
-                values["link_adesione"] = rsvp_link(recipient.email, meeting)
+                values["link_adesione"] = self.accounts.link(recipient.email, meeting)
         return values
+
+    def carries_invite(self, recipient: Recipient) -> bool:
+        return bool(self.announcement.attach_invite and self.meeting is not None and not recipient.facilitator
+                    and recipient.rsvp_status is not RsvpStatus.NO)
 
     def render(self, recipient: Recipient, *, footer_address: str | None = None) -> Rendered:
         """The message for one recipient; a preview also shows the unsubscribe line the outbox will add
         (for a test, pointing at `footer_address`, so staff never unsubscribe the recipient by trying it)."""
         values = self.values(recipient)
         subject = self.subject.fill_text(values)
-        invite = None
-        meeting = self.meeting
-        if self.announcement.attach_invite and meeting is not None and recipient.rsvp_status is not RsvpStatus.NO:
-            partstat = PARTSTAT.get(recipient.rsvp_status, "NEEDS-ACTION") if recipient.rsvp_status else "NEEDS-ACTION"
-            invite = ics.invite(
-                self.event, method="REQUEST", organizer_email=self.call.office_email,
-                organizer_name=self.call.office_name, attendee_email=recipient.email,
-                attendee_name=recipient.entity_names or recipient.name, partstat=partstat,
-            )
+        invite = self.carries_invite(recipient)
         text, html = render_mail(
             "announcement", call=self.call, subject=subject, body_text=self.body.fill_text(values),
-            body_html=self.body.fill_html(values), meeting=meeting, invite=invite is not None,
+            body_html=self.body.fill_html(values), meeting=self.meeting, invite=invite,
             meeting_url=values.get("link_incontro"),
         )
-        category = _category(self.announcement, recipient)
+        category = recipient.category or MailCategory.OPTIONAL
         if self.preview and category is MailCategory.OPTIONAL:
             url = preferences.unsubscribe_url(footer_address or recipient.email, preferences.kind_of(TOPIC))
             text, html = with_unsubscribe_footer(text, html, url)
         return Rendered(to=recipient.email, to_name=recipient.name, subject=subject, text=text, html=html,
-                        ics=invite, ics_method="REQUEST" if invite else None, category=category)
+                        invite=invite, category=category)
+
+    def notice(self, recipients: list[Recipient], *, to_holders: bool) -> Notice:
+        """The announcement as the calendar writes it with the meeting's event: one message per address."""
+        by_key = {r.key: r for r in recipients}
+
+        def render(address: Address, status: RsvpStatus | None) -> NoticeText:
+            recipient = by_key.get(address.key) or Recipient(
+                email=address.email, name=address.name,
+                organizations=[address.organization] if address.organization else [], rsvp_status=status,
+                category=MailCategory.SERVICE,
+            )
+            rendered = self.render(recipient)
+            return NoticeText(rendered.subject, rendered.text, rendered.html, rendered.category)
+
+        audience = [Address(r.email, r.name, r.organizations[0] if r.organizations else None) for r in recipients]
+        return Notice(render=render, audience=audience, announcement_id=self.announcement.id, topic=TOPIC,
+                      to_holders=to_holders)
 
 
 def preview(announcement: Announcement, index: int = 0,
@@ -267,13 +290,16 @@ def _enqueue(announcement: Announcement, rendered: Rendered, *, topic: str = TOP
              linked: bool = True) -> OutboxMessage | None:
     return enqueue(
         to=rendered.to, to_name=rendered.to_name, subject=rendered.subject, text=rendered.text,
-        html=rendered.html, ics=rendered.ics, ics_method=rendered.ics_method, category=rendered.category,
-        topic=topic, announcement_id=announcement.id if linked else None,
+        html=rendered.html, category=rendered.category, topic=topic,
+        announcement_id=announcement.id if linked else None,
     )
 
 
 def send_test(announcement: Announcement, user: User) -> OutboxMessage:
-    """The first recipient's message, sent to the staff member who asked, subject marked as a test."""
+    """The first recipient's message, sent to the staff member who asked, subject marked as a test.
+
+    It carries no invitation: an event in the tester's calendar would never hear of the meeting again.
+    """
     resolution = recipients_of(announcement)
     if not resolution.recipients:
         raise AnnouncementError("Nessun destinatario: la prova userebbe segnaposto vuoti. Cambia i destinatari.")
@@ -286,23 +312,31 @@ def send_test(announcement: Announcement, user: User) -> OutboxMessage:
 
 
 def _dispatch(announcement: Announcement, actor: User | None, venue: Venue | None = None) -> int:
+    """Write every recipient's message. Those that carry the meeting's event are written by the calendar
+    (which records who holds it); with `venue`, the venue is set through the calendar's change path and every
+    holder of the event hears of it in this message, not in a second one."""
     resolution = recipients_of(announcement)
-    renderer = Renderer(announcement, venue)
-    queued = 0
-    excluded = list(resolution.excluded)
-    for recipient in resolution.recipients:
-        if _enqueue(announcement, renderer.render(recipient)) is not None:
-            queued += 1
-        else:
-            excluded.append({"email": recipient.email, "name": recipient.entity_names or recipient.name,
-                             "reason": "Ha scelto di non ricevere le comunicazioni"})
+    renderer = Renderer(announcement, venue, recipients=resolution.recipients)
+    with_event = [r for r in resolution.recipients if renderer.carries_invite(r)]
+    plain = [r for r in resolution.recipients if not renderer.carries_invite(r)]
+    messages = [m for m in (_enqueue(announcement, renderer.render(r)) for r in plain) if m is not None]
+    meeting = announcement.meeting
+    if venue is not None:
+        messages += set_venue(meeting, venue, notice=renderer.notice(with_event, to_holders=True)).messages
+    elif with_event:
+        messages += send_event(meeting, renderer.notice(with_event, to_holders=False))
+    written = {m.to_address.strip().lower() for m in messages}
+    excluded = list(resolution.excluded) + [
+        {"email": r.email, "name": r.entity_names or r.name, "reason": "Ha scelto di non ricevere le comunicazioni"}
+        for r in resolution.recipients if r.key not in written
+    ]
     announcement.status = AnnouncementStatus.SENT
     announcement.sent_at = utcnow()
     announcement.sent_by = actor
-    announcement.recipient_count = queued
+    announcement.recipient_count = len(messages)
     announcement.excluded = excluded
-    log.info("announcement %s: %d messages queued, %d excluded", announcement.id, queued, len(excluded))
-    return queued
+    log.info("announcement %s: %d messages queued, %d excluded", announcement.id, len(messages), len(excluded))
+    return len(messages)
 
 
 def send_now(announcement: Announcement, actor: User) -> int:
@@ -431,13 +465,11 @@ def preview_venue_notice(meeting: Meeting, venue: Venue, draft: Draft) -> tuple[
 def announce_venue(meeting: Meeting, venue: Venue, draft: Draft, actor: User) -> Announcement:
     """Set the venue and tell the entities in one message each, the updated invitation attached.
 
-    The notice replaces the standard "venue changed" update: SEQUENCE is raised once and each entity that
-    answered gets one e-mail carrying both the message and the new invitation, never two.
+    The venue changes through the calendar's `set_venue` with this notice as its message: SEQUENCE is raised
+    once, and every holder of the event and everyone in the audience gets one e-mail carrying both the message
+    and the new invitation, never two.
     """
     announcement = _venue_notice(meeting, venue, draft, actor)
-    if meeting.venue_id != venue.id:
-        meeting.venue = venue
-        meeting.sequence += 1
     db.session.add(announcement)
     db.session.flush()
     _dispatch(announcement, actor, venue)

@@ -6,51 +6,47 @@ RegisterEvent, so a change made after closing (by staff only) is always on recor
 
 from __future__ import annotations
 
-import secrets
 from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
+from scheduler.calendar.services import admitted_application
 from scheduler.calls.models import Track, track_facilitators
+from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.formatting import format_when
 from scheduler.registry.models import Application, ApplicationArea, ApplicationStatus, Organization
 from scheduler.timeutil import utcnow
 
 #: Letters and digits that cannot be confused when read aloud or copied (no 0/O, 1/I).
-SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
-SHORT_CODE_LENGTH = 6
 MAX_NOTES = 10_000
 
 
-class RegisterError(Exception):
-    """A register rule was broken; the message is for the person who asked, `status` for the view."""
-
-    status = 400
+class RegisterError(DomainError):
+    """A register rule was broken; the message is for the person who asked, the code says the status."""
 
 
 class NotAllowed(RegisterError):
     """This person may not take attendance for this meeting."""
 
-    status = 403
+    default_code = "forbidden"
 
 
 class RegisterClosed(RegisterError):
     """The register is closed: only staff may change it."""
 
-    status = 409
+    default_code = "closed"
 
 
 class CodeRefused(RegisterError):
-    """A check-in code that does not admit anyone to this meeting."""
+    """A check-in code that does not admit anyone to this meeting (not_found when it is no code at all)."""
 
-    status = 409
+    default_code = "conflict"
 
 
 # --- who ------------------------------------------------------------------------------------------------------
@@ -231,8 +227,6 @@ def check_in(meeting: Meeting, actor: User, *, organization: Organization | None
             raise CodeRefused("Questa adesione è stata ritirata.")
         organization = rsvp.organization
     elif organization is not None:
-        from scheduler.calendar.services import admitted_application
-
         if admitted_application(organization.id, meeting.track.call_id) is None:
             raise RegisterError("L'ente non è ammesso all'elenco: registralo come ospite.")
         rsvp = db.session.scalar(sa.select(Rsvp).where(
@@ -311,46 +305,6 @@ def reopen_register(meeting: Meeting, actor: User) -> None:
 # --- codes ----------------------------------------------------------------------------------------------------
 
 
-def _new_short_code() -> str:
-    return "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
-
-
-def ensure_short_code(rsvp: Rsvp, *, own_transaction: bool = False) -> str:
-    """The RSVP's short code to read aloud, made on first use: 6 unambiguous characters, unique in the meeting.
-
-    By default the code joins the session's transaction (the invitation written with it). Pages that only
-    show it pass `own_transaction=True`: the code is saved at once on its own connection, and the page's
-    session is neither committed nor expired.
-    """
-    if rsvp.short_code:
-        return rsvp.short_code
-    for _attempt in range(10):
-        code = _new_short_code()
-        if own_transaction:
-            table = Rsvp.__table__
-            try:
-                with db.engine.begin() as conn:
-                    conn.execute(sa.update(table).where(table.c.id == rsvp.id, table.c.short_code.is_(None))
-                                 .values(short_code=code))
-                    code = conn.scalar(sa.select(table.c.short_code).where(table.c.id == rsvp.id))
-            except IntegrityError:  # taken in this meeting: draw again
-                continue
-            set_committed_value(rsvp, "short_code", code)
-            return code
-        taken = db.session.scalar(sa.select(Rsvp.id).where(Rsvp.meeting_id == rsvp.meeting_id,
-                                                           Rsvp.short_code == code))
-        if taken:
-            continue
-        rsvp.short_code = code
-        try:
-            with db.session.begin_nested():
-                db.session.flush()
-            return code
-        except IntegrityError:  # taken at the same instant by another answer
-            rsvp.short_code = None
-    raise RegisterError("Non è stato possibile creare il codice breve: riprova.")
-
-
 def find_code(meeting: Meeting, code: str) -> Rsvp | None:
     code = (code or "").strip()
     if not code or len(code) > 64:
@@ -366,7 +320,7 @@ def checkin_by_code(meeting: Meeting, code: str) -> Rsvp:
     """The confirmed RSVP a check-in code (long, from the QR, or short, read aloud) stands for at this meeting."""
     rsvp = find_code(meeting, code)
     if rsvp is None:
-        raise CodeRefused("Codice non riconosciuto: controllalo o segna l'ente a mano.")
+        raise CodeRefused("Codice non riconosciuto: controllalo o segna l'ente a mano.", code="not_found")
     if rsvp.meeting_id != meeting.id:
         other = rsvp.meeting
         raise CodeRefused(f"Questo codice è di un altro incontro: {other.track.name}, "

@@ -20,19 +20,13 @@ from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
 from scheduler.extensions import db
 from scheduler.links import public_url
 from scheduler.registry.models import Organization
+from scheduler.web import meeting_or_404, status_for
 
 takers = role_required(Role.STAFF, Role.FACILITATOR)
 
 
-def _meeting_or_404(meeting_id: int) -> Meeting:
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
-
-
 def _taker_meeting(meeting_id: int) -> Meeting:
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if not register.can_take_attendance(current_user, meeting):
         abort(403)
     return meeting
@@ -213,21 +207,19 @@ def enter_code(meeting_id: int):
 def by_code(meeting_id: int, code: str):
     """The URL in the QR code. The facilitator sees the entity highlighted; anyone else only the code."""
     g.private_page = True
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     if not register.can_take_attendance(current_user, meeting):
         rsvp = register.find_code(meeting, code)
         short = qr = None
         if rsvp is not None and rsvp.meeting_id == meeting.id and rsvp.status is RsvpStatus.YES:
-            short = register.ensure_short_code(rsvp, own_transaction=True)
+            short = rsvp.short_code
             url = public_url(register.checkin_path(rsvp))
             qr = Markup(register.qr_svg(url))  # noqa: S704 (SVG made by segno)
         return render_template("attendance/checkin_show.html", short_code=short, qr=qr)
     try:
         rsvp = register.checkin_by_code(meeting, code)
     except register.CodeRefused as error:
-        return _render_register(meeting, code_error=str(error), status=404 if "non riconosciuto" in str(error)
-                                else 409)
-    register.ensure_short_code(rsvp, own_transaction=True)
+        return _render_register(meeting, code_error=error.message, status=status_for(error))
     return _render_register(meeting, highlight=rsvp, code=code)
 
 
@@ -275,13 +267,11 @@ class CheckinPass:
 
 
 @bp.app_template_global()
-def checkin_pass(rsvp: Rsvp | None, save: bool = False) -> CheckinPass | None:
+def checkin_pass(rsvp: Rsvp | None) -> CheckinPass | None:
     """The check-in code of a confirmed RSVP for a template: short code, URL and (on demand) an inline SVG QR.
 
-    `save=True` (pages) saves a short code made on first display at once; in an e-mail it joins the
-    transaction of the service that writes the message.
+    Codes are made when the seat is confirmed (`calendar.services`): showing one never writes.
     """
-    if rsvp is None or rsvp.status is not RsvpStatus.YES or not rsvp.checkin_code:
+    if rsvp is None or rsvp.status is not RsvpStatus.YES or not rsvp.checkin_code or not rsvp.short_code:
         return None
-    short = register.ensure_short_code(rsvp, own_transaction=save)
-    return CheckinPass(short, public_url(register.checkin_path(rsvp)))
+    return CheckinPass(rsvp.short_code, public_url(register.checkin_path(rsvp)))

@@ -57,18 +57,12 @@ def map_link(venue: Venue) -> str:
     return f"https://www.openstreetmap.org/search?query={quote_plus(query)}"
 
 
-def meeting_number(meeting: Meeting) -> int | None:
-    """1-based position of the meeting in its track (by start); None if the track does not list it yet."""
-    try:
-        return meeting.track.meetings.index(meeting) + 1
-    except ValueError:
-        return None
-
-
 def meeting_summary(meeting: Meeting) -> str:
-    """'Percorso Minori e Famiglia – Incontro 2', or the meeting's own title after the track's name."""
-    number = meeting_number(meeting)
-    label = meeting.title or (f"Incontro {number}" if number else "")
+    """'Percorso Minori e Famiglia – Incontro 2', or the meeting's own title after the track's name.
+
+    The number is the one the meeting was planned with, so moving another meeting never changes this text.
+    """
+    label = meeting.title or (f"Incontro {meeting.number}" if meeting.number else "")
     return f"{meeting.track.name} – {label}" if label else meeting.track.name
 
 

@@ -18,53 +18,30 @@ from scheduler.auth.services import AuthError
 from scheduler.calendar import bp, planning
 from scheduler.calendar.manage_forms import FacilitatorsForm, MeetingForm, NewFacilitatorForm, VenueForm
 from scheduler.calendar.models import Meeting, RsvpStatus, Venue
-from scheduler.calendar.services import CalendarError, effective_capacity
+from scheduler.calendar.services import CalendarError, Outcome, effective_capacity
 from scheduler.calls.models import Call, Phase, Track
-from scheduler.calls.services import current_call
 from scheduler.extensions import db
 from scheduler.formatting import format_when
 from scheduler.timeutil import utcnow
+from scheduler.web import call_or_404, meeting_or_404, put_error, status_for, valid_id
 
 ViewResult = Response | str | tuple[str, int]
 
 PHASE_LABELS = {Phase.DRAFTING: _l("Fase di stesura"), Phase.IMPLEMENTATION: _l("Fase di attuazione")}
 
 
-def _call_or_404() -> Call:
-    call = current_call()
-    if call is None:
-        abort(404)
-    return call
-
-
 def _track_or_404(call: Call, track_id: int) -> Track:
-    track = planning.track_of_call(call, track_id)
+    track = planning.track_of_call(call, track_id) if valid_id(track_id) else None
     if track is None:
         abort(404)
     return track
 
 
-def _meeting_or_404(call: Call, meeting_id: int) -> Meeting:
-    meeting = planning.meeting_for_staff(meeting_id)
-    if meeting is None or meeting.track.call_id != call.id:
-        abort(404)
-    return meeting
-
-
 def _venue_or_404(call: Call, venue_id: int) -> Venue:
-    venue = planning.venue_of_call(call, venue_id)
+    venue = planning.venue_of_call(call, venue_id) if valid_id(venue_id) else None
     if venue is None:
         abort(404)
     return venue
-
-
-def _put_error(form: MeetingForm | VenueForm | FacilitatorsForm, error: CalendarError) -> None:
-    """Show a service's refusal next to its field, else at the top of the form."""
-    field = form.field_for(error.field) if isinstance(form, MeetingForm) else getattr(form, error.field or "", None)
-    if field is not None and hasattr(field, "errors"):
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 def _warn_overlaps(meeting: Meeting) -> None:
@@ -85,7 +62,7 @@ def _meeting_label(meeting: Meeting) -> str:
 @bp.get("/gestione/calendario")
 @staff_required
 def manage() -> str:
-    call = _call_or_404()
+    call = call_or_404()
     tracks = planning.planning_tracks(call)
     counts = planning.answer_counts([m.id for t in tracks for m in t.meetings])
     return render_template(
@@ -100,7 +77,7 @@ def manage() -> str:
 @bp.route("/gestione/calendario/percorsi/<int:track_id>/incontri/nuovo", methods=["GET", "POST"])
 @staff_required
 def manage_new_meeting(track_id: int) -> ViewResult:
-    call = _call_or_404()
+    call = call_or_404()
     track = _track_or_404(call, track_id)
     form = MeetingForm.for_track(planning.venues_of(call), track)
     if form.validate_on_submit():
@@ -109,7 +86,7 @@ def manage_new_meeting(track_id: int) -> ViewResult:
             db.session.commit()
         except CalendarError as error:
             db.session.rollback()
-            _put_error(form, error)
+            put_error(form, error)
         else:
             flash(_("Incontro creato: %(when)s.", when=_meeting_label(meeting)), "success")
             _warn_overlaps(meeting)
@@ -126,24 +103,24 @@ def _edit_page(call: Call, meeting: Meeting, form: MeetingForm, status: int = 20
     ), status
 
 
-def _edit_flash(outcome: planning.EditOutcome) -> None:
+def _edit_flash(outcome: Outcome) -> None:
     if outcome.event_changed:
-        flash(ngettext("Incontro aggiornato: %(num)d ente riceverà l'invito aggiornato.",
-                       "Incontro aggiornato: %(num)d enti riceveranno l'invito aggiornato.",
+        flash(ngettext("Incontro aggiornato: %(num)d destinatario riceverà l'invito aggiornato.",
+                       "Incontro aggiornato: %(num)d destinatari riceveranno l'invito aggiornato.",
                        outcome.notified), "success")
     else:
         flash(_("Incontro aggiornato."), "success")
     if outcome.promoted:
         flash(ngettext("%(num)d ente passa dalla lista d'attesa ai posti confermati e riceve l'invito.",
                        "%(num)d enti passano dalla lista d'attesa ai posti confermati e ricevono l'invito.",
-                       outcome.promoted), "info")
+                       len(outcome.promoted)), "info")
 
 
 @bp.route("/gestione/calendario/incontri/<int:meeting_id>", methods=["GET", "POST"])
 @staff_required
 def manage_meeting(meeting_id: int) -> ViewResult:
-    call = _call_or_404()
-    meeting = _meeting_or_404(call, meeting_id)
+    call = call_or_404()
+    meeting = meeting_or_404(meeting_id, call)
     if request.method == "GET":
         return _edit_page(call, meeting, MeetingForm.for_meeting(planning.venues_of(call), meeting, formdata=None))
     form = MeetingForm(planning.venues_of(call))
@@ -154,8 +131,8 @@ def manage_meeting(meeting_id: int) -> ViewResult:
         db.session.commit()
     except CalendarError as error:
         db.session.rollback()
-        _put_error(form, error)
-        return _edit_page(call, _meeting_or_404(call, meeting_id), form, 400 if error.field else 409)
+        put_error(form, error)
+        return _edit_page(call, meeting_or_404(meeting_id, call), form, status_for(error))
     _edit_flash(outcome)
     if outcome.moved:
         _warn_overlaps(meeting)
@@ -165,15 +142,15 @@ def manage_meeting(meeting_id: int) -> ViewResult:
 @bp.post("/gestione/calendario/incontri/<int:meeting_id>/annulla")
 @staff_required
 def manage_cancel_meeting(meeting_id: int) -> ViewResult:
-    call = _call_or_404()
-    meeting = _meeting_or_404(call, meeting_id)
+    call = call_or_404()
+    meeting = meeting_or_404(meeting_id, call)
     if meeting.is_cancelled:
         flash(_("L'incontro era già annullato."), "info")
     else:
         notified = planning.cancel_meeting(meeting)
         db.session.commit()
-        flash(ngettext("Incontro annullato: %(num)d ente riceverà l'annullamento.",
-                       "Incontro annullato: %(num)d enti riceveranno l'annullamento.", notified), "success")
+        flash(ngettext("Incontro annullato: %(num)d destinatario riceverà l'annullamento.",
+                       "Incontro annullato: %(num)d destinatari riceveranno l'annullamento.", notified), "success")
     return redirect(url_for("calendar.manage_meeting", meeting_id=meeting.id), 303)
 
 
@@ -183,7 +160,7 @@ def manage_cancel_meeting(meeting_id: int) -> ViewResult:
 @bp.get("/gestione/calendario/sedi")
 @staff_required
 def manage_venues() -> str:
-    call = _call_or_404()
+    call = call_or_404()
     venues = planning.venues_of(call)
     return render_template("calendar/manage_venues.html", call=call, venues=venues,
                            upcoming=planning.meetings_per_venue([v.id for v in venues]))
@@ -192,7 +169,7 @@ def manage_venues() -> str:
 @bp.route("/gestione/calendario/sedi/nuova", methods=["GET", "POST"])
 @staff_required
 def manage_new_venue() -> ViewResult:
-    call = _call_or_404()
+    call = call_or_404()
     form = VenueForm(call)
     if form.validate_on_submit():
         try:
@@ -200,7 +177,7 @@ def manage_new_venue() -> ViewResult:
             db.session.commit()
         except CalendarError as error:
             db.session.rollback()
-            _put_error(form, error)
+            put_error(form, error)
         else:
             flash(_("Sede aggiunta: %(name)s.", name=venue.location), "success")
             return redirect(url_for("calendar.manage_venues"), 303)
@@ -211,7 +188,7 @@ def manage_new_venue() -> ViewResult:
 @bp.route("/gestione/calendario/sedi/<int:venue_id>", methods=["GET", "POST"])
 @staff_required
 def manage_venue(venue_id: int) -> ViewResult:
-    call = _call_or_404()
+    call = call_or_404()
     venue = _venue_or_404(call, venue_id)
     form = VenueForm(call) if request.method == "POST" else VenueForm.for_venue(call, venue, formdata=None)
     if form.validate_on_submit():
@@ -220,18 +197,18 @@ def manage_venue(venue_id: int) -> ViewResult:
             db.session.commit()
         except CalendarError as error:
             db.session.rollback()
-            _put_error(form, error)
+            put_error(form, error)
         else:
             if outcome.venue_changed and outcome.notified:
-                flash(ngettext("Sede aggiornata: %(num)d ente riceverà l'invito aggiornato.",
-                               "Sede aggiornata: %(num)d enti riceveranno l'invito aggiornato.",
+                flash(ngettext("Sede aggiornata: %(num)d destinatario riceverà l'invito aggiornato.",
+                               "Sede aggiornata: %(num)d destinatari riceveranno l'invito aggiornato.",
                                outcome.notified), "success")
             else:
                 flash(_("Sede aggiornata."), "success")
             if outcome.promoted:
                 flash(ngettext("%(num)d ente passa dalla lista d'attesa ai posti confermati e riceve l'invito.",
                                "%(num)d enti passano dalla lista d'attesa ai posti confermati e ricevono l'invito.",
-                               outcome.promoted), "info")
+                               len(outcome.promoted)), "info")
             return redirect(url_for("calendar.manage_venues"), 303)
     status = 400 if form.is_submitted() else 200
     return render_template("calendar/manage_venue_form.html", call=call, form=form, venue=venue,
@@ -261,7 +238,7 @@ def _facilitator_choices(people: list) -> list[tuple[int, str]]:
 @bp.route("/gestione/calendario/percorsi/<int:track_id>/facilitatori", methods=["GET", "POST"])
 @staff_required
 def manage_facilitators(track_id: int) -> ViewResult:
-    call = _call_or_404()
+    call = call_or_404()
     track = _track_or_404(call, track_id)
     if request.method == "GET":
         return _facilitators_page(call, track)
@@ -275,7 +252,7 @@ def manage_facilitators(track_id: int) -> ViewResult:
         db.session.commit()
     except CalendarError as error:
         db.session.rollback()
-        _put_error(form, error)
+        put_error(form, error)
         return _facilitators_page(call, track, assign_form=form, status=400)
     flash(_("Facilitatori del percorso aggiornati (%(added)d aggiunti, %(removed)d tolti).",
             added=len(added), removed=len(removed)), "success")

@@ -86,6 +86,9 @@ class Meeting(db.Model):
     #: Key from the call file (stable across reloads); null for meetings planned in the app.
     key: Mapped[str | None] = mapped_column(sa.String(60))
     title: Mapped[str | None] = mapped_column(sa.String(300))
+    #: Its number in the track ("Incontro 3"), given when it is planned and never changed: a meeting moved
+    #: before another keeps its name, so no calendar holds a title the site no longer shows.
+    number: Mapped[int | None] = mapped_column()
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
     venue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("venues.id", ondelete="SET NULL"), index=True)
@@ -94,7 +97,7 @@ class Meeting(db.Model):
     )
     #: iCalendar UID: made once, never changed.
     uid: Mapped[str] = mapped_column(sa.String(120), unique=True, default=new_meeting_uid)
-    #: iCalendar SEQUENCE: raised on every change of time, venue or status.
+    #: iCalendar SEQUENCE: raised on every change of time, venue, title or status.
     sequence: Mapped[int] = mapped_column(default=0)
     #: Answers close at this instant (at the latest when the meeting starts).
     rsvp_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -114,6 +117,7 @@ class Meeting(db.Model):
     track: Mapped[Track] = relationship(back_populates="meetings")
     venue: Mapped[Venue | None] = relationship()
     rsvps: Mapped[list[Rsvp]] = relationship(back_populates="meeting", order_by="Rsvp.answered_at")
+    copies: Mapped[list[CalendarCopy]] = relationship(back_populates="meeting", order_by="CalendarCopy.id")
     attendances: Mapped[list[Attendance]] = relationship(back_populates="meeting")
 
     @property
@@ -151,3 +155,36 @@ class Rsvp(db.Model):
 
     meeting: Mapped[Meeting] = relationship(back_populates="rsvps")
     organization: Mapped[Organization] = relationship(back_populates="rsvps")
+
+
+class CalendarCopy(db.Model):
+    """An address whose calendar holds the meeting's event, because it was sent an invitation (METHOD:REQUEST).
+
+    Every change of the meeting goes to each copy still held, whoever the address belongs to now, and a
+    withdrawal cancels the entity's copies: nobody is left with an event the site no longer shows. The SEQUENCE
+    last sent to each address is kept, so every message a calendar receives is newer than the one before it
+    (a withdrawal and a second "yes" raise it for that address alone). A calendar's REPLY is accepted only
+    from an address that was sent the event.
+    """
+
+    __tablename__ = "calendar_copies"
+    __table_args__ = (sa.UniqueConstraint("meeting_id", "email"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    #: The entity the address was written to for; its answer is the ATTENDEE's PARTSTAT.
+    organization_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    #: The ATTENDEE address, lower case.
+    email: Mapped[str] = mapped_column(sa.String(254))
+    name: Mapped[str] = mapped_column(sa.String(300), default="")
+    #: SEQUENCE of the last message sent to this address about the meeting.
+    sequence: Mapped[int] = mapped_column(default=0)
+    #: Whether the calendar holds the event: true after a REQUEST, false after a CANCEL.
+    held: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    meeting: Mapped[Meeting] = relationship(back_populates="copies")
+    organization: Mapped[Organization | None] = relationship()

@@ -1,155 +1,325 @@
-"""Invitations (iTIP over e-mail) the calendar decides to send; rows in the outbox, same transaction."""
+"""Invitations (iTIP over e-mail) the calendar sends, and the calendar copies they leave behind.
+
+The rule, one for every message about a meeting: **whoever was sent the event keeps hearing of it.** Each
+METHOD:REQUEST records its address as a `CalendarCopy`; every later change of the meeting (time, venue, title,
+cancellation) goes to every copy still held, with a SEQUENCE higher than the last one that address received; a
+withdrawal sends the entity's copies a CANCEL for that attendee only (higher SEQUENCE, the meeting not marked
+cancelled). Who is sent the first invitation is `registry.recipients`' decision. Rows go to the outbox in the
+caller's transaction; each function returns the messages it queued.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import timedelta
 
 import sqlalchemy as sa
 
 from scheduler import ics
 from scheduler.auth.models import User
-from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
+from scheduler.auth.services import issue_login_token, login_link_url
+from scheduler.calendar.feeds import event_data
+from scheduler.calendar.models import CalendarCopy, Meeting, Rsvp, RsvpStatus
 from scheduler.extensions import db
 from scheduler.formatting import format_when
 from scheduler.links import public_url
+from scheduler.mailing.models import MailCategory, OutboxMessage
 from scheduler.mailing.services import enqueue, render_mail
+from scheduler.registry.models import Organization
+from scheduler.registry.recipients import Address
 from scheduler.timeutil import utcnow
 
 PARTSTAT = {RsvpStatus.YES: "ACCEPTED", RsvpStatus.WAITLIST: "TENTATIVE", RsvpStatus.NO: "DECLINED"}
 
 
-class Recipients:
-    """Who keeps each entity's copy of a meeting, and the accounts their answer links sign in to.
+def partstat_of(status: RsvpStatus | None) -> str:
+    return PARTSTAT.get(status, "NEEDS-ACTION") if status else "NEEDS-ACTION"
 
-    Loaded for many answers at once (two queries, whatever their number), so an invitation to hundreds of
-    entities does not look each person up on its own.
+
+@dataclass
+class MeetingChange:
+    """What changed in a meeting, told to the holders of its event in the updated invitation."""
+
+    venue: bool = False
+    time: bool = False
+    title: bool = False
+    cancelled: bool = False
+    previous_location: str | None = None
+
+    @property
+    def any(self) -> bool:
+        return self.venue or self.time or self.title or self.cancelled
+
+
+@dataclass(frozen=True)
+class NoticeText:
+    subject: str
+    text: str
+    html: str
+    category: MailCategory = MailCategory.OPTIONAL
+
+
+@dataclass
+class Notice:
+    """Staff's own message about a change (the venue notice), written instead of the standard update.
+
+    `render` writes the message for one address (with the entity's answer); `audience` names addresses to
+    tell beyond the holders of the event, who are sent the event too and so become holders. Holders always
+    receive it (it carries their updated invitation); the audience's messages are optional mail.
     """
 
-    def __init__(self, rsvps: list[Rsvp]) -> None:
-        ids = {rsvp.answered_by_id for rsvp in rsvps if rsvp.answered_by_id}
-        self.by_id = {u.id: u for u in db.session.scalars(sa.select(User).where(User.id.in_(ids)))} if ids else {}
-        self.by_email: dict[str, User] = {u.email: u for u in self.by_id.values()}
-        wanted = {rsvp.organization.email.strip().lower() for rsvp in rsvps if rsvp.organization.email}
-        missing = wanted - self.by_email.keys()
-        if missing:
-            self.by_email.update(
-                (u.email, u) for u in db.session.scalars(sa.select(User).where(User.email.in_(missing)))
-            )
+    render: Callable[[Address, RsvpStatus | None], NoticeText]
+    audience: list[Address] = dataclasses.field(default_factory=list)
+    announcement_id: int | None = None
+    topic: str = "announcement"
+    #: Also every holder of the event (a change they must hear of); otherwise the audience alone.
+    to_holders: bool = True
 
-    def of(self, rsvp: Rsvp) -> tuple[str, str] | None:
-        """The person who answered, else the entity's address."""
-        user = self.by_id.get(rsvp.answered_by_id) if rsvp.answered_by_id else None
-        if user is not None and user.active:
-            return user.email, user.full_name or rsvp.organization.name
-        if rsvp.organization.email:
-            return rsvp.organization.email, rsvp.organization.name
-        return None
+
+# --- links ----------------------------------------------------------------------------------------------------
+
+
+class Accounts:
+    """The entity accounts of many addresses, in one query: their answer links sign in to them."""
+
+    def __init__(self, emails: Iterable[str]) -> None:
+        wanted = {e.strip().lower() for e in emails if e}
+        self.by_email: dict[str, User] = {
+            u.email.lower(): u for u in db.session.scalars(sa.select(User).where(sa.func.lower(User.email).in_(wanted)))
+        } if wanted else {}
 
     def link(self, email: str, meeting: Meeting) -> str:
-        return rsvp_link(email, meeting, self.by_email.get(email.strip().lower()))
+        return rsvp_link(meeting, self.by_email.get(email.strip().lower()))
 
 
-def recipient_of(rsvp: Rsvp) -> tuple[str, str] | None:
-    """Who keeps the entity's copy of the event: the person who answered, else the entity's address."""
-    return Recipients([rsvp]).of(rsvp)
-
-
-_UNKNOWN = object()
-
-
-def rsvp_link(email: str, meeting: Meeting, user: User | object | None = _UNKNOWN) -> str:
-    """A sign-in link that lands on the meeting's answer page, valid until the meeting ends.
-
-    `user` is the account of `email` when the caller already looked it up (None: there is none).
-    """
-    from scheduler.auth.services import find_user, issue_login_token, login_link_url
-
-    if user is _UNKNOWN:
-        user = find_user(email)
+def rsvp_link(meeting: Meeting, user: User | None) -> str:
+    """The meeting's answer page; for an address with an account, a sign-in link that lands there, valid until
+    the meeting ends."""
     path = f"/incontri/{meeting.id}/adesione"
-    if user is None:
+    if user is None or not user.active:
         return public_url(path)
     ttl = max(meeting.ends_at - utcnow(), timedelta(hours=1))
     return login_link_url(issue_login_token(user, path, ttl=min(ttl, timedelta(days=60))))
 
 
-def _send(rsvp: Rsvp, *, method: str, partstat: str, template: str, subject: str, topic: str,
-          change=None, invitation: ics.Invitation | None = None, recipients: Recipients | None = None) -> bool:
-    recipients = recipients or Recipients([rsvp])
-    recipient = recipients.of(rsvp)
-    if recipient is None:
-        return False
-    email, name = recipient
-    meeting = rsvp.meeting
-    call = meeting.track.call
-    if invitation is None:
-        invitation = _invitation(meeting, method)
-    calendar = invitation.for_attendee(ics.Attendee(email, rsvp.organization.name, partstat))
-    text, html = render_mail(
-        template, meeting=meeting, rsvp=rsvp, call=call, change=change, when=format_when(meeting.starts_at,
-                                                                                        meeting.ends_at),
-        meeting_url=public_url(f"/incontri/{meeting.id}"), rsvp_url=recipients.link(email, meeting),
-        organization=rsvp.organization, waiting=rsvp.status is RsvpStatus.WAITLIST,
-    )
-    enqueue(to=email, to_name=name, subject=subject, text=text, html=html, ics=calendar, ics_method=method,
-            topic=topic)
-    return True
+def rsvp_link_for(email: str, meeting: Meeting) -> str:
+    return Accounts([email]).link(email, meeting)
 
 
-def _invitation(meeting: Meeting, method: str) -> ics.Invitation:
-    from scheduler.calendar.feeds import event_data
+# --- copies ---------------------------------------------------------------------------------------------------
 
-    call = meeting.track.call
-    return ics.Invitation(event_data(meeting, public_url()), method=method, organizer_email=call.office_email,
-                          organizer_name=call.office_name, tz=call.timezone or "Europe/Rome")
+
+class Copies:
+    """The copies of one meeting's event, loaded once (one query) for the messages of one change."""
+
+    def __init__(self, meeting: Meeting) -> None:
+        self.meeting = meeting
+        self.by_email: dict[str, CalendarCopy] = {
+            c.email: c for c in db.session.scalars(
+                sa.select(CalendarCopy).where(CalendarCopy.meeting_id == meeting.id).order_by(CalendarCopy.id)
+            )
+        } if meeting.id is not None else {}
+
+    def held(self, organization_id: int | None = None) -> list[CalendarCopy]:
+        return [c for c in self.by_email.values()
+                if c.held and (organization_id is None or c.organization_id == organization_id)]
+
+    def sequence_for(self, email: str, *, newer: bool) -> int:
+        """The SEQUENCE of the next message to `email`: the meeting's, and above the last one the address got
+        when the message must supersede it (a change, a withdrawal) or its copy was cancelled."""
+        copy = self.by_email.get(email.strip().lower())
+        if copy is None:
+            return self.meeting.sequence
+        return max(self.meeting.sequence, copy.sequence + 1 if newer or not copy.held else copy.sequence)
+
+    def record(self, address: Address, sequence: int, *, held: bool) -> None:
+        key = address.key
+        copy = self.by_email.get(key)
+        if copy is None:
+            copy = self.by_email[key] = CalendarCopy(meeting_id=self.meeting.id, email=key)
+            db.session.add(copy)
+        if address.organization is not None:
+            copy.organization_id = address.organization.id
+        copy.name = (address.name or "")[:300]
+        copy.sequence = sequence
+        copy.held = held
+
+
+def holds_event(meeting: Meeting, organization_id: int) -> bool:
+    """Whether some address of the entity holds the meeting's event."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(CalendarCopy).where(
+            CalendarCopy.meeting_id == meeting.id, CalendarCopy.organization_id == organization_id,
+            CalendarCopy.held.is_(True))
+    ) > 0
+
+
+def held_addresses(meeting: Meeting) -> set[str]:
+    """The addresses (lower case) whose calendars hold the meeting's event."""
+    return set(db.session.scalars(
+        sa.select(CalendarCopy.email).where(CalendarCopy.meeting_id == meeting.id, CalendarCopy.held.is_(True))
+    ))
+
+
+# --- writing --------------------------------------------------------------------------------------------------
+
+
+class _Writer:
+    """Writes the messages of one change of one meeting: the calendar part is built once per SEQUENCE, the
+    copies, accounts and answers are read together, so hundreds of holders cost a fixed number of queries."""
+
+    def __init__(self, meeting: Meeting, targets: list[Address]) -> None:
+        self.meeting = meeting
+        self.call = meeting.track.call
+        self.copies = Copies(meeting)
+        self.accounts = Accounts([t.email for t in targets])
+        self.event = event_data(meeting, public_url())
+        self.when = format_when(meeting.starts_at, meeting.ends_at)
+        self.meeting_url = public_url(f"/incontri/{meeting.id}")
+        self._parts: dict[tuple[str, int], ics.Invitation] = {}
+
+    def part(self, method: str, sequence: int) -> ics.Invitation:
+        key = (method, sequence)
+        if key not in self._parts:
+            event = dataclasses.replace(self.event, sequence=sequence)
+            self._parts[key] = ics.Invitation(
+                event, method=method, organizer_email=self.call.office_email, organizer_name=self.call.office_name,
+                tz=self.call.timezone or "Europe/Rome",
+            )
+        return self._parts[key]
+
+    def write(self, address: Address, *, method: str, rsvp: Rsvp | None, subject: str, template: str, topic: str,
+              newer: bool, change: MeetingChange | str | None = None, notice: Notice | None = None,
+              category: MailCategory = MailCategory.SERVICE) -> OutboxMessage | None:
+        sequence = self.copies.sequence_for(address.email, newer=newer)
+        status = rsvp.status if rsvp else None
+        organization = address.organization
+        partstat = "DECLINED" if method == "CANCEL" else partstat_of(status)
+        calendar = self.part(method, sequence).for_attendee(
+            ics.Attendee(address.email, organization.name if organization else address.name, partstat))
+        if notice is not None:
+            rendered = notice.render(address, status)
+            subject, text, html = rendered.subject, rendered.text, rendered.html
+            if category is not MailCategory.SERVICE:
+                category = rendered.category
+        else:
+            text, html = render_mail(
+                template, meeting=self.meeting, rsvp=rsvp, call=self.call, change=change, when=self.when,
+                meeting_url=self.meeting_url, rsvp_url=self.accounts.link(address.email, self.meeting),
+                organization=organization, waiting=status is RsvpStatus.WAITLIST,
+            )
+        message = enqueue(to=address.email, to_name=address.name, subject=subject, text=text, html=html,
+                          ics=calendar, ics_method=method, topic=notice.topic if notice else topic,
+                          category=category, announcement_id=notice.announcement_id if notice else None)
+        if message is not None:
+            self.copies.record(address, sequence, held=method == "REQUEST")
+        return message
 
 
 def _title(meeting: Meeting) -> str:
     return f"{meeting.track.name} – {format_when(meeting.starts_at, meeting.ends_at)}"
 
 
-def invitation(rsvp: Rsvp, user: User) -> None:
+def _copy_address(copy: CalendarCopy, organizations: dict[int, Organization]) -> Address:
+    return Address(copy.email, copy.name, organizations.get(copy.organization_id) if copy.organization_id else None)
+
+
+def invitation(rsvp: Rsvp, to: list[Address]) -> list[OutboxMessage]:
+    """The invitation after an answer (yes, or the waiting list) to the addresses `registry.recipients` chose."""
     waiting = rsvp.status is RsvpStatus.WAITLIST
-    _send(rsvp, method="REQUEST", partstat=PARTSTAT[rsvp.status], template="invite",
-          subject=("Lista d'attesa: " if waiting else "Invito: ") + _title(rsvp.meeting),
-          topic="invite-waitlist" if waiting else "invite")
+    writer = _Writer(rsvp.meeting, to)
+    queued = [writer.write(address, method="REQUEST", rsvp=rsvp, newer=False, template="invite",
+                           subject=("Lista d'attesa: " if waiting else "Invito: ") + _title(rsvp.meeting),
+                           topic="invite-waitlist" if waiting else "invite")
+              for address in to]
+    return [m for m in queued if m is not None]
 
 
-def withdrawal(rsvp: Rsvp, user: User) -> None:
-    _send(rsvp, method="CANCEL", partstat="DECLINED", template="invite_withdrawn",
-          subject="Partecipazione annullata: " + _title(rsvp.meeting), topic="invite-withdrawn")
+def _entity_copies(rsvp: Rsvp, fallback: list[Address]) -> tuple[_Writer, list[Address]]:
+    copies = Copies(rsvp.meeting)
+    held = [Address(c.email, c.name, rsvp.organization) for c in copies.held(rsvp.organization_id)]
+    targets = held or fallback
+    writer = _Writer(rsvp.meeting, targets)
+    writer.copies = copies
+    return writer, targets
 
 
-def promotion(rsvp: Rsvp) -> None:
-    _send(rsvp, method="REQUEST", partstat="ACCEPTED", template="invite",
-          subject="Posto confermato: " + _title(rsvp.meeting), topic="invite-promoted", change="promoted")
+def withdrawal(rsvp: Rsvp, fallback: list[Address]) -> list[OutboxMessage]:
+    """The entity will not come: each of its copies gets a CANCEL for that attendee (the meeting goes on)."""
+    writer, targets = _entity_copies(rsvp, fallback)
+    queued = [writer.write(address, method="CANCEL", rsvp=rsvp, newer=True, template="invite_withdrawn",
+                           subject="Partecipazione annullata: " + _title(rsvp.meeting), topic="invite-withdrawn")
+              for address in targets]
+    return [m for m in queued if m is not None]
 
 
-def meeting_changed(meeting: Meeting, change) -> int:
-    """One updated invitation (or cancellation) per entity that said yes or is waiting; returns how many.
+def promotion(rsvp: Rsvp, fallback: list[Address]) -> list[OutboxMessage]:
+    """A seat came free: the entity's copies are told it is confirmed (PARTSTAT from TENTATIVE to ACCEPTED)."""
+    writer, targets = _entity_copies(rsvp, fallback)
+    queued = [writer.write(address, method="REQUEST", rsvp=rsvp, newer=False, template="invite",
+                           subject="Posto confermato: " + _title(rsvp.meeting), topic="invite-promoted",
+                           change="promoted")
+              for address in targets]
+    return [m for m in queued if m is not None]
 
-    The whole change is written in a fixed number of queries: answers, entities and accounts are loaded
-    together and the calendar part is built once, so hundreds of entities are told in one short request.
-    """
-    rsvps = list(db.session.scalars(
-        sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id,
-                              Rsvp.status.in_([RsvpStatus.YES, RsvpStatus.WAITLIST]))
-        .order_by(Rsvp.id)
-        .options(sa.orm.selectinload(Rsvp.organization))
-    ))
-    if not rsvps:
-        return 0
-    if change.cancelled:
+
+def meeting_changed(meeting: Meeting, change: MeetingChange | None,
+                    notice: Notice | None = None) -> list[OutboxMessage]:
+    """Tell every holder of the event (and a notice's audience) of a change: one message each, carrying the
+    updated event (REQUEST) or the cancellation (CANCEL). With no change, only a notice is sent, with the event
+    as it is. Written in a fixed number of queries whatever the number of holders."""
+    copies = Copies(meeting)
+    held = copies.held()
+    answers = {r.organization_id: r for r in db.session.scalars(
+        sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id).options(sa.orm.selectinload(Rsvp.organization))
+    )}
+    organizations = {org_id: r.organization for org_id, r in answers.items()}
+    missing = {c.organization_id for c in held if c.organization_id and c.organization_id not in organizations}
+    if missing:
+        organizations.update((o.id, o) for o in db.session.scalars(
+            sa.select(Organization).where(Organization.id.in_(missing))))
+    to_holders = notice is None or notice.to_holders
+    targets = [(_copy_address(c, organizations), True) for c in held] if to_holders else []
+    keys = {address.key for address, _ in targets}
+    for address in notice.audience if notice else []:
+        if address.key not in keys:
+            keys.add(address.key)
+            targets.append((address, False))
+    if not targets:
+        return []
+    writer = _Writer(meeting, [address for address, _ in targets])
+    writer.copies = copies
+    cancelled = bool(change and change.cancelled)
+    if cancelled:
         subject, method, template, topic = "Annullato: " + _title(meeting), "CANCEL", "invite_cancelled", "cancel"
     else:
-        what = ("nuova sede" if meeting.venue else "sede da definire") if change.venue else "nuovo orario"
+        if change is None:
+            what = "invito"
+        elif change.venue:
+            what = "nuova sede" if meeting.venue else "sede da definire"
+        elif change.time:
+            what = "nuovo orario"
+        else:
+            what = "nuovo titolo"
         subject, method, template, topic = f"Aggiornamento ({what}): " + _title(meeting), "REQUEST", "invite", "update"
-    invitation = _invitation(meeting, method)
-    recipients = Recipients(rsvps)
-    sent = 0
+    queued = []
     with db.session.no_autoflush:
-        for rsvp in rsvps:
-            partstat = "DECLINED" if change.cancelled else PARTSTAT[rsvp.status]
-            sent += _send(rsvp, method=method, partstat=partstat, template=template, subject=subject, topic=topic,
-                          change=change, invitation=invitation, recipients=recipients)
-    return sent
+        for address, holder in targets:
+            organization = address.organization
+            rsvp = answers.get(organization.id) if organization else None
+            message = writer.write(
+                address, method=method, rsvp=rsvp, subject=subject, template=template, topic=topic,
+                newer=change is not None, change=change, notice=notice,
+                category=MailCategory.SERVICE if holder or notice is None else MailCategory.OPTIONAL,
+            )
+            if message is not None:
+                queued.append(message)
+    return queued
+
+
+def send_event(meeting: Meeting, notice: Notice) -> list[OutboxMessage]:
+    """Staff's message with the meeting's event as it is, to the notice's audience (an announcement with the
+    invitation attached); each address becomes a holder and will hear of every change."""
+    return meeting_changed(meeting, None, notice)

@@ -1,62 +1,25 @@
 """Staff planning of the calendar: the overview, meeting edits in one step, venues and facilitators.
 
-Builds on `services` (which owns the rules of a meeting's time, venue and answers) and, like it, never commits
-and never reads the request: the views call these functions, turn `CalendarError` into a message and commit once,
-so a change and the e-mails it causes land in the same transaction.
+Builds on `services` (which owns the rules of a meeting's time, venue and answers, and is the only place a
+meeting changes) and, like it, never commits and never reads the request: the views call these functions, turn a
+`DomainError` into a message and commit once, so a change and the e-mails it causes land in the same transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import selectinload
 
 from scheduler.auth.models import Role, User
 from scheduler.calendar import services
 from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus, Venue
-from scheduler.calendar.services import CalendarError, MeetingChange
+from scheduler.calendar.services import CalendarError, Outcome
 from scheduler.calls.models import Call, Comune, Track
 from scheduler.extensions import db
-from scheduler.mailing.models import OutboxMessage
 from scheduler.timeutil import utcnow
-
-# --- counting the e-mails a change causes --------------------------------------------------------------------
-
-
-@dataclass
-class Enqueued:
-    """Messages added to the outbox while a block ran (filled in as they are added)."""
-
-    messages: list[OutboxMessage] = field(default_factory=list)
-
-    @property
-    def count(self) -> int:
-        return len(self.messages)
-
-
-@contextmanager
-def enqueued() -> Iterator[Enqueued]:
-    """Collect the outbox rows added inside the block, so staff are told how many entities will hear of it.
-
-    Listens on this request's session only, so other requests and threads are not counted.
-    """
-    session: Session = db.session()
-    collected = Enqueued()
-
-    def _added(_session: Session, instance: object) -> None:
-        if isinstance(instance, OutboxMessage):
-            collected.messages.append(instance)
-
-    sa.event.listen(session, "transient_to_pending", _added)
-    try:
-        yield collected
-    finally:
-        sa.event.remove(session, "transient_to_pending", _added)
-
 
 # --- the planning overview ------------------------------------------------------------------------------------
 
@@ -149,77 +112,25 @@ class MeetingPlan:
     notes: str = ""
 
 
-@dataclass
-class EditOutcome:
-    """What an edit did: whether the event changed, who was told, who left the waiting list."""
-
-    moved: bool = False
-    venue_changed: bool = False
-    notified: int = 0
-    promoted: int = 0
-
-    @property
-    def event_changed(self) -> bool:
-        return self.moved or self.venue_changed
-
-
 def plan_meeting(track: Track, plan: MeetingPlan) -> Meeting:
     """A new meeting of the track (nobody has answered yet, so no e-mail)."""
-    meeting = services.create_meeting(
+    return services.create_meeting(
         track, plan.starts_at, plan.ends_at, title=plan.title, venue=plan.venue, capacity=plan.capacity,
-        rsvp_deadline=plan.rsvp_deadline,
+        rsvp_deadline=plan.rsvp_deadline, notes=plan.notes,
     )
-    meeting.notes = plan.notes
-    return meeting
 
 
-def edit_meeting(meeting: Meeting, plan: MeetingPlan) -> EditOutcome:
-    """Apply one form's worth of changes.
-
-    A change of both time and venue is one change of the event: SEQUENCE goes up once and each entity gets
-    one updated invitation that tells both, not two e-mails a second apart.
-    """
-    outcome = EditOutcome()
-    moved = (_minute(plan.starts_at), _minute(plan.ends_at)) != (_minute(meeting.starts_at), _minute(meeting.ends_at))
-    venue_changed = (plan.venue.id if plan.venue else None) != meeting.venue_id
-    if (moved or venue_changed) and meeting.is_cancelled:
-        raise CalendarError("L'incontro è annullato: non si possono cambiare data, orario o sede.")
-    if moved and _minute(plan.starts_at) != _minute(meeting.starts_at) and plan.starts_at < utcnow():
-        raise CalendarError("La data è già passata.", "starts_at")
-    with enqueued() as sent:
-        if moved and venue_changed:
-            _move_and_set_venue(meeting, plan)
-        elif moved:
-            services.reschedule(meeting, plan.starts_at, plan.ends_at)
-        elif venue_changed:
-            services.set_venue(meeting, plan.venue)
-    with enqueued() as promotions:
-        services.update_details(meeting, title=plan.title, capacity=plan.capacity,
-                                rsvp_deadline=plan.rsvp_deadline, notes=plan.notes)
-    outcome.moved, outcome.venue_changed = moved, venue_changed
-    outcome.notified, outcome.promoted = sent.count, promotions.count
-    return outcome
-
-
-def _minute(instant: datetime) -> datetime:
-    """Forms carry hours and minutes: a meeting stored with seconds is not "moved" by saving it unchanged."""
-    return instant.replace(second=0, microsecond=0)
-
-
-def _move_and_set_venue(meeting: Meeting, plan: MeetingPlan) -> None:
-    if plan.ends_at <= plan.starts_at:
-        raise CalendarError("L'incontro deve finire dopo l'inizio.", "ends_at")
-    previous = meeting.venue.location if meeting.venue else None
-    meeting.starts_at, meeting.ends_at = plan.starts_at, plan.ends_at
-    meeting.venue = plan.venue
-    services.announce_change(meeting, MeetingChange(time=True, venue=True, previous_location=previous))
+def edit_meeting(meeting: Meeting, plan: MeetingPlan) -> Outcome:
+    """Apply one form's worth of changes as one change of the meeting (one SEQUENCE, one message each)."""
+    return services.change_meeting(
+        meeting, starts_at=plan.starts_at, ends_at=plan.ends_at, venue=plan.venue, title=plan.title,
+        capacity=plan.capacity, rsvp_deadline=plan.rsvp_deadline, notes=plan.notes,
+    )
 
 
 def cancel_meeting(meeting: Meeting) -> int:
-    """Cancel the meeting; returns how many entities get the cancellation (0 if it already was)."""
-    with enqueued() as sent:
-        services.cancel(meeting)
-    return sent.count
+    """Cancel the meeting; returns how many messages tell its holders (0 if it already was)."""
+    return services.cancel(meeting).notified
 
 
 def overlaps(track_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None) -> list[Meeting]:
@@ -300,26 +211,23 @@ def create_venue(call: Call, data: VenueData) -> Venue:
     return venue
 
 
-def update_venue(venue: Venue, data: VenueData) -> EditOutcome:
+def update_venue(venue: Venue, data: VenueData) -> Outcome:
     """Save the venue. If where it is changed, the upcoming meetings held there get an updated invitation
     (their LOCATION changed); if its seats changed, their waiting lists move up."""
     before = venue.location
     before_capacity = venue.capacity
     _apply(venue, data)
     db.session.flush()
-    outcome = EditOutcome()
+    outcome = Outcome()
     meetings = upcoming_at(venue)
-    with enqueued() as sent:
-        if venue.location != before:
-            outcome.venue_changed = True
-            for meeting in meetings:
-                services.announce_change(meeting, MeetingChange(venue=True, previous_location=before))
-    with enqueued() as promotions:
-        if venue.capacity != before_capacity:
-            for meeting in meetings:
-                if not meeting.capacity:
-                    services.promote_from_waitlist(meeting)
-    outcome.notified, outcome.promoted = sent.count, promotions.count
+    if venue.location != before:
+        outcome.venue_changed = True
+        for meeting in meetings:
+            outcome.messages += services.venue_edited(meeting, before).messages
+    if venue.capacity != before_capacity:
+        for meeting in meetings:
+            if not meeting.capacity:
+                outcome.promoted += services.promote_from_waitlist(meeting)
     return outcome
 
 

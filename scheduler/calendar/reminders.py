@@ -21,6 +21,8 @@ from scheduler.formatting import format_when
 from scheduler.links import public_url
 from scheduler.mailing.models import MailCategory
 from scheduler.mailing.services import enqueue, render_mail
+from scheduler.registry.models import Organization
+from scheduler.registry.recipients import Directory, Purpose
 from scheduler.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -47,8 +49,6 @@ def _claim(model, row_id: int, column) -> bool:
 
 def send_due() -> ReminderStats:
     """Write the reminders and alerts that are due to the outbox and commit."""
-    from scheduler.calendar.notifications import recipient_of
-
     now = utcnow()
     stats = ReminderStats()
     due = db.session.scalars(
@@ -56,15 +56,14 @@ def send_due() -> ReminderStats:
             Rsvp.status == RsvpStatus.YES, Rsvp.reminded_at.is_(None),
             Meeting.status == MeetingStatus.SCHEDULED,
             Meeting.starts_at > now, Meeting.starts_at <= now + REMIND_BEFORE,
-        ).options(sa.orm.selectinload(Rsvp.meeting), sa.orm.selectinload(Rsvp.organization))
+        ).options(sa.orm.selectinload(Rsvp.meeting),
+                  sa.orm.selectinload(Rsvp.organization).selectinload(Organization.contacts))
     ).all()
+    directory = Directory(r.answered_by_id for r in due)
     for rsvp in due:
         if rsvp.answered_at >= rsvp.meeting.starts_at - REMIND_BEFORE:
             continue  # an answer given inside the window came with its own invitation a moment ago
         if not _claim(Rsvp, rsvp.id, Rsvp.reminded_at):
-            continue
-        recipient = recipient_of(rsvp)
-        if recipient is None:
             continue
         meeting = rsvp.meeting
         call = meeting.track.call
@@ -72,10 +71,11 @@ def send_due() -> ReminderStats:
             "reminder", meeting=meeting, rsvp=rsvp, call=call, organization=rsvp.organization,
             when=format_when(meeting.starts_at, meeting.ends_at), meeting_url=public_url(f"/incontri/{meeting.id}"),
         )
-        queued = enqueue(to=recipient[0], to_name=recipient[1], subject=f"Promemoria: {meeting.track.name} – "
-                         f"{format_when(meeting.starts_at, meeting.ends_at)}", text=text, html=html,
-                         topic="reminder", category=MailCategory.OPTIONAL)
-        stats.reminders += queued is not None
+        for address in directory.addresses(rsvp.organization, Purpose.REMINDER, answered_by_id=rsvp.answered_by_id):
+            queued = enqueue(to=address.email, to_name=address.name, subject=f"Promemoria: {meeting.track.name} – "
+                             f"{format_when(meeting.starts_at, meeting.ends_at)}", text=text, html=html,
+                             topic="reminder", category=MailCategory.OPTIONAL)
+            stats.reminders += queued is not None
 
     bare = db.session.scalars(
         sa.select(Meeting).where(

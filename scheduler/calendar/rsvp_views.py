@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -10,8 +10,9 @@ from scheduler.auth.decorators import role_required
 from scheduler.auth.models import Role
 from scheduler.calendar import bp
 from scheduler.calendar import services as calendar
-from scheduler.calendar.models import Meeting, Rsvp
+from scheduler.calendar.models import Rsvp
 from scheduler.extensions import db
+from scheduler.web import meeting_or_404, status_for
 
 PEOPLE_ROWS = 5
 
@@ -25,9 +26,7 @@ def _people_from(form) -> list[dict[str, str]]:
 @bp.route("/incontri/<int:meeting_id>/adesione", methods=["GET", "POST"])
 @role_required(Role.ENTITY)
 def rsvp(meeting_id: int):
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None:
-        abort(404)
+    meeting = meeting_or_404(meeting_id)
     organization = current_user.organization
     application = calendar.admitted_application(organization.id, meeting.track.call_id)
     existing = db.session.scalar(
@@ -37,7 +36,7 @@ def rsvp(meeting_id: int):
     try:
         calendar.check_can_answer(meeting, application)
     except calendar.CalendarError as error:
-        problem = str(error)
+        problem = error.message
 
     errors: dict[str, str] = {}
     people = list(existing.people) if existing and existing.people else []
@@ -52,12 +51,12 @@ def rsvp(meeting_id: int):
             status = 400
         else:
             try:
-                answer = calendar.answer(meeting, organization, current_user, attending, people)
+                answer = calendar.answer(meeting, organization, current_user._get_current_object(), attending, people)
                 db.session.commit()
             except calendar.CalendarError as error:
                 db.session.rollback()
-                errors[error.field or "form"] = str(error)
-                status = 409 if isinstance(error, calendar.RsvpClosed) else 400 if error.field else 403
+                errors[error.field or "form"] = error.message
+                status = status_for(error)
             else:
                 messages = {
                     "yes": _("Partecipazione confermata: ti abbiamo inviato l'invito per il calendario."),

@@ -1,56 +1,75 @@
 """Rules of the calendar: meetings, venues and answers (RSVP).
 
-Every change of a meeting's time, venue or status goes through here, raises the meeting's iCalendar
-SEQUENCE and writes the updated invitations to the outbox in the same transaction; nothing here commits.
+The one change path of a meeting: every change of its time, venue, title, status or details goes through
+`change_meeting` (the meeting form, the venue notice, a venue's edit, a call reload), which raises the
+iCalendar SEQUENCE once and tells every holder of the event (`notifications`), in the caller's transaction.
+Nothing here commits; each function returns what it queued.
 """
 
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, time
+from typing import Any
 
 import sqlalchemy as sa
 
-from scheduler.auth.models import User
-from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus, Venue
+from scheduler.auth.models import Role, User
+from scheduler.calendar import notifications
+from scheduler.calendar.models import CalendarCopy, Meeting, MeetingStatus, Rsvp, RsvpStatus, Venue
+from scheduler.calendar.notifications import MeetingChange, Notice
 from scheduler.calls.models import Phase, Track
+from scheduler.errors import DomainError
 from scheduler.extensions import db
+from scheduler.mailing.models import OutboxMessage
 from scheduler.registry.models import Application, ApplicationStatus, Organization
+from scheduler.registry.recipients import Address, Directory, Purpose, addresses
 from scheduler.timeutil import local_instant, utcnow
 
 #: The most people an entity can announce for one meeting.
 MAX_PEOPLE = 10
+#: Short check-in codes: read aloud at the door, so no letters and digits that sound or look alike.
+SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+SHORT_CODE_LENGTH = 6
+
+__all__ = ["CalendarError", "MeetingChange", "Notice", "RsvpClosed", "RsvpNotAllowed"]
 
 
-class CalendarError(Exception):
+class CalendarError(DomainError):
     """A calendar rule was broken; the message is for the person who asked, `field` where it belongs."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class RsvpNotAllowed(CalendarError):
     """This entity may not answer for this meeting (not admitted, other area or phase)."""
 
+    default_code = "forbidden"
+
 
 class RsvpClosed(CalendarError):
     """Answers are closed: past the deadline, started, or cancelled."""
 
+    default_code = "closed"
+
 
 @dataclass
-class MeetingChange:
-    """What changed in a meeting, told to the entities in the updated invitation."""
+class Outcome:
+    """What a change did: which parts of the event changed, the messages queued, who left the waiting list."""
 
-    venue: bool = False
-    time: bool = False
+    moved: bool = False
+    venue_changed: bool = False
+    retitled: bool = False
     cancelled: bool = False
-    previous_location: str | None = None
+    messages: list[OutboxMessage] = field(default_factory=list)
+    promoted: list[Rsvp] = field(default_factory=list)
 
     @property
-    def any(self) -> bool:
-        return self.venue or self.time or self.cancelled
+    def event_changed(self) -> bool:
+        return self.moved or self.venue_changed or self.retitled or self.cancelled
+
+    @property
+    def notified(self) -> int:
+        return len(self.messages)
 
 
 # --- reading -------------------------------------------------------------------------------------------------
@@ -166,11 +185,33 @@ def check_can_answer(meeting: Meeting, application: Application | None, now: dat
         raise RsvpNotAllowed(problem)
 
 
-def answer(meeting: Meeting, organization: Organization, user: User, attending: bool,
-           people: list[dict[str, str]] | None = None) -> Rsvp:
-    """Record the entity's answer. With a capacity, answers beyond it wait in line, in order."""
-    from scheduler.calendar import notifications
+def _confirm_seat(rsvp: Rsvp) -> None:
+    """A confirmed seat gets its check-in codes now: the long one for the QR, a short one to read aloud
+    (unique in the meeting; answers to one meeting are serialised by `_lock_meeting`)."""
+    if not rsvp.checkin_code:
+        rsvp.checkin_code = secrets.token_urlsafe(18)
+    if not rsvp.short_code:
+        taken = set(db.session.scalars(
+            sa.select(Rsvp.short_code).where(Rsvp.meeting_id == rsvp.meeting_id, Rsvp.short_code.is_not(None))
+        ))
+        code = None
+        while code is None or code in taken:
+            code = "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+        rsvp.short_code = code
 
+
+def _invitation_addresses(organization: Organization, user: User | None, address: Address | None) -> list[Address]:
+    if address is not None:
+        return [address]
+    return addresses(organization, Purpose.INVITATION, answered_by=user)
+
+
+def answer(meeting: Meeting, organization: Organization, user: User | None, attending: bool,
+           people: list[dict[str, str]] | None = None, *, address: Address | None = None) -> Rsvp:
+    """Record the entity's answer. With a capacity, answers beyond it wait in line, in order.
+
+    `user` is the person who answered on the site; `address` the one whose calendar answered (a REPLY).
+    """
     application = admitted_application(organization.id, meeting.track.call_id)
     check_can_answer(meeting, application)
     people = clean_people(people or [])
@@ -186,7 +227,7 @@ def answer(meeting: Meeting, organization: Organization, user: User, attending: 
         rsvp = Rsvp(meeting=meeting, organization=organization, status=RsvpStatus.NO)
         db.session.add(rsvp)
     rsvp.people = people if attending else []
-    rsvp.answered_by_id = user.id
+    rsvp.answered_by_id = user.id if user is not None else None
     if attending:
         if previous in (RsvpStatus.YES, RsvpStatus.WAITLIST):
             status = previous  # a change of names keeps the seat or the place in line
@@ -196,26 +237,48 @@ def answer(meeting: Meeting, organization: Organization, user: User, attending: 
                 RsvpStatus.WAITLIST)
             rsvp.answered_at = utcnow()
         rsvp.status = status
-        if status is RsvpStatus.YES and not rsvp.checkin_code:
-            rsvp.checkin_code = secrets.token_urlsafe(18)
+        if status is RsvpStatus.YES:
+            _confirm_seat(rsvp)
     else:
         rsvp.status = RsvpStatus.NO
         rsvp.answered_at = utcnow()
     db.session.flush()
 
-    if (attending and previous is None) or (attending and previous is RsvpStatus.NO):
-        notifications.invitation(rsvp, user)
-    elif not attending and previous in (RsvpStatus.YES, RsvpStatus.WAITLIST):
-        notifications.withdrawal(rsvp, user)
+    if attending and previous in (None, RsvpStatus.NO):
+        notifications.invitation(rsvp, _invitation_addresses(organization, user, address))
+    elif not attending and (previous in (RsvpStatus.YES, RsvpStatus.WAITLIST)
+                            or notifications.holds_event(meeting, organization.id)):
+        notifications.withdrawal(rsvp, _invitation_addresses(organization, user, address))
         if previous is RsvpStatus.YES:
             promote_from_waitlist(meeting)
     return rsvp
 
 
+def answer_from_calendar(meeting: Meeting, email: str, attending: bool) -> Rsvp:
+    """A calendar app's REPLY (Accept or Decline) from `email`, applied with the rules of the web form.
+
+    Only an address that was sent the meeting's event may answer this way, for the entity it was sent for.
+    """
+    copy = db.session.scalar(sa.select(CalendarCopy).where(
+        CalendarCopy.meeting_id == meeting.id, CalendarCopy.email == email.strip().lower()))
+    if copy is None or copy.organization is None:
+        raise CalendarError("Questo indirizzo non ha ricevuto l'invito all'incontro.", code="not_found")
+    organization = copy.organization
+    user = db.session.scalar(sa.select(User).where(
+        sa.func.lower(User.email) == copy.email, User.organization_id == organization.id,
+        User.role == Role.ENTITY, User.active.is_(True)))
+    people: list[dict[str, str]] = []
+    if attending:
+        current = db.session.scalar(sa.select(Rsvp).where(
+            Rsvp.meeting_id == meeting.id, Rsvp.organization_id == organization.id))
+        people = list(current.people) if current is not None and current.people else [
+            {"name": copy.name or organization.name, "role": ""}]
+    return answer(meeting, organization, user, attending, people,
+                  address=Address(copy.email, copy.name or organization.name, organization))
+
+
 def promote_from_waitlist(meeting: Meeting) -> list[Rsvp]:
     """Give freed seats to the waiting list, first come first served, and tell them."""
-    from scheduler.calendar import notifications
-
     capacity = effective_capacity(meeting)
     waiting = list(db.session.scalars(
         sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.status == RsvpStatus.WAITLIST)
@@ -223,13 +286,16 @@ def promote_from_waitlist(meeting: Meeting) -> list[Rsvp]:
     ))
     free = len(waiting) if capacity is None else max(capacity - confirmed_count(meeting.id), 0)
     promoted = waiting[:free]
+    if promoted:
+        _lock_meeting(meeting.id)
     for rsvp in promoted:
         rsvp.status = RsvpStatus.YES
-        if not rsvp.checkin_code:
-            rsvp.checkin_code = secrets.token_urlsafe(18)
-    db.session.flush()
+        _confirm_seat(rsvp)
+        db.session.flush()
+    directory = Directory(r.answered_by_id for r in promoted)
     for rsvp in promoted:
-        notifications.promotion(rsvp)
+        notifications.promotion(rsvp, directory.addresses(rsvp.organization, Purpose.INVITATION,
+                                                          answered_by_id=rsvp.answered_by_id))
     return promoted
 
 
@@ -252,84 +318,132 @@ def _check_times(starts_at: datetime, ends_at: datetime) -> None:
         raise CalendarError("L'incontro deve finire dopo l'inizio.", "ends_at")
 
 
-def create_meeting(track: Track, starts_at: datetime, ends_at: datetime, *, title: str | None = None,
-                   venue: Venue | None = None, capacity: int | None = None,
-                   rsvp_deadline: datetime | None = None) -> Meeting:
-    _check_times(starts_at, ends_at)
-    if starts_at < utcnow():
-        raise CalendarError("La data è già passata.", "starts_at")
-    _check_deadline(rsvp_deadline, starts_at)
-    meeting = Meeting(track=track, starts_at=starts_at, ends_at=ends_at, title=title or None, venue=venue,
-                      capacity=capacity or None, rsvp_deadline=rsvp_deadline)
-    db.session.add(meeting)
-    db.session.flush()
-    return meeting
-
-
 def _check_deadline(deadline: datetime | None, starts_at: datetime) -> None:
     if deadline and deadline > starts_at:
         raise CalendarError("Il termine per le risposte deve precedere l'inizio dell'incontro.", "rsvp_deadline")
 
 
-def announce_change(meeting: Meeting, change: MeetingChange) -> int:
-    """Raise SEQUENCE and send each entity that said yes or waits the updated invitation; returns how many."""
-    from scheduler.calendar import notifications
-
-    meeting.sequence += 1
-    db.session.flush()
-    return notifications.meeting_changed(meeting, change)
-
-
-def reschedule(meeting: Meeting, starts_at: datetime, ends_at: datetime) -> bool:
-    """Move a meeting; raises SEQUENCE and sends the updated invitation. Returns whether it moved."""
+def create_meeting(track: Track, starts_at: datetime, ends_at: datetime, *, title: str | None = None,
+                   venue: Venue | None = None, capacity: int | None = None,
+                   rsvp_deadline: datetime | None = None, notes: str = "", key: str | None = None,
+                   allow_past: bool = False) -> Meeting:
+    """A new meeting of the track, numbered after the others (nobody has answered yet, so no e-mail)."""
     _check_times(starts_at, ends_at)
-    if meeting.starts_at == starts_at and meeting.ends_at == ends_at:
-        return False
-    if meeting.is_cancelled:
-        raise CalendarError("L'incontro è annullato.")
-    meeting.starts_at = starts_at
-    meeting.ends_at = ends_at
-    if meeting.id is not None:
-        announce_change(meeting, MeetingChange(time=True))
-    return True
-
-
-def set_venue(meeting: Meeting, venue: Venue | None) -> bool:
-    """Set or change the venue; raises SEQUENCE and sends the updated invitation with what changed."""
-    if meeting.is_cancelled:
-        raise CalendarError("L'incontro è annullato.")
-    if venue is not None and venue.id is None:
-        db.session.add(venue)
-        db.session.flush()
-    if meeting.venue_id == (venue.id if venue else None):
-        return False
-    previous = meeting.venue.location if meeting.venue else None
-    meeting.venue = venue
-    announce_change(meeting, MeetingChange(venue=True, previous_location=previous))
-    return True
-
-
-def cancel(meeting: Meeting) -> bool:
-    """Cancel: STATUS:CANCELLED with METHOD:CANCEL to everyone who had answered yes or is waiting."""
-    if meeting.is_cancelled:
-        return False
-    meeting.status = MeetingStatus.CANCELLED
-    announce_change(meeting, MeetingChange(cancelled=True))
-    return True
-
-
-def update_details(meeting: Meeting, *, title: str | None, capacity: int | None, rsvp_deadline: datetime | None,
-                   notes: str = "") -> None:
-    """Details that do not change the calendar event (no new SEQUENCE); a larger capacity frees seats."""
-    _check_deadline(rsvp_deadline, meeting.starts_at)
+    if starts_at < utcnow() and not allow_past:
+        raise CalendarError("La data è già passata.", "starts_at")
+    _check_deadline(rsvp_deadline, starts_at)
     if capacity is not None and capacity < 1:
         raise CalendarError("La capienza deve essere almeno 1.", "capacity")
-    meeting.title = title or None
-    meeting.capacity = capacity or None
-    meeting.rsvp_deadline = rsvp_deadline
-    meeting.notes = notes
+    meeting = Meeting(track=track, key=key, number=track.next_meeting_number(), starts_at=starts_at,
+                      ends_at=ends_at, title=title or None, venue=venue, capacity=capacity or None,
+                      rsvp_deadline=rsvp_deadline, notes=notes or "")
+    db.session.add(meeting)
     db.session.flush()
-    promote_from_waitlist(meeting)
+    return meeting
+
+
+#: "Leave as it is" for `change_meeting`'s keyword arguments (None means "none": no venue, no title...).
+KEEP: Any = object()
+
+
+def _minute(instant: datetime) -> datetime:
+    """Forms carry hours and minutes: a meeting stored with seconds is not "moved" by saving it unchanged."""
+    return instant.replace(second=0, microsecond=0)
+
+
+def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: datetime = KEEP,
+                   venue: Venue | None = KEEP, title: str | None = KEEP, capacity: int | None = KEEP,
+                   rsvp_deadline: datetime | None = KEEP, notes: str = KEEP, notice: Notice | None = None,
+                   allow_past: bool = False) -> Outcome:
+    """The one way a meeting changes.
+
+    What calendars show (time, venue, title) is one change of the event however many parts moved: SEQUENCE
+    goes up once and every holder gets one message that tells all of it (staff's `notice` instead of the
+    standard text when given; a notice with nothing changed is still sent, with the event as it is). Details
+    calendars do not show (capacity, deadline, notes) change no SEQUENCE; a larger capacity frees seats.
+    """
+    outcome = Outcome()
+    starts = meeting.starts_at if starts_at is KEEP else starts_at
+    ends = meeting.ends_at if ends_at is KEEP else ends_at
+    outcome.moved = (_minute(starts), _minute(ends)) != (_minute(meeting.starts_at), _minute(meeting.ends_at))
+    if venue is not KEEP and venue is not None and venue.id is None:
+        db.session.add(venue)
+        db.session.flush()
+    outcome.venue_changed = venue is not KEEP and (venue.id if venue else None) != meeting.venue_id
+    new_title = meeting.title if title is KEEP else (" ".join(title.split()) if title else None) or None
+    outcome.retitled = new_title != meeting.title
+    if (outcome.event_changed or notice is not None) and meeting.is_cancelled:
+        raise CalendarError("L'incontro è annullato: non si possono cambiare data, orario, sede o titolo.",
+                            code="closed")
+    if outcome.moved:
+        _check_times(starts, ends)
+        if _minute(starts) != _minute(meeting.starts_at) and starts < utcnow() and not allow_past:
+            raise CalendarError("La data è già passata.", "starts_at")
+    deadline = meeting.rsvp_deadline if rsvp_deadline is KEEP else rsvp_deadline
+    _check_deadline(deadline, starts)
+    if capacity is not KEEP and capacity is not None and capacity < 1:
+        raise CalendarError("La capienza deve essere almeno 1.", "capacity")
+
+    change = MeetingChange(time=outcome.moved, venue=outcome.venue_changed, title=outcome.retitled,
+                           previous_location=meeting.venue.location if meeting.venue else None)
+    if outcome.moved:
+        meeting.starts_at, meeting.ends_at = starts, ends
+    if outcome.venue_changed:
+        meeting.venue = venue
+    meeting.title = new_title
+    if rsvp_deadline is not KEEP:
+        meeting.rsvp_deadline = rsvp_deadline
+    if notes is not KEEP:
+        meeting.notes = notes or ""
+    if change.any:
+        meeting.sequence += 1
+    db.session.flush()
+    if change.any or notice is not None:
+        outcome.messages += notifications.meeting_changed(meeting, change if change.any else None, notice)
+    if capacity is not KEEP and (capacity or None) != meeting.capacity:
+        meeting.capacity = capacity or None
+        db.session.flush()
+        outcome.promoted = promote_from_waitlist(meeting)
+    return outcome
+
+
+def reschedule(meeting: Meeting, starts_at: datetime, ends_at: datetime) -> Outcome:
+    """Move a meeting (a call reload's edited time); its holders get the updated invitation."""
+    return change_meeting(meeting, starts_at=starts_at, ends_at=ends_at, allow_past=True)
+
+
+def set_venue(meeting: Meeting, venue: Venue | None, notice: Notice | None = None) -> Outcome:
+    """Set or change the venue; with staff's `notice` ("Comunica la sede") that message is what every holder
+    and the notice's audience receive, one each, with the updated invitation."""
+    return change_meeting(meeting, venue=venue, notice=notice)
+
+
+def venue_edited(meeting: Meeting, previous_location: str) -> Outcome:
+    """The meeting's venue itself was edited (its address, room or name): LOCATION changed for every holder."""
+    if meeting.is_cancelled:
+        return Outcome()
+    meeting.sequence += 1
+    meeting.updated_at = utcnow()
+    db.session.flush()
+    change = MeetingChange(venue=True, previous_location=previous_location)
+    return Outcome(venue_changed=True, messages=notifications.meeting_changed(meeting, change))
+
+
+def send_event(meeting: Meeting, notice: Notice) -> list[OutboxMessage]:
+    """Send the meeting's event as it is with staff's message (an announcement with the invitation attached)."""
+    if meeting.is_cancelled:
+        raise CalendarError("L'incontro è annullato.", code="closed")
+    return notifications.send_event(meeting, notice)
+
+
+def cancel(meeting: Meeting) -> Outcome:
+    """Cancel: STATUS:CANCELLED with METHOD:CANCEL to every holder of the event."""
+    if meeting.is_cancelled:
+        return Outcome()
+    meeting.status = MeetingStatus.CANCELLED
+    meeting.sequence += 1
+    db.session.flush()
+    return Outcome(cancelled=True, messages=notifications.meeting_changed(meeting, MeetingChange(cancelled=True)))
 
 
 def regenerate_feed_token(organization: Organization) -> str:

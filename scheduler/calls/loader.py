@@ -18,8 +18,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 
 from scheduler.calendar.models import Meeting, Venue
-from scheduler.calendar.services import CalendarError, reschedule
+from scheduler.calendar.services import change_meeting, create_meeting
 from scheduler.calls.models import Area, Call, Comune, Phase, Track
+from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.registry.models import organization_comuni
 from scheduler.registry.validation import CONTROL_CHARS
@@ -31,7 +32,7 @@ SAMPLE_KEY_PREFIX = "esempio-"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-class CallFileError(Exception):
+class CallFileError(DomainError):
     """The call file cannot be loaded; the message names the line where possible."""
 
     def __init__(self, message: str, line: int | None = None) -> None:
@@ -442,18 +443,18 @@ def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
             starts_at = local_instant(spec_meeting.day, spec_meeting.start, tz)
             ends_at = local_instant(spec_meeting.day, spec_meeting.end, tz)
             meeting = meetings.get(spec_meeting.key)
-            if meeting is None:
-                track.meetings.append(
-                    Meeting(key=spec_meeting.key, starts_at=starts_at, ends_at=ends_at, title=spec_meeting.title)
-                )
-                report.count(report.created, "incontri")
-                continue
             try:
-                moved = reschedule(meeting, starts_at, ends_at)
-            except CalendarError as exc:  # already validated; kept for safety
-                raise CallFileError(str(exc)) from None
-            retitled = _assign(meeting, {"title": spec_meeting.title})
-            if moved or retitled:
+                if meeting is None:
+                    create_meeting(track, starts_at, ends_at, title=spec_meeting.title, key=spec_meeting.key,
+                                   allow_past=True)
+                    report.count(report.created, "incontri")
+                    continue
+                # the calendar's own change path: holders of a moved or renamed meeting get the update
+                outcome = change_meeting(meeting, starts_at=starts_at, ends_at=ends_at, title=spec_meeting.title,
+                                         allow_past=True)
+            except DomainError as exc:  # already validated; kept for safety
+                raise CallFileError(exc.message) from None
+            if outcome.event_changed:
                 report.count(report.updated, "incontri")
         for key in set(meetings) - {m.key for m in spec_track.meetings}:
             report.warnings.append(

@@ -145,3 +145,7 @@ class Track(db.Model):
     facilitators: Mapped[list[User]] = relationship(
         secondary=track_facilitators, back_populates="tracks", order_by="User.email"
     )
+
+    def next_meeting_number(self) -> int:
+        """The number a new meeting of the track is given ("Incontro 4"): one more than the highest so far."""
+        return max((m.number or 0 for m in self.meetings), default=0) + 1

@@ -8,23 +8,11 @@ from scheduler.auth.models import User
 from scheduler.links import public_url
 from scheduler.mailing.services import enqueue, render_mail
 from scheduler.registry.labels import STATUS_LABELS, register_label
-from scheduler.registry.models import Application, ContactKind
+from scheduler.registry.models import Application
+from scheduler.registry.recipients import Purpose, addresses
 
 #: How long the link that confirms an application's e-mail address works.
 CONFIRMATION_TTL = timedelta(days=3)
-
-
-def _recipients(application: Application) -> list[tuple[str, str]]:
-    """The contact person first, then the legal representative if the address differs."""
-    org = application.organization
-    people = sorted(org.contacts, key=lambda c: c.kind is not ContactKind.CONTACT)
-    seen: dict[str, str] = {}
-    for contact in people:
-        if contact.email and contact.email not in seen:
-            seen[contact.email] = contact.full_name
-    if not seen and org.email:
-        seen[org.email] = org.name
-    return list(seen.items())
 
 
 def _send(application: Application, template: str, subject: str, topic: str, *, first_only: bool = False,
@@ -35,9 +23,9 @@ def _send(application: Application, template: str, subject: str, topic: str, *, 
         area_url=public_url("/area-riservata"),
     )
     text, html = render_mail(template, **context)
-    recipients = _recipients(application)
-    for email, name in recipients[:1] if first_only else recipients:
-        enqueue(to=email, to_name=name, subject=subject, text=text, html=html, topic=topic)
+    recipients = addresses(application.organization, Purpose.DECISION)
+    for address in recipients[:1] if first_only else recipients:
+        enqueue(to=address.email, to_name=address.name, subject=subject, text=text, html=html, topic=topic)
 
 
 def confirm_email(application: Application, user: User) -> None:

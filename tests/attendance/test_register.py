@@ -297,13 +297,9 @@ def test_codes_of_another_meeting_withdrawn_or_waiting_are_refused(app, client, 
     other = client.get(base + setup["other_code"])
     assert other.status_code == 409
     assert "Questo codice è di un altro incontro" in other.get_data(as_text=True)
-    from scheduler.attendance.services import ensure_short_code
-
-    with app.app_context():  # a waiting entity has no QR; its short code, if read aloud, is refused
-        waiting_code = ensure_short_code(db.session.get(Rsvp, setup["rsvps"]["attesa"]))
-        db.session.commit()
-    waiting = client.get(base + waiting_code)
-    assert waiting.status_code == 409 and "lista d'attesa" in unescape(waiting.get_data(as_text=True))
+    with app.app_context():  # a waiting entity has no seat, so no check-in code at all
+        waiting = db.session.get(Rsvp, setup["rsvps"]["attesa"])
+        assert waiting.checkin_code is None and waiting.short_code is None
     with app.app_context():
         answer(db.session.get(Meeting, setup["meeting"]), db.session.get(Organization, setup["ponte"]["organization"]),
                db.session.get(User, setup["ponte"]["user"]), False)
@@ -320,14 +316,11 @@ def test_codes_of_another_meeting_withdrawn_or_waiting_are_refused(app, client, 
 
 
 def test_the_short_code_read_aloud_finds_the_entity_case_insensitively(app, client, auth, setup):
-    from scheduler.attendance.services import SHORT_CODE_ALPHABET, ensure_short_code
+    from scheduler.calendar.services import SHORT_CODE_ALPHABET
 
-    with app.app_context():
-        rsvp = db.session.get(Rsvp, setup["rsvps"]["ponte"])
-        short = ensure_short_code(rsvp)
-        db.session.commit()
+    with app.app_context():  # made when the seat was confirmed, never on display
+        short = db.session.get(Rsvp, setup["rsvps"]["ponte"]).short_code
         assert len(short) == 6 and set(short) <= set(SHORT_CODE_ALPHABET)
-        assert ensure_short_code(rsvp) == short
     auth.login("facilitatrice@example.org", PASSWORD)
     token = csrf_from(client, f"/presenze/{setup['meeting']}")
     response = client.post(f"/presenze/{setup['meeting']}/codice", data={"csrf_token": token,
@@ -339,12 +332,9 @@ def test_the_short_code_read_aloud_finds_the_entity_case_insensitively(app, clie
 
 
 def test_short_codes_are_unique_within_a_meeting(app, setup):
-    from scheduler.attendance.services import ensure_short_code
-
-    with app.app_context():
-        codes = {ensure_short_code(db.session.get(Rsvp, rid)) for rid in setup["rsvps"].values()}
-        db.session.commit()
-        assert len(codes) == 3
+    with app.app_context():  # two confirmed seats, two codes; the waiting entity has none yet
+        codes = {db.session.get(Rsvp, rid).short_code for rid in setup["rsvps"].values()}
+        assert len(codes - {None}) == 2 and None in codes
 
 
 def test_the_invite_carries_the_short_code_and_the_check_in_link(app, setup):

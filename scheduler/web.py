@@ -1,0 +1,68 @@
+"""What every view does the same way: find the call and the object or answer 404, turn a `DomainError` into
+a status and a message next to its field.
+
+Only views import this module; services never see the request.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from flask import abort
+
+from scheduler.calendar.models import Meeting
+from scheduler.calls.models import Call
+from scheduler.calls.services import current_call
+from scheduler.errors import DomainError
+from scheduler.extensions import db
+
+T = TypeVar("T")
+
+#: The largest id a row can have (PostgreSQL `integer`): a larger one in a URL is not found, not an error.
+MAX_ID = 2**31 - 1
+
+
+def status_for(error: DomainError) -> int:
+    """The status a page answers a refusal with: chosen by the error's code, never by its text."""
+    return error.status
+
+
+def put_error(form: Any, error: DomainError, field: Any = None) -> None:
+    """Show a service's refusal next to its field (`field`, else the form's field named by the error), else at
+    the top of the form."""
+    if field is None and error.field:
+        field_for = getattr(form, "field_for", None)
+        field = field_for(error.field) if field_for is not None else getattr(form, error.field, None)
+    if field is not None and hasattr(field, "errors"):
+        field.errors = [*field.errors, error.message]
+    else:
+        form.form_errors.append(error.message)
+
+
+def call_or_404() -> Call:
+    """The call the site shows; 404 when none is loaded."""
+    call = current_call()
+    if call is None:
+        abort(404)
+    return call
+
+
+def valid_id(value: int | None) -> bool:
+    return value is not None and 0 < value <= MAX_ID
+
+
+def object_or_404(model: type[T], object_id: int | None) -> T:
+    """The row with this id, or 404 (also for ids no row can have, which some databases refuse outright)."""
+    found = db.session.get(model, object_id) if valid_id(object_id) else None
+    if found is None:
+        abort(404)
+    return found
+
+
+def meeting_or_404(meeting_id: int, call: Call | None = None) -> Meeting:
+    """The meeting, and when `call` is given only if it belongs to that call (a forged id of another call is
+    not found)."""
+    meeting = object_or_404(Meeting, meeting_id)
+    if call is not None and meeting.track.call_id != call.id:
+        abort(404)
+    return meeting
