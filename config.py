@@ -52,6 +52,18 @@ class BaseConfig:
     MAIL_RETRY_MAX_DELAY = int(os.environ.get("MAIL_RETRY_MAX_DELAY", "3600"))
     MAIL_MAX_ATTEMPTS = int(os.environ.get("MAIL_MAX_ATTEMPTS", "8"))
 
+    # Calendar replies: the mailbox of the invitations' ORGANIZER, read by the worker (off without a host).
+    REPLY_IMAP_HOST = os.environ.get("REPLY_IMAP_HOST") or None
+    REPLY_IMAP_SSL = _bool("REPLY_IMAP_SSL", True)
+    REPLY_IMAP_STARTTLS = _bool("REPLY_IMAP_STARTTLS", False)
+    #: Unset: 993 with SSL, 143 otherwise (with or without STARTTLS).
+    REPLY_IMAP_PORT = int(os.environ["REPLY_IMAP_PORT"]) if os.environ.get("REPLY_IMAP_PORT") else None
+    REPLY_IMAP_USER = os.environ.get("REPLY_IMAP_USER") or None
+    REPLY_IMAP_PASSWORD = os.environ.get("REPLY_IMAP_PASSWORD") or None
+    REPLY_IMAP_FOLDER = os.environ.get("REPLY_IMAP_FOLDER") or "INBOX"
+    #: Seconds the IMAP server is given to answer each command.
+    REPLY_IMAP_TIMEOUT = float(os.environ.get("REPLY_IMAP_TIMEOUT", "30"))
+
     # Sign-in
     LOGIN_TOKEN_TTL = timedelta(minutes=30)
     SESSION_COOKIE_HTTPONLY = True
@@ -102,6 +114,7 @@ class TestConfig(BaseConfig):
     SECRET_KEY = "test-secret-key"  # noqa: S105
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     MAIL_SERVER = None
+    REPLY_IMAP_HOST = None
     RATELIMIT_STORAGE_URI = "memory://"
     BASE_URL = "http://tavoli.test"
     SERVER_NAME = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from flask import Flask, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from scheduler.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 
@@ -41,13 +43,11 @@ def trust_proxies(app: Flask) -> None:
     """Behind a reverse proxy, take the client's address and scheme from its headers (and only then)."""
     hops = int(app.config.get("PROXY_FIX_X_FOR") or 0)
     if hops > 0:
-        from werkzeug.middleware.proxy_fix import ProxyFix
-
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
 
 
 def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
-    from config import CONFIGS, DEV_SECRET_KEY
+    from config import CONFIGS, DEV_SECRET_KEY  # reads the environment: only when an app is configured
 
     name = os.environ.get("TAVOLI_CONFIG", "development")
     if test_config is not None:
@@ -79,8 +79,6 @@ def normalise_database_url(url: str) -> str:
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record) -> None:
     """Foreign keys on and WAL journal: SQLite enforces neither unless asked, on every connection."""
-    import sqlite3
-
     if isinstance(dbapi_connection, sqlite3.Connection):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -119,7 +117,7 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from scheduler.auth.services import load_user
+    from scheduler.auth.services import load_user  # the features import this package: they load in create_app
 
     login_manager.user_loader(load_user)
 
@@ -132,6 +130,7 @@ def select_locale() -> str:
 
 
 def register_blueprints(app: Flask) -> None:
+    # imported here, not at the top: every feature imports this package, which must load first
     from scheduler.announcements import bp as announcements_bp
     from scheduler.attendance import bp as attendance_bp
     from scheduler.auth import bp as auth_bp
@@ -152,13 +151,13 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_errorhandlers(app: Flask) -> None:
-    from scheduler.site.errors import register
+    from scheduler.site.errors import register  # a feature package: loaded with the app, not with this package
 
     register(app)
 
 
 def register_template_helpers(app: Flask) -> None:
-    from scheduler.site.templating import register
+    from scheduler.site.templating import register  # a feature package: loaded with the app, not with this package
 
     register(app)
 
@@ -185,11 +184,14 @@ def register_security_headers(app: Flask) -> None:
 
 
 def register_commands(app: Flask) -> None:
+    # imported here, not at the top: every feature imports this package, which must load first
     from scheduler.announcements.cli import announcements_cli
     from scheduler.announcements.services import send_due as send_due_announcements
     from scheduler.auth.cli import users_cli
     from scheduler.calendar.cli import reminders_command
     from scheduler.calendar.reminders import every, send_due
+    from scheduler.calendar.replies import read_replies
+    from scheduler.calendar.reply_cli import replies_cli
     from scheduler.calls.cli import calls_cli
     from scheduler.demo import demo_command
     from scheduler.mailing.cli import worker_command
@@ -201,6 +203,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_command)
     app.cli.add_command(reminders_command)
     app.cli.add_command(announcements_cli)
-    # the mail worker runs the reminders every ten minutes, and sends scheduled announcements every minute
+    app.cli.add_command(replies_cli)
+    # the mail worker runs the reminders every ten minutes, sends scheduled announcements every minute, and
+    # reads the calendar replies mailbox every minute (nothing to do without REPLY_IMAP_HOST)
     register_periodic(app, every(600, send_due))
     register_periodic(app, every(60, send_due_announcements))
+    register_periodic(app, every(60, read_replies))

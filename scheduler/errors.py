@@ -14,6 +14,7 @@ STATUS_BY_CODE = {
     "not_found": 404,  # no such object here: the same answer as for an id that never existed
     "closed": 409,  # the object's state forbids it now (answers closed, meeting cancelled, already sent)
     "conflict": 409,  # someone else got there first (a duplicate, a seat taken)
+    "too_large": 413,  # what was sent is larger than the service accepts
 }
 
 

@@ -28,3 +28,8 @@ def local_instant(day: date, at: time, tz: ZoneInfo = ROME) -> datetime:
 def end_of_day(day: date, tz: ZoneInfo = ROME) -> datetime:
     """The last instant of `day` in `tz`: a deadline "entro il 2 maggio" includes all of 2 May."""
     return local_instant(day + timedelta(days=1), time(0, 0), tz) - timedelta(microseconds=1)
+
+
+def iso(value: datetime | None) -> str | None:
+    """An instant as ISO 8601 text, the form exported data carries it in; None (never happened) stays None."""
+    return value.isoformat() if value else None

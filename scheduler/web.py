@@ -1,20 +1,27 @@
 """What every view does the same way: find the call and the object or answer 404, turn a `DomainError` into
 a status and a message next to its field.
 
-Only views import this module; services never see the request.
+Only views import this module; services never see the request. The views of every layer use it, so it imports
+no feature package above the calls (importing one runs its views, which import this module): the meeting's
+model is found by name, as `relationship("Meeting")` names it.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from collections.abc import Sequence
+from functools import cache
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import abort
+from sqlalchemy.orm.interfaces import ORMOption
 
-from scheduler.calendar.models import Meeting
 from scheduler.calls.models import Call
 from scheduler.calls.services import current_call
 from scheduler.errors import DomainError
 from scheduler.extensions import db
+
+if TYPE_CHECKING:
+    from scheduler.calendar.models import Meeting
 
 T = TypeVar("T")
 
@@ -47,22 +54,33 @@ def call_or_404() -> Call:
     return call
 
 
+@cache
+def model_named(name: str) -> type[Any]:
+    """The mapped class called `name`, found in the models' registry instead of imported (see above)."""
+    for mapper in db.Model.registry.mappers:
+        if mapper.class_.__name__ == name:
+            return mapper.class_
+    raise LookupError(f"no model named {name!r}")
+
+
 def valid_id(value: int | None) -> bool:
     return value is not None and 0 < value <= MAX_ID
 
 
-def object_or_404(model: type[T], object_id: int | None) -> T:
-    """The row with this id, or 404 (also for ids no row can have, which some databases refuse outright)."""
-    found = db.session.get(model, object_id) if valid_id(object_id) else None
+def object_or_404(model: type[T], object_id: int | None, *, options: Sequence[ORMOption] = ()) -> T:
+    """The row with this id, or 404 (also for ids no row can have, which some databases refuse outright).
+
+    `options` (e.g. `selectinload`) load what the page shows with the row, so its queries stay a fixed number."""
+    found = db.session.get(model, object_id, options=options) if valid_id(object_id) else None
     if found is None:
         abort(404)
     return found
 
 
-def meeting_or_404(meeting_id: int, call: Call | None = None) -> Meeting:
+def meeting_or_404(meeting_id: int, call: Call | None = None, *, options: Sequence[ORMOption] = ()) -> Meeting:
     """The meeting, and when `call` is given only if it belongs to that call (a forged id of another call is
     not found)."""
-    meeting = object_or_404(Meeting, meeting_id)
+    meeting = object_or_404(model_named("Meeting"), meeting_id, options=options)
     if call is not None and meeting.track.call_id != call.id:
         abort(404)
     return meeting

@@ -23,6 +23,7 @@ from flask_migrate import upgrade
 
 from scheduler import create_app, normalise_database_url
 from scheduler.extensions import db
+from tests.imap_server import imap_mailbox, imap_server  # noqa: F401  (a real IMAP server, for calendar replies)
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 CALL_FILE = PROJECT_DIR / "scheduler" / "calls" / "crema-2025-2027.toml"

@@ -127,7 +127,8 @@ def make_meeting(
             db.session.add(track)
         starts = _same_local_day(utcnow().replace(microsecond=0) + timedelta(days=days_ahead), timedelta(hours=hours))
         meeting = Meeting(
-            track=track, number=track.next_meeting_number(), starts_at=starts, ends_at=starts + timedelta(hours=hours), capacity=capacity,
+            track=track, number=track.next_meeting_number(), starts_at=starts,
+            ends_at=starts + timedelta(hours=hours), capacity=capacity,
             rsvp_deadline=starts - timedelta(days=rsvp_deadline_days_before)
             if rsvp_deadline_days_before is not None else None,
         )

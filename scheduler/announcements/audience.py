@@ -17,6 +17,7 @@ from scheduler.attendance.models import Attendance
 from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
 from scheduler.calendar.services import eligibility_problem
 from scheduler.calls.models import Area, Call, Track
+from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.formatting import format_when
 from scheduler.mailing.models import MailCategory
@@ -45,12 +46,8 @@ RSVP_STATUSES_BY_KIND = {
 }
 
 
-class AudienceError(ValueError):
+class AudienceError(DomainError):
     """The audience is incomplete (no area, no meeting...); `field` names the form field."""
-
-    def __init__(self, message: str, field: str) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,8 @@ from flask_babel import lazy_gettext as _l
 from markdown_it import MarkdownIt
 from markupsafe import escape
 
+from scheduler.errors import DomainError
+
 #: The placeholders staff can use, with what they become.
 PLACEHOLDERS = {
     "ente": _l("nome dell'ente destinatario"),
@@ -37,8 +39,8 @@ _HREF = re.compile(r'href="([^"]*)"')
 _MD_LINK = re.compile(r"\[([^\]\n]+)\]\(<?([^)\s>]+)>?\)")
 
 
-class PlaceholderError(ValueError):
-    pass
+class PlaceholderError(DomainError):
+    """An unknown or misplaced placeholder; the message names it."""
 
 
 def placeholders_in(source: str) -> list[str]:

@@ -16,7 +16,7 @@ from scheduler.calendar.manage_forms import LocalDateField, LocalTimeField, _pla
 from scheduler.calendar.models import Meeting, Venue
 from scheduler.calls.models import Call, Track
 from scheduler.formatting import format_when
-from scheduler.registry.forms import MultiCheckboxField
+from scheduler.forms import MultiCheckboxField
 from scheduler.timeutil import local_instant
 
 REQUIRED = _l("Campo obbligatorio.")

@@ -115,13 +115,13 @@ def create_draft(call: Call, draft: Draft, actor: User) -> Announcement:
 def update_draft(announcement: Announcement, draft: Draft) -> None:
     """Edit a draft or a scheduled announcement (which stays scheduled); a sent one cannot change."""
     if announcement.status is AnnouncementStatus.SENT:
-        raise AnnouncementError("La comunicazione è già stata inviata: non si può modificare.")
+        raise AnnouncementError("La comunicazione è già stata inviata: non si può modificare.", code="closed")
     _apply(announcement, announcement.call, draft)
 
 
 def delete_draft(announcement: Announcement) -> None:
     if announcement.status is AnnouncementStatus.SENT:
-        raise AnnouncementError("Una comunicazione inviata resta nel registro degli invii.")
+        raise AnnouncementError("Una comunicazione inviata resta nel registro degli invii.", code="closed")
     db.session.delete(announcement)
 
 
@@ -140,6 +140,8 @@ class Resolution:
     recipients: list[Recipient]
     excluded: list[dict[str, str]] = field(default_factory=list)
     bounces: dict[str, MailBounce] = field(default_factory=dict)
+    #: The addresses (lower case) that turned announcements off, read once for the whole audience.
+    refused: set[str] = field(default_factory=set)
 
     @property
     def count(self) -> int:
@@ -176,7 +178,7 @@ def recipients_of(announcement: Announcement) -> Resolution:
                              "reason": "Ha scelto di non ricevere le comunicazioni"})
         else:
             kept.append(recipient)
-    return Resolution(kept, excluded, preferences.bounces_of(r.email for r in kept))
+    return Resolution(kept, excluded, preferences.bounces_of(r.email for r in kept), refused)
 
 
 # --- rendering ---------------------------------------------------------------------------------------------------
@@ -286,12 +288,12 @@ def preview(announcement: Announcement, index: int = 0,
     return Renderer(announcement, venue, preview=True).render(resolution.recipients[index]), resolution
 
 
-def _enqueue(announcement: Announcement, rendered: Rendered, *, topic: str = TOPIC,
-             linked: bool = True) -> OutboxMessage | None:
+def _enqueue(announcement: Announcement, rendered: Rendered, *, topic: str = TOPIC, linked: bool = True,
+             refused: set[str] | None = None) -> OutboxMessage | None:
     return enqueue(
         to=rendered.to, to_name=rendered.to_name, subject=rendered.subject, text=rendered.text,
         html=rendered.html, category=rendered.category, topic=topic,
-        announcement_id=announcement.id if linked else None,
+        announcement_id=announcement.id if linked else None, refused=refused,
     )
 
 
@@ -302,7 +304,8 @@ def send_test(announcement: Announcement, user: User) -> OutboxMessage:
     """
     resolution = recipients_of(announcement)
     if not resolution.recipients:
-        raise AnnouncementError("Nessun destinatario: la prova userebbe segnaposto vuoti. Cambia i destinatari.")
+        raise AnnouncementError("Nessun destinatario: la prova userebbe segnaposto vuoti. Cambia i destinatari.",
+                                code="closed")
     # a preview: no working sign-in link of the entity, and the unsubscribe line points at the tester
     rendered = Renderer(announcement, preview=True).render(resolution.recipients[0], footer_address=user.email)
     rendered.to, rendered.to_name = user.email, user.full_name or user.email
@@ -319,7 +322,8 @@ def _dispatch(announcement: Announcement, actor: User | None, venue: Venue | Non
     renderer = Renderer(announcement, venue, recipients=resolution.recipients)
     with_event = [r for r in resolution.recipients if renderer.carries_invite(r)]
     plain = [r for r in resolution.recipients if not renderer.carries_invite(r)]
-    messages = [m for m in (_enqueue(announcement, renderer.render(r)) for r in plain) if m is not None]
+    messages = [m for m in (_enqueue(announcement, renderer.render(r), refused=resolution.refused) for r in plain)
+                if m is not None]
     meeting = announcement.meeting
     if venue is not None:
         messages += set_venue(meeting, venue, notice=renderer.notice(with_event, to_holders=True)).messages
@@ -342,7 +346,7 @@ def _dispatch(announcement: Announcement, actor: User | None, venue: Venue | Non
 def send_now(announcement: Announcement, actor: User) -> int:
     """Write every recipient's message to the outbox now; returns how many."""
     if announcement.status is AnnouncementStatus.SENT:
-        raise AnnouncementError("La comunicazione è già stata inviata.")
+        raise AnnouncementError("La comunicazione è già stata inviata.", code="closed")
     _check(announcement.call, draft_of(announcement))
     return _dispatch(announcement, actor)
 
@@ -350,7 +354,7 @@ def send_now(announcement: Announcement, actor: User) -> int:
 def schedule(announcement: Announcement, when: datetime, actor: User) -> None:
     """Send later: the worker sends it at `when`; recipients are the audience as it is at that moment."""
     if announcement.status is AnnouncementStatus.SENT:
-        raise AnnouncementError("La comunicazione è già stata inviata.")
+        raise AnnouncementError("La comunicazione è già stata inviata.", code="closed")
     if when <= utcnow():
         raise AnnouncementError("Scegli un momento futuro.", "send_at")
     _check(announcement.call, draft_of(announcement))
@@ -361,7 +365,7 @@ def schedule(announcement: Announcement, when: datetime, actor: User) -> None:
 
 def unschedule(announcement: Announcement) -> None:
     if announcement.status is not AnnouncementStatus.SCHEDULED:
-        raise AnnouncementError("La comunicazione non è programmata.")
+        raise AnnouncementError("La comunicazione non è programmata.", code="closed")
     announcement.status = AnnouncementStatus.DRAFT
     announcement.send_at = None
 
@@ -439,9 +443,9 @@ def _venue_notice(meeting: Meeting, venue: Venue, draft: Draft, actor: User | No
     """The notice as an announcement not yet saved (checked like any other)."""
     call = meeting.track.call
     if meeting.is_cancelled:
-        raise AnnouncementError("L'incontro è annullato.")
+        raise AnnouncementError("L'incontro è annullato.", code="closed")
     if meeting.ends_at <= utcnow():
-        raise AnnouncementError("L'incontro è già concluso.")
+        raise AnnouncementError("L'incontro è già concluso.", code="closed")
     if venue.call_id != call.id:
         raise AnnouncementError("Sede sconosciuta.", "venue_id")
     if draft.audience.kind not in ("meeting_attending", "meeting_invited") or draft.audience.meeting_id != meeting.id:

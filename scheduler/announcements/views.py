@@ -22,16 +22,16 @@ from scheduler.announcements.audience import AUDIENCE_KINDS, Audience, describe,
 from scheduler.announcements.compose import PLACEHOLDERS
 from scheduler.announcements.forms import AnnouncementForm, ScheduleForm, VenueNoticeForm
 from scheduler.announcements.models import Announcement, AnnouncementStatus
-from scheduler.announcements.services import AnnouncementError
 from scheduler.auth.decorators import staff_required
 from scheduler.calendar import planning
 from scheduler.calendar.models import Meeting
 from scheduler.calls.models import Call, Track
-from scheduler.calls.services import current_call
+from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.mailing.models import OutboxStatus
 from scheduler.mailing.views import STATUS_BADGES, STATUS_LABELS
 from scheduler.timeutil import utcnow
+from scheduler.web import call_or_404, meeting_or_404, object_or_404, put_error, status_for
 
 ViewResult = Response | str | tuple[str, int]
 
@@ -43,16 +43,9 @@ ANNOUNCEMENT_LABELS = {
 PER_PAGE = 30
 
 
-def _call_or_404() -> Call:
-    call = current_call()
-    if call is None:
-        abort(404)
-    return call
-
-
 def _announcement_or_404(call: Call, announcement_id: int) -> Announcement:
-    announcement = db.session.get(Announcement, announcement_id)
-    if announcement is None or announcement.call_id != call.id:
+    announcement = object_or_404(Announcement, announcement_id)
+    if announcement.call_id != call.id:
         abort(404)
     return announcement
 
@@ -64,18 +57,10 @@ def _meetings(call: Call) -> list[Meeting]:
     ))
 
 
-def _put_error(form, error: AnnouncementError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
-
-
 @bp.get("/gestione/comunicazioni")
 @staff_required
 def index() -> str:
-    call = _call_or_404()
+    call = call_or_404()
     query = (sa.select(Announcement).where(Announcement.call_id == call.id)
              .order_by(Announcement.created_at.desc(), Announcement.id.desc()))
     page = db.paginate(query, page=request.args.get("pagina", 1, type=int), per_page=PER_PAGE, error_out=False)
@@ -103,9 +88,9 @@ def _save(call: Call, form: AnnouncementForm, announcement: Announcement | None)
         else:
             announcements.update_draft(announcement, form.draft())
         db.session.commit()
-    except AnnouncementError as error:
+    except DomainError as error:
         db.session.rollback()
-        _put_error(form, error)
+        put_error(form, error)
         if announcement is not None:
             announcement = _announcement_or_404(call, announcement.id)
         return _compose_page(call, form, announcement, 400)
@@ -116,7 +101,7 @@ def _save(call: Call, form: AnnouncementForm, announcement: Announcement | None)
 @bp.route("/gestione/comunicazioni/nuova", methods=["GET", "POST"])
 @staff_required
 def new() -> ViewResult:
-    call = _call_or_404()
+    call = call_or_404()
     meetings = _meetings(call)
     if request.method == "POST":
         return _save(call, AnnouncementForm(call, meetings), None)
@@ -131,7 +116,7 @@ def new() -> ViewResult:
 @bp.route("/gestione/comunicazioni/<int:announcement_id>/modifica", methods=["GET", "POST"])
 @staff_required
 def edit(announcement_id: int) -> ViewResult:
-    call = _call_or_404()
+    call = call_or_404()
     announcement = _announcement_or_404(call, announcement_id)
     if announcement.status is AnnouncementStatus.SENT:
         flash(_("La comunicazione è già stata inviata: non si può modificare."), "warning")
@@ -162,7 +147,7 @@ def _detail_page(call: Call, announcement: Announcement, schedule_form: Schedule
 @bp.get("/gestione/comunicazioni/<int:announcement_id>")
 @staff_required
 def detail(announcement_id: int) -> ViewResult:
-    call = _call_or_404()
+    call = call_or_404()
     return _detail_page(call, _announcement_or_404(call, announcement_id))
 
 
@@ -170,7 +155,7 @@ def detail(announcement_id: int) -> ViewResult:
 @staff_required
 def preview_html(announcement_id: int) -> Response:
     """The HTML body exactly as the chosen recipient receives it, for the preview frame (no scripts run)."""
-    call = _call_or_404()
+    call = call_or_404()
     announcement = _announcement_or_404(call, announcement_id)
     rendered, _resolution = announcements.preview(announcement, request.args.get("destinatario", 0, type=int))
     html = rendered.html if rendered else "<p>" + _("Nessun destinatario.") + "</p>"
@@ -188,25 +173,25 @@ def _after_action(announcement: Announcement) -> Response:
     return redirect(url_for("announcements.detail", announcement_id=announcement.id), 303)
 
 
-def _refuse(call: Call, announcement_id: int, error: AnnouncementError,
+def _refuse(call: Call, announcement_id: int, error: DomainError,
             schedule_form: ScheduleForm | None = None) -> tuple[str, int]:
     db.session.rollback()
     announcement = _announcement_or_404(call, announcement_id)
     if schedule_form is not None and error.field == "send_at":
-        schedule_form.day.errors = [*schedule_form.day.errors, str(error)]
+        schedule_form.day.errors = [*schedule_form.day.errors, error.message]
     else:
-        flash(str(error), "error")
-    return _detail_page(call, announcement, schedule_form, 400 if error.field else 409)
+        flash(error.message, "error")
+    return _detail_page(call, announcement, schedule_form, status_for(error))
 
 
 def _act(announcement_id: int, action: Callable[[Announcement], str]) -> ViewResult:
     """One button of the detail page: do it, commit, say what happened; a broken rule is said on the page."""
-    call = _call_or_404()
+    call = call_or_404()
     announcement = _announcement_or_404(call, announcement_id)
     try:
         message = action(announcement)
         db.session.commit()
-    except AnnouncementError as error:
+    except DomainError as error:
         return _refuse(call, announcement_id, error)
     flash(message, "success")
     return _after_action(announcement)
@@ -236,7 +221,7 @@ def send_now(announcement_id: int) -> ViewResult:
 @bp.post("/gestione/comunicazioni/<int:announcement_id>/programma")
 @staff_required
 def schedule(announcement_id: int) -> ViewResult:
-    call = _call_or_404()
+    call = call_or_404()
     announcement = _announcement_or_404(call, announcement_id)
     form = ScheduleForm()
     if not form.validate():
@@ -244,7 +229,7 @@ def schedule(announcement_id: int) -> ViewResult:
     try:
         announcements.schedule(announcement, form.when(), current_user)
         db.session.commit()
-    except AnnouncementError as error:
+    except DomainError as error:
         return _refuse(call, announcement_id, error, form)
     flash(_("Invio programmato."), "success")
     return _after_action(announcement)
@@ -263,12 +248,12 @@ def unschedule(announcement_id: int) -> ViewResult:
 @bp.post("/gestione/comunicazioni/<int:announcement_id>/elimina")
 @staff_required
 def delete(announcement_id: int) -> ViewResult:
-    call = _call_or_404()
+    call = call_or_404()
     announcement = _announcement_or_404(call, announcement_id)
     try:
         announcements.delete_draft(announcement)
         db.session.commit()
-    except AnnouncementError as error:
+    except DomainError as error:
         return _refuse(call, announcement_id, error)
     flash(_("Bozza eliminata."), "success")
     return redirect(url_for("announcements.index"), 303)
@@ -287,21 +272,14 @@ def retry(announcement_id: int) -> ViewResult:
 # --- the venue notice ------------------------------------------------------------------------------------------
 
 
-def _meeting_or_404(call: Call, meeting_id: int) -> Meeting:
-    meeting = meeting_of(call, meeting_id)
-    if meeting is None:
-        abort(404)
-    return meeting
-
-
 def _venue_page(call: Call, meeting: Meeting, form: VenueNoticeForm, status: int = 200) -> tuple[str, int]:
     venue = form.venue()
     rendered = resolution = None
     if venue is not None and form.subject.data and form.body.data and not form.errors:
         try:
             rendered, resolution = announcements.preview_venue_notice(meeting, venue, form.draft(meeting))
-        except AnnouncementError as error:
-            _put_error(form, error)
+        except DomainError as error:
+            put_error(form, error)
             status = 400
     return render_template("announcements/venue_notice.html", call=call, meeting=meeting, form=form,
                            venue=venue, rendered=rendered, resolution=resolution,
@@ -311,8 +289,8 @@ def _venue_page(call: Call, meeting: Meeting, form: VenueNoticeForm, status: int
 @bp.route("/gestione/calendario/incontri/<int:meeting_id>/comunica-sede", methods=["GET", "POST"])
 @staff_required
 def venue_notice(meeting_id: int) -> ViewResult:
-    call = _call_or_404()
-    meeting = _meeting_or_404(call, meeting_id)
+    call = call_or_404()
+    meeting = meeting_or_404(meeting_id, call)
     venues = planning.venues_of(call)
     if meeting.is_cancelled or meeting.ends_at <= utcnow():
         flash(_("L'incontro è annullato o concluso: non c'è una sede da comunicare."), "warning")
@@ -338,10 +316,10 @@ def venue_notice(meeting_id: int) -> ViewResult:
     try:
         announcement = announcements.announce_venue(meeting, form.venue(), form.draft(meeting), current_user)
         db.session.commit()
-    except AnnouncementError as error:
+    except DomainError as error:
         db.session.rollback()
-        _put_error(form, error)
-        return _venue_page(call, _meeting_or_404(call, meeting_id), form, 400)
+        put_error(form, error)
+        return _venue_page(call, meeting_or_404(meeting_id, call), form, 400)
     flash(ngettext("Sede comunicata: %(num)d messaggio con l'invito aggiornato in consegna.",
                    "Sede comunicata: %(num)d messaggi con l'invito aggiornato in consegna.",
                    announcement.recipient_count), "success")

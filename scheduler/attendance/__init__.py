@@ -6,7 +6,9 @@ from flask import Blueprint
 
 bp = Blueprint("attendance", __name__)
 
-from scheduler.attendance import views  # noqa: E402,F401
+# the views, and the receivers of scheduler.hooks (personal_data): importing the package, as the app factory
+# does, connects them
+from scheduler.attendance import personal_data, views  # noqa: E402,F401
 
 try:  # the printable sheets and uploads arrive in their own change; the register works without them
     import_module("scheduler.attendance.document_views")

@@ -29,6 +29,7 @@ from scheduler.extensions import db
 from scheduler.formatting import format_day
 from scheduler.links import public_url
 from scheduler.timeutil import ROME
+from scheduler.web import meeting_or_404, status_for
 
 ViewResult = Response | str | tuple[str, int]
 
@@ -41,18 +42,13 @@ class PaperForm(FlaskForm):
     """Only the CSRF token: the entities and names are read from the request, one pair per entity."""
 
 
-def _meeting_or_404(meeting_id: int) -> Meeting:
-    meeting = db.session.scalar(
-        sa.select(Meeting).where(Meeting.id == meeting_id).options(
-            selectinload(Meeting.track).selectinload(Track.facilitators),
-            selectinload(Meeting.track).selectinload(Track.call),
-            selectinload(Meeting.track).selectinload(Track.area),
-            selectinload(Meeting.venue),
-        )
-    )
-    if meeting is None:
-        abort(404)
-    return meeting
+#: What the documents of a meeting show and check (facilitators, call, area, venue), loaded with the meeting.
+MEETING_PAGE = (
+    selectinload(Meeting.track).selectinload(Track.facilitators),
+    selectinload(Meeting.track).selectinload(Track.call),
+    selectinload(Meeting.track).selectinload(Track.area),
+    selectinload(Meeting.venue),
+)
 
 
 def _is_track_facilitator(meeting: Meeting) -> bool:
@@ -60,7 +56,7 @@ def _is_track_facilitator(meeting: Meeting) -> bool:
 
 
 def _printable_meeting(meeting_id: int) -> Meeting:
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id, options=MEETING_PAGE)
     if current_user.role is not Role.STAFF and not _is_track_facilitator(meeting):
         abort(403)
     return meeting
@@ -147,13 +143,13 @@ def _documents_page(meeting: Meeting, form: SignedSheetForm, status: int = 200,
 @bp.get("/gestione/presenze/<int:meeting_id>")
 @staff_required
 def documents_page(meeting_id: int) -> ViewResult:
-    return _documents_page(_meeting_or_404(meeting_id), SignedSheetForm())
+    return _documents_page(meeting_or_404(meeting_id, options=MEETING_PAGE), SignedSheetForm())
 
 
 @bp.post("/gestione/presenze/<int:meeting_id>/foglio-firmato")
 @staff_required
 def upload_signed_sheet(meeting_id: int) -> ViewResult:
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id, options=MEETING_PAGE)
     form = SignedSheetForm()
     if not form.validate_on_submit():
         return _documents_page(meeting, form, 400)
@@ -167,7 +163,7 @@ def upload_signed_sheet(meeting_id: int) -> ViewResult:
         db.session.commit()
     except documents.DocumentError as error:
         db.session.rollback()
-        return _documents_page(meeting, form, error.status, str(error))
+        return _documents_page(meeting, form, status_for(error), error.message)
     flash(_("Foglio firmato caricato: %(name)s.", name=sheet.filename), "success")
     return redirect(url_for("attendance.documents_page", meeting_id=meeting.id), 303)
 
@@ -203,7 +199,7 @@ def _paper_page(meeting: Meeting, form: PaperForm, *, ticked: set[int], texts: d
 @bp.route("/gestione/presenze/<int:meeting_id>/cartaceo", methods=["GET", "POST"])
 @staff_required
 def paper_register(meeting_id: int) -> ViewResult:
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id, options=MEETING_PAGE)
     form = PaperForm()
     if not form.is_submitted():
         return _paper_page(meeting, form, ticked=set(), texts={})
@@ -218,7 +214,7 @@ def paper_register(meeting_id: int) -> ViewResult:
         db.session.commit()
     except paper.PaperError as error:
         db.session.rollback()
-        return _paper_page(meeting, form, ticked=ticked, texts=texts, error=str(error),
-                           error_org=error.organization_id, status=400)
+        return _paper_page(meeting, form, ticked=ticked, texts=texts, error=error.message,
+                           error_org=error.organization_id, status=status_for(error))
     flash(_("Registro cartaceo inserito: %(num)d presenze.", num=len(rows)), "success")
     return redirect(url_for("attendance.documents_page", meeting_id=meeting.id), 303)

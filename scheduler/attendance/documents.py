@@ -24,6 +24,7 @@ from fpdf.enums import XPos, YPos
 
 from scheduler.attendance.models import Attendance, RegisterEvent, SignedSheet
 from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
+from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.formatting import format_instant, format_when
 
@@ -37,12 +38,8 @@ JPEG = "image/jpeg"
 _EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
 
 
-class DocumentError(Exception):
-    """A refused upload; the message is for the person who sent it. `status` is the HTTP status to answer."""
-
-    def __init__(self, message: str, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
+class DocumentError(DomainError):
+    """A refused upload; the message is for the person who sent it."""
 
 
 # --- text for the core font --------------------------------------------------------------------------------------
@@ -343,7 +340,7 @@ def check_upload(filename: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES)
     if len(data) > max_bytes:
         raise DocumentError(
             f"Il file è troppo grande ({len(data) / 1048576:.1f} MB): il massimo è "
-            f"{max_bytes / 1048576:.0f} MB. Scansiona a risoluzione più bassa o in bianco e nero.", 413)
+            f"{max_bytes / 1048576:.0f} MB. Scansiona a risoluzione più bassa o in bianco e nero.", code="too_large")
     content_type = sniff_content_type(data)
     if content_type is None:
         raise DocumentError("Il file non è un PDF, un PNG o un JPEG: carica la scansione in uno di questi formati.")

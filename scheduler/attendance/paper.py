@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent
 from scheduler.calendar.models import Meeting
+from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.registry.models import Application, ApplicationArea, ApplicationStatus, Organization
 from scheduler.timeutil import utcnow
@@ -22,7 +23,7 @@ from scheduler.timeutil import utcnow
 MAX_PEOPLE_PER_ENTITY = 30
 
 
-class PaperError(Exception):
+class PaperError(DomainError):
     """The paper register cannot be recorded as typed; the message is for staff, `organization_id` where."""
 
     def __init__(self, message: str, organization_id: int | None = None) -> None:

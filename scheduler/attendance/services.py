@@ -7,7 +7,9 @@ RegisterEvent, so a change made after closing (by staff only) is always on recor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import timedelta
 
+import segno
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -92,8 +94,6 @@ def _log(meeting: Meeting, actor: User | None, action: str, detail: str = "") ->
 
 def meetings_for_register(user: User, limit: int = 50) -> list[Meeting]:
     """The meetings whose register this user may open, soonest first from yesterday on."""
-    from datetime import timedelta
-
     query = (sa.select(Meeting).join(Track).where(Meeting.ends_at > utcnow() - timedelta(days=1))
              .order_by(Meeting.starts_at).limit(limit)
              .options(selectinload(Meeting.track), selectinload(Meeting.venue)))
@@ -338,6 +338,4 @@ def checkin_path(rsvp: Rsvp) -> str:
 
 def qr_svg(url: str) -> str:
     """An inline SVG QR code for `url` (no external image, works under the CSP)."""
-    import segno
-
     return segno.make(url, error="m").svg_inline(scale=4)

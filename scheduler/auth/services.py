@@ -21,9 +21,12 @@ from flask_babel import gettext
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.auth.models import LoginToken, Role, User
+from scheduler.calls.services import current_call
 from scheduler.extensions import db
 from scheduler.formatting import format_day
 from scheduler.links import public_url
+from scheduler.mailing.models import OutboxMessage
+from scheduler.mailing.services import enqueue, render_mail
 from scheduler.timeutil import ROME, utcnow
 
 log = logging.getLogger(__name__)
@@ -256,10 +259,6 @@ def request_login_link(email: str, next_path: str | None = None) -> None:
     one address in an hour, requests are dropped, so nobody can flood an inbox from many machines (links
     that other features put in their own e-mails do not count).
     """
-    from scheduler.calls.services import current_call
-    from scheduler.mailing.models import OutboxMessage
-    from scheduler.mailing.services import enqueue, render_mail
-
     user = find_user(email) if len(email) <= 254 else None
     if user is None or user.role is not Role.ENTITY or not user.active:
         return

@@ -4,4 +4,6 @@ from flask import Blueprint
 
 bp = Blueprint("calendar", __name__)
 
-from scheduler.calendar import manage_views, rsvp_views, views  # noqa: E402,F401
+# the views, and the receivers of scheduler.hooks (call_meetings, personal_data): importing the package, as the
+# app factory does, connects them
+from scheduler.calendar import call_meetings, manage_views, personal_data, rsvp_views, views  # noqa: E402,F401

@@ -18,20 +18,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from scheduler.calendar.models import Meeting, Venue
 from scheduler.calendar.planning import MeetingPlan, VenueData
 from scheduler.calls.models import Call, Comune, Track
-from scheduler.registry.forms import MultiCheckboxField, email, text
-from scheduler.registry.validation import clean_text
+from scheduler.forms import REQUIRED, MultiCheckboxField, email, strip_text, text
 from scheduler.timeutil import ROME, end_of_day, local_instant
 
-REQUIRED = _l("Campo obbligatorio.")
 #: Dates outside these years are typing mistakes (and years like 9999 cannot be converted to UTC).
 FIRST_YEAR, LAST_YEAR = 2000, 2100
 #: More seats than any room has: a bigger number is a typing mistake (and must fit the database integer).
 MAX_CAPACITY = 100_000
 MAP_URL = re.compile(r"^https?://[^\s/$.?#][^\s<>\"']*$", re.IGNORECASE)
-
-
-def _strip(value: Any) -> Any:
-    return clean_text(value) if isinstance(value, str) else value
 
 
 def _plausible_year(_form: FlaskForm, field: DateField) -> None:
@@ -95,7 +89,7 @@ class MeetingForm(FlaskForm):
     capacity = capacity_field(_l("Posti disponibili (facoltativo)"))
     deadline_day = LocalDateField(_l("Termine per le adesioni: giorno"), validators=[Optional(), _plausible_year])
     deadline_time = LocalTimeField(_l("Termine per le adesioni: ora"), validators=[Optional()])
-    notes = TextAreaField(_l("Note per lo staff"), validators=[Optional(), Length(max=5000)], filters=[_strip])
+    notes = TextAreaField(_l("Note per lo staff"), validators=[Optional(), Length(max=5000)], filters=[strip_text])
 
     def __init__(self, venues: list[Venue], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -172,11 +166,11 @@ class VenueForm(FlaskForm):
     comune = SelectField(_l("Comune"), default="")
     room = text(_l("Sala"), 120, required=False)
     accessibility_notes = TextAreaField(
-        _l("Accessibilità"), validators=[Optional(), Length(max=2000)], filters=[_strip],
+        _l("Accessibilità"), validators=[Optional(), Length(max=2000)], filters=[strip_text],
         description=_l("Ad esempio: ingresso senza gradini, ascensore, servizi igienici accessibili."),
     )
     map_url = StringField(_l("Link alla mappa"), validators=[Optional(), Length(max=500), _map_url],
-                          filters=[_strip])
+                          filters=[strip_text])
     capacity = capacity_field(_l("Posti nella sala (facoltativo)"))
 
     def __init__(self, call: Call, *args: Any, **kwargs: Any) -> None:
@@ -217,5 +211,5 @@ class NewFacilitatorForm(FlaskForm):
     full_name = StringField(
         _l("Nome e cognome"),
         validators=[DataRequired(message=REQUIRED), Length(max=200, message=_l("Al massimo 200 caratteri."))],
-        filters=[_strip],
+        filters=[strip_text],
     )

@@ -22,6 +22,7 @@ from scheduler.calendar.services import CalendarError, Outcome, effective_capaci
 from scheduler.calls.models import Call, Phase, Track
 from scheduler.extensions import db
 from scheduler.formatting import format_when
+from scheduler.mailing.services import sender_mismatch
 from scheduler.timeutil import utcnow
 from scheduler.web import call_or_404, meeting_or_404, put_error, status_for, valid_id
 
@@ -67,7 +68,7 @@ def manage() -> str:
     counts = planning.answer_counts([m.id for t in tracks for m in t.meetings])
     return render_template(
         "calendar/manage_index.html", call=call, tracks=tracks, counts=counts, now=utcnow(),
-        capacity_of=effective_capacity, phase_labels=PHASE_LABELS,
+        capacity_of=effective_capacity, phase_labels=PHASE_LABELS, sender=sender_mismatch(call.office_email),
     )
 
 

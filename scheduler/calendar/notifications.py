@@ -25,6 +25,7 @@ from scheduler.calendar.models import CalendarCopy, Meeting, Rsvp, RsvpStatus
 from scheduler.extensions import db
 from scheduler.formatting import format_when
 from scheduler.links import public_url
+from scheduler.mailing import preferences
 from scheduler.mailing.models import MailCategory, OutboxMessage
 from scheduler.mailing.services import enqueue, render_mail
 from scheduler.registry.models import Organization
@@ -179,6 +180,15 @@ class _Writer:
         self.when = format_when(meeting.starts_at, meeting.ends_at)
         self.meeting_url = public_url(f"/incontri/{meeting.id}")
         self._parts: dict[tuple[str, int], ics.Invitation] = {}
+        self._emails = [t.email for t in targets]
+        self._refused: dict[str, set[str]] = {}
+
+    def refused(self, topic: str) -> set[str]:
+        """The targets that turned off this kind of optional mail, read once for all of them."""
+        kind = preferences.kind_of(topic)
+        if kind not in self._refused:
+            self._refused[kind] = preferences.opted_out(self._emails, kind)
+        return self._refused[kind]
 
     def part(self, method: str, sequence: int) -> ics.Invitation:
         key = (method, sequence)
@@ -210,9 +220,11 @@ class _Writer:
                 meeting_url=self.meeting_url, rsvp_url=self.accounts.link(address.email, self.meeting),
                 organization=organization, waiting=status is RsvpStatus.WAITLIST,
             )
+        topic = notice.topic if notice else topic
         message = enqueue(to=address.email, to_name=address.name, subject=subject, text=text, html=html,
-                          ics=calendar, ics_method=method, topic=notice.topic if notice else topic,
-                          category=category, announcement_id=notice.announcement_id if notice else None)
+                          ics=calendar, ics_method=method, topic=topic, category=category,
+                          announcement_id=notice.announcement_id if notice else None,
+                          refused=self.refused(topic) if category is MailCategory.OPTIONAL else None)
         if message is not None:
             self.copies.record(address, sequence, held=method == "REQUEST")
         return message

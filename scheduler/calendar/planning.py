@@ -1,4 +1,5 @@
-"""Staff planning of the calendar: the overview, meeting edits in one step, venues and facilitators.
+"""Staff planning of the calendar: the overview, meeting edits in one step, venues and facilitators; and the
+tracks with their meetings that the public home page lists.
 
 Builds on `services` (which owns the rules of a meeting's time, venue and answers, and is the only place a
 meeting changes) and, like it, never commits and never reads the request: the views call these functions, turn a
@@ -12,8 +13,10 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.interfaces import ORMOption
 
 from scheduler.auth.models import Role, User
+from scheduler.auth.services import create_staff
 from scheduler.calendar import services
 from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus, Venue
 from scheduler.calendar.services import CalendarError, Outcome
@@ -31,19 +34,29 @@ class MeetingCounts:
     declined: int = 0
 
 
-def planning_tracks(call: Call) -> list[Track]:
-    """The call's tracks with area, facilitators, meetings and venues, in a fixed number of queries."""
+def _tracks(call: Call, *options: ORMOption) -> list[Track]:
+    """The call's tracks in their order with their area, and what `options` load: a fixed number of queries."""
     query = (
         sa.select(Track)
         .where(Track.call_id == call.id)
         .order_by(Track.position, Track.id)
-        .options(
-            selectinload(Track.area),
-            selectinload(Track.facilitators),
-            selectinload(Track.meetings).selectinload(Meeting.venue).selectinload(Venue.comune),
-        )
+        .options(selectinload(Track.area), *options)
     )
     return list(db.session.scalars(query))
+
+
+def planning_tracks(call: Call) -> list[Track]:
+    """The call's tracks with area, facilitators, meetings, venues and their comuni."""
+    return _tracks(
+        call,
+        selectinload(Track.facilitators),
+        selectinload(Track.meetings).selectinload(Meeting.venue).selectinload(Venue.comune),
+    )
+
+
+def tracks_with_meetings(call: Call) -> list[Track]:
+    """The call's tracks with area, meetings and venues: what the public home page shows."""
+    return _tracks(call, selectinload(Track.meetings).selectinload(Meeting.venue))
 
 
 def answer_counts(meeting_ids: list[int]) -> dict[int, MeetingCounts]:
@@ -261,8 +274,6 @@ def set_facilitators(track: Track, user_ids: set[int]) -> tuple[list[User], list
 def create_facilitator(track: Track | None, email: str, full_name: str) -> tuple[User, str]:
     """A facilitator account with a generated password (returned once, to be handed over), assigned to the
     track if one is given. Raises the `AuthError` of `create_staff` with its Italian message."""
-    from scheduler.auth.services import create_staff
-
     user, password = create_staff(email, role=Role.FACILITATOR, full_name=full_name)
     assert password is not None  # generated, since none was given
     if track is not None:

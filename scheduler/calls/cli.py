@@ -7,6 +7,7 @@ from flask.cli import with_appcontext
 
 from scheduler.calls.loader import CallFileError, load_call, parse_call_file
 from scheduler.extensions import db
+from scheduler.mailing.services import SENDER_WARNING, sender_mismatch
 
 
 @click.group("calls", help="Avvisi: caricamento da file.")
@@ -33,3 +34,6 @@ def load_command(path: str, check: bool) -> None:
     click.echo(f"Avviso '{call.slug}': {report.summary()}")
     for warning in report.warnings:
         click.echo(f"Attenzione: {warning}", err=True)
+    sender = sender_mismatch(call.office_email)
+    if sender:
+        click.echo(f"Attenzione: {SENDER_WARNING.format(sender=sender, organizer=call.office_email)}", err=True)

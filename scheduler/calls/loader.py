@@ -3,6 +3,9 @@
 The file is the source of truth for what the avviso says: the Ambito, its comuni, areas, the deadline, the
 privacy notice, the tracks and their meetings. Loading it twice changes nothing; loading an edited file
 updates only what changed, and a meeting whose time changed gets a higher iCalendar SEQUENCE.
+
+This module loads the call, its comuni, areas and tracks; the calendar, a layer above, loads the meetings when
+`scheduler.hooks.call_loaded` tells it the rest is in place (`scheduler.calendar.call_meetings`).
 """
 
 from __future__ import annotations
@@ -17,13 +20,11 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from scheduler.calendar.models import Meeting, Venue
-from scheduler.calendar.services import change_meeting, create_meeting
-from scheduler.calls.models import Area, Call, Comune, Phase, Track
+from scheduler.calls.models import Area, Call, Comune, Phase, Track, organization_comuni
 from scheduler.errors import DomainError
 from scheduler.extensions import db
-from scheduler.registry.models import organization_comuni
-from scheduler.registry.validation import CONTROL_CHARS
+from scheduler.hooks import call_loaded
+from scheduler.textutil import CONTROL_CHARS
 from scheduler.timeutil import local_instant
 
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}$")
@@ -323,6 +324,12 @@ _SECTION_KEYS = {"office_name": ("[office]", "name ="), "office_email": ("[offic
                  "privacy_dpo_email": ("[privacy]", "dpo_email ="), "privacy_notice": ("[privacy]", "notice =")}
 
 
+def _table(name: str) -> sa.Table:
+    """A table of a layer above (the calendar's meetings and venues), found by name: the loader checks values
+    against its columns without importing its models."""
+    return db.metadata.tables[name]
+
+
 def _check_sizes(r: _Reader, spec: CallSpec) -> None:
     """Every text fits its column and holds no control character (PostgreSQL refuses both, SQLite would not)."""
 
@@ -342,13 +349,14 @@ def _check_sizes(r: _Reader, spec: CallSpec) -> None:
     for area in spec.areas:
         for key, value in area.items():
             check(value, Area.__table__.c[key], f"areas.{area['code']}.{key}", f'code = "{area["code"]}"', f"{key} =")
+    meetings = _table("meetings")
     for track in spec.tracks:
         anchor = f'key = "{track.key}"'
         for key in ("key", "name", "description"):
             check(getattr(track, key), Track.__table__.c[key], f"tracks.{key}", "[[tracks]]", anchor, f"{key} =")
         for meeting in track.meetings:
             for key in ("key", "title"):
-                check(getattr(meeting, key), Meeting.__table__.c[key], f"{track.key[:40]}.meetings.{key}",
+                check(getattr(meeting, key), meetings.c[key], f"{track.key[:40]}.meetings.{key}",
                       "[[tracks]]", anchor, f'key = "{meeting.key}"')
 
 
@@ -372,7 +380,8 @@ def _assign(obj: Any, values: dict[str, Any]) -> bool:
 
 
 def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
-    """Create or update the call described by `spec`. The caller commits."""
+    """Create or update the call described by `spec`, and (through `call_loaded`) its meetings. The caller
+    commits."""
     report = LoadReport()
     call = db.session.scalar(sa.select(Call).where(Call.slug == spec.slug))
     if call is None:
@@ -382,7 +391,6 @@ def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
         report.count(report.created, "avviso")
     elif _assign(call, spec.fields):
         report.count(report.updated, "avviso")
-    tz = ZoneInfo(spec.fields["timezone"])
 
     existing_comuni = {c.name: c for c in call.comuni}
     for name in spec.comuni:
@@ -390,6 +398,7 @@ def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
             call.comuni.append(Comune(name=name))
             report.count(report.created, "comuni")
     wanted = set(spec.comuni)
+    venues = _table("venues")
     for name, comune in existing_comuni.items():
         if name in wanted:
             continue
@@ -397,7 +406,7 @@ def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
             sa.select(sa.func.count()).select_from(organization_comuni).where(
                 organization_comuni.c.comune_id == comune.id
             )
-        ) or db.session.scalar(sa.select(sa.func.count()).select_from(Venue).where(Venue.comune_id == comune.id))
+        ) or db.session.scalar(sa.select(sa.func.count()).select_from(venues).where(venues.c.comune_id == comune.id))
         if used:
             report.warnings.append(f"Il comune '{name}' non è più nel file ma è usato: resta nel database.")
         else:
@@ -438,29 +447,7 @@ def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
         elif _assign(track, values):
             report.count(report.updated, "percorsi")
         db.session.flush()
-        meetings = {m.key: m for m in track.meetings if m.key}
-        for spec_meeting in spec_track.meetings:
-            starts_at = local_instant(spec_meeting.day, spec_meeting.start, tz)
-            ends_at = local_instant(spec_meeting.day, spec_meeting.end, tz)
-            meeting = meetings.get(spec_meeting.key)
-            try:
-                if meeting is None:
-                    create_meeting(track, starts_at, ends_at, title=spec_meeting.title, key=spec_meeting.key,
-                                   allow_past=True)
-                    report.count(report.created, "incontri")
-                    continue
-                # the calendar's own change path: holders of a moved or renamed meeting get the update
-                outcome = change_meeting(meeting, starts_at=starts_at, ends_at=ends_at, title=spec_meeting.title,
-                                         allow_past=True)
-            except DomainError as exc:  # already validated; kept for safety
-                raise CallFileError(exc.message) from None
-            if outcome.event_changed:
-                report.count(report.updated, "incontri")
-        for key in set(meetings) - {m.key for m in spec_track.meetings}:
-            report.warnings.append(
-                f"L'incontro '{key}' del percorso '{track.key}' non è più nel file: resta in calendario "
-                "(annullalo dalla gestione del calendario se non si terrà)."
-            )
+    call_loaded.send(call, spec=spec, report=report)
     for key in set(tracks) - {t.key for t in spec.tracks}:
         if key.startswith(SAMPLE_KEY_PREFIX):
             continue

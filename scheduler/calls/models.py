@@ -110,6 +110,16 @@ class Area(db.Model):
         return f"{self.code}) {self.full_name}"
 
 
+#: The comuni an entity operates in. Kept with the comuni, since the call loader must know whether a comune it
+#: would remove is still named by an entity; the registry maps it as `Organization.comuni`.
+organization_comuni = sa.Table(
+    "organization_comuni",
+    db.metadata,
+    sa.Column("organization_id", sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("comune_id", sa.ForeignKey("comuni.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
 track_facilitators = sa.Table(
     "track_facilitators",
     db.metadata,

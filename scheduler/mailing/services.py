@@ -7,7 +7,7 @@ people told calls `enqueue()` before its commit, so the change and its messages 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from scheduler.extensions import db
 from scheduler.mailing import preferences
+from scheduler.mailing.delivery import sender_address
 from scheduler.mailing.models import MailCategory, OutboxMessage, OutboxStatus
 from scheduler.timeutil import utcnow
 
@@ -46,18 +47,21 @@ def enqueue(
     headers: Mapping[str, str] | None = None,
     attachments: list[dict[str, str]] | None = None,
     announcement_id: int | None = None,
+    refused: Collection[str] | None = None,
 ) -> OutboxMessage | None:
     """Add one message to the outbox in the current transaction (the caller commits).
 
     Optional mail is not written for an address that turned its kind off (returns None), and otherwise
     carries an unsubscribe link in its headers and at the foot of both bodies; service mail never does.
+    A caller writing to many addresses passes `refused`, the addresses (lower case) it already read as opted
+    out of this kind, so that hundreds of messages do not ask one by one.
     """
     if (ics is None) != (ics_method is None):
         raise ValueError("ics and ics_method go together")
     headers = dict(headers or {})
     if category is MailCategory.OPTIONAL:
         kind = preferences.kind_of(topic)
-        if preferences.opted_out([to], kind):
+        if (to.strip().lower() in refused) if refused is not None else preferences.opted_out([to], kind):
             return None
         headers.update(preferences.unsubscribe_headers(to, kind))
         text, html = with_unsubscribe_footer(text, html, preferences.unsubscribe_url(to, kind))
@@ -122,3 +126,24 @@ def count_by_status() -> dict[OutboxStatus, int]:
     counts = dict.fromkeys(OutboxStatus, 0)
     counts.update({status: count for status, count in rows})
     return counts
+
+
+#: What staff read when the sender is not the organizer (Italian, like the rest of the mail).
+SENDER_WARNING = (
+    "le e-mail partono da {sender}, ma gli inviti indicano come organizzatore {organizer}: le risposte dei "
+    "calendari (Accetta, Rifiuta) vanno a {organizer}, e alcuni programmi segnalano un invito il cui mittente non "
+    "è l'organizzatore. Imposta MAIL_DEFAULT_SENDER all'indirizzo dell'ufficio, o l'indirizzo dell'ufficio "
+    "nell'avviso uguale al mittente."
+)
+
+
+def sender_mismatch(organizer_email: str) -> str | None:
+    """The configured sender's address when it is not the invitations' ORGANIZER (the office's mailbox), else None.
+
+    Calendar apps send Accept and Decline to the ORGANIZER, and some (Outlook, Gmail) flag an invitation whose
+    sender is not its organizer: staff are told where they plan the calendar and when the call is loaded.
+    """
+    sender = sender_address(current_app.config.get("MAIL_DEFAULT_SENDER")).addr_spec
+    if organizer_email and sender.strip().lower() != organizer_email.strip().lower():
+        return sender
+    return None

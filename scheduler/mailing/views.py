@@ -10,9 +10,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
-from scheduler.auth.decorators import staff_required
+from scheduler.auth.decorators import staff_required  # views sit above the services of every layer (sign-in)
 from scheduler.extensions import csrf, db, limiter
-from scheduler.mailing import bp
+from scheduler.mailing import bp, preferences
 from scheduler.mailing.delivery import MessageBuildError, build_message, eml_filename, parse_message
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
 from scheduler.mailing.services import count_by_status, requeue
@@ -119,8 +119,6 @@ def message_eml(message_id: int):
 @csrf.exempt  # RFC 8058 one-click: the mail client POSTs without a form; the signed token is the authority
 @limiter.limit("30 per minute")
 def unsubscribe(token: str):
-    from scheduler.mailing import preferences
-
     found = preferences.read_unsubscribe_token(token)
     if found is None:
         return render_template("mailing/unsubscribe.html", invalid=True), 404

@@ -2,14 +2,14 @@
 
 from flask import Blueprint
 
+from scheduler.registry.labels import STATUS_BADGES
+
 bp = Blueprint("registry", __name__)
 
 
 @bp.app_template_filter("status_badge")
 def status_badge(status) -> str:
     """The badge class of an application status."""
-    from scheduler.registry.labels import STATUS_BADGES
-
     return STATUS_BADGES[status]
 
 

@@ -9,8 +9,8 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField
 
 from scheduler.calls.models import Area
+from scheduler.forms import email, phone, text
 from scheduler.registry.contacts import NewContact
-from scheduler.registry.forms import email, phone, text
 
 
 class ContactForm(FlaskForm):

@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from scheduler.auth.models import User
 from scheduler.calls.models import Area
+from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.mailing import preferences
 from scheduler.registry.models import Application, ApplicationEvent, Contact, ContactKind, Organization
@@ -20,14 +21,14 @@ from scheduler.registry.models import Application, ApplicationEvent, Contact, Co
 MAX_EXTRA_CONTACTS = 20
 
 
-class ContactError(ValueError):
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
+class ContactError(DomainError):
+    """A delegate cannot be added or removed as asked; `field` names the form field."""
 
 
 class ContactNotFound(ContactError):
     """Not a contact of this entity (or none at all): the page answers 404, like any other's object."""
+
+    default_code = "not_found"
 
 
 @dataclass

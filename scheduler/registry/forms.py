@@ -4,52 +4,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectField, SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, Regexp, ValidationError
-from wtforms.widgets import CheckboxInput, ListWidget
+from wtforms import BooleanField, DateField, SelectField
+from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
 
 from scheduler.calls.models import Call
+from scheduler.forms import REQUIRED, MultiCheckboxField, email, phone, text
 from scheduler.registry.labels import LEGAL_FORMS, REGISTERS
 from scheduler.registry.models import LegalForm
 from scheduler.registry.services import ApplicationData, ContactData
-from scheduler.registry.validation import (
-    InvalidValue,
-    check_codice_fiscale,
-    check_partita_iva,
-    clean_text,
-    normalise_website,
-)
-
-REQUIRED = _l("Campo obbligatorio.")
-PHONE = Regexp(r"^\+?[0-9][0-9 ./-]{4,18}[0-9]$", message=_l("Scrivi il numero con le sole cifre, es. 0373 123456."))
-
-
-def _strip(value):
-    return clean_text(value) if isinstance(value, str) else value
-
-
-class MultiCheckboxField(SelectMultipleField):
-    widget = ListWidget(prefix_label=False)
-    option_widget = CheckboxInput()
-
-
-def text(label, max_length: int, required: bool = True, **kwargs) -> StringField:
-    validators = [DataRequired(message=REQUIRED)] if required else [Optional()]
-    validators.append(Length(max=max_length, message=_l("Al massimo %(max)d caratteri.", max=max_length)))
-    return StringField(label, validators=validators, filters=[_strip], **kwargs)
-
-
-def email(label) -> StringField:
-    return StringField(label, validators=[
-        DataRequired(message=REQUIRED),
-        Length(max=254, message=_l("Indirizzo troppo lungo.")),
-        Email(message=_l("Indirizzo e-mail non valido."), check_deliverability=False),
-    ], filters=[_strip])
-
-
-def phone(label, required: bool = False) -> StringField:
-    validators = [DataRequired(message=REQUIRED)] if required else [Optional()]
-    return StringField(label, validators=[*validators, Length(max=40), PHONE], filters=[_strip])
+from scheduler.registry.validation import InvalidValue, check_codice_fiscale, check_partita_iva, normalise_website
+from scheduler.textutil import clean_text
+from scheduler.timeutil import ROME, utcnow
 
 
 class ApplicationForm(FlaskForm):
@@ -149,8 +114,6 @@ class ApplicationForm(FlaskForm):
             raise ValidationError(str(exc)) from None
 
     def validate_received_on(self, field) -> None:
-        from scheduler.timeutil import ROME, utcnow
-
         if field.data and field.data > utcnow().astimezone(ROME).date():
             raise ValidationError(_l("La data di ricevimento non può essere futura."))
 

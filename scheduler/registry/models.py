@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from scheduler.calls.models import organization_comuni  # mapped here as Organization.comuni; exported too
 from scheduler.dbtypes import UTCDateTime, enum_column
 from scheduler.extensions import db
 from scheduler.formatting import sort_key
@@ -50,14 +51,6 @@ class ApplicationStatus(enum.Enum):
     ADMITTED = "admitted"
     REJECTED = "rejected"
     WITHDRAWN = "withdrawn"
-
-
-organization_comuni = sa.Table(
-    "organization_comuni",
-    db.metadata,
-    sa.Column("organization_id", sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True),
-    sa.Column("comune_id", sa.ForeignKey("comuni.id", ondelete="CASCADE"), primary_key=True),
-)
 
 
 def _sort_name_default(context) -> str:

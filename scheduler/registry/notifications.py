@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from scheduler.auth.models import User
+from scheduler.auth.services import issue_login_token, login_link_url
 from scheduler.links import public_url
 from scheduler.mailing.services import enqueue, render_mail
 from scheduler.registry.labels import STATUS_LABELS, register_label
@@ -29,8 +30,6 @@ def _send(application: Application, template: str, subject: str, topic: str, *, 
 
 
 def confirm_email(application: Application, user: User) -> None:
-    from scheduler.auth.services import issue_login_token, login_link_url
-
     token = issue_login_token(user, f"/candidatura/{application.id}/conferma", ttl=CONFIRMATION_TTL)
     text, html = render_mail(
         "registry_confirm", application=application, organization=application.organization,

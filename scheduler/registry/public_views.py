@@ -10,13 +10,14 @@ import json
 import re
 from dataclasses import dataclass, field
 
-from flask import Response, abort, current_app, render_template, request
+from flask import Response, current_app, render_template, request
 from flask_babel import gettext as _
 
 from scheduler.caching import app_cache
 from scheduler.calls.models import Call, Comune
 from scheduler.registry import bp
 from scheduler.registry.public_list import PER_PAGE, PublicList, admitted_entries, csv_bytes, json_bytes
+from scheduler.web import call_or_404
 
 
 @dataclass
@@ -34,16 +35,6 @@ class Filters:
         values = {"area": self.area_code, "comune": self.comune.name if self.comune else None, "q": self.search,
                   **extra}
         return {key: value for key, value in values.items() if value}
-
-
-def _call_or_404() -> Call:
-    # imported here: calls.services loads the calendar package, whose views import the registry
-    from scheduler.calls.services import current_call
-
-    call = current_call()
-    if call is None:
-        abort(404)
-    return call
 
 
 def _read_filters(call: Call) -> Filters:
@@ -80,7 +71,7 @@ def _listing(call: Call, filters: Filters, page: int | None = None) -> PublicLis
 
 @bp.get("/elenco")
 def public_list() -> tuple[str, int]:
-    call = _call_or_404()
+    call = call_or_404()
     filters = _read_filters(call)
     listing = _listing(call, filters, page=request.args.get("pagina", 1, type=int))
     page = render_template("registry/public_list.html", call=call, listing=listing, filters=filters)
@@ -108,7 +99,7 @@ def _filter_error(filters: Filters, content_type: str) -> Response:
 
 @bp.get("/elenco.csv")
 def public_list_csv() -> Response:
-    call = _call_or_404()
+    call = call_or_404()
     filters = _read_filters(call)
     if filters.errors:
         return _filter_error(filters, "text/plain")
@@ -121,7 +112,7 @@ def public_list_csv() -> Response:
 
 @bp.get("/elenco.json")
 def public_list_json() -> Response:
-    call = _call_or_404()
+    call = call_or_404()
     filters = _read_filters(call)
     content_type = "application/json; charset=utf-8"
     if filters.errors:

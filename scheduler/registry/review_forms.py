@@ -10,10 +10,10 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from scheduler.calls.models import Call
+from scheduler.forms import strip_text
 from scheduler.registry.labels import LEGAL_FORMS, STATUS_LABELS
 from scheduler.registry.models import ApplicationStatus, LegalForm
 from scheduler.registry.review import REACHED_STAFF, TO_REVIEW
-from scheduler.registry.validation import clean_text
 
 #: The status tabs, in the order staff work: (value in the URL, label, statuses shown).
 STATUS_TABS: list[tuple[str, Any, frozenset[ApplicationStatus]]] = [
@@ -34,10 +34,6 @@ STATUS_TABS: list[tuple[str, Any, frozenset[ApplicationStatus]]] = [
 ]
 
 MAX_TEXT = 5000
-
-
-def _strip(value: Any) -> Any:
-    return clean_text(value) if isinstance(value, str) else value
 
 
 class ReviewFilterForm(FlaskForm):
@@ -63,7 +59,7 @@ class ReviewFilterForm(FlaskForm):
         choices=[("", _l("Tutte"))] + [(form.value, label) for form, label in LEGAL_FORMS.items()],
         default="",
     )
-    q = StringField(_l("Cerca"), filters=[_strip])
+    q = StringField(_l("Cerca"), filters=[strip_text])
     cancellazione = BooleanField(_l("Solo con cancellazione dei dati richiesta"))
 
     def __init__(self, call: Call, *args: Any, **kwargs: Any) -> None:
@@ -117,7 +113,7 @@ class RejectForm(FlaskForm):
             DataRequired(message=_l("Indica il motivo: sarà comunicato all'ente.")),
             Length(max=MAX_TEXT, message=_l("Al massimo %(max)d caratteri.", max=MAX_TEXT)),
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )
 
 
@@ -128,5 +124,5 @@ class InformationRequestForm(FlaskForm):
             DataRequired(message=_l("Scrivi quali informazioni servono: il messaggio sarà inviato all'ente.")),
             Length(max=MAX_TEXT, message=_l("Al massimo %(max)d caratteri.", max=MAX_TEXT)),
         ],
-        filters=[_strip],
+        filters=[strip_text],
     )

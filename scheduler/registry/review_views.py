@@ -15,8 +15,6 @@ from werkzeug.wrappers import Response
 
 from scheduler.auth.decorators import staff_required
 from scheduler.auth.models import User
-from scheduler.calls.models import Call
-from scheduler.calls.services import current_call
 from scheduler.extensions import db
 from scheduler.registry import bp, review
 from scheduler.registry import services as registry
@@ -25,15 +23,9 @@ from scheduler.registry.labels import LEGAL_FORMS, STATUS_LABELS, register_label
 from scheduler.registry.models import Application, ApplicationStatus, ContactKind
 from scheduler.registry.review_forms import STATUS_TABS, InformationRequestForm, RejectForm, ReviewFilterForm
 from scheduler.timeutil import local_instant
+from scheduler.web import call_or_404
 
 ViewResult = Response | tuple[str, int]
-
-
-def _call_or_404() -> Call:
-    call = current_call()
-    if call is None:
-        abort(404)
-    return call
 
 
 def _staff() -> User:
@@ -51,7 +43,7 @@ def _application_or_404(application_id: int) -> Application:
 @bp.get("/gestione/candidature")
 @staff_required
 def review_list() -> str:
-    call = _call_or_404()
+    call = call_or_404()
     form = ReviewFilterForm(call, formdata=request.args)
     queue = review.review_queue(call, **form.filters(), page=request.args.get("pagina", 1, type=int))
     return render_template(
@@ -152,7 +144,7 @@ def _field_error(form: ApplicationForm, error: registry.RegistryError) -> None:
 @staff_required
 def review_paper() -> ViewResult:
     """Type in an application received on paper: it skips the e-mail confirmation and goes to review."""
-    call = _call_or_404()
+    call = call_or_404()
     # both phases are offered: lateness is judged by the date the paper form was received
     late = False
     form = ApplicationForm(call, late, paper=True)

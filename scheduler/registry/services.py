@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
@@ -16,7 +17,10 @@ from sqlalchemy.exc import IntegrityError
 from scheduler.auth.models import Role, User
 from scheduler.calls.models import Area, Call, Comune
 from scheduler.extensions import db
+from scheduler.hooks import personal_data_erased, personal_data_requested
+from scheduler.mailing.models import MailBounce, MailOptOut
 from scheduler.registry import notifications
+from scheduler.registry.contacts import addresses_of, mail_preferences
 from scheduler.registry.models import (
     Application,
     ApplicationArea,
@@ -28,7 +32,7 @@ from scheduler.registry.models import (
     Organization,
 )
 from scheduler.registry.validation import check_codice_fiscale
-from scheduler.timeutil import ROME, end_of_day, utcnow
+from scheduler.timeutil import ROME, end_of_day, iso, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -381,28 +385,21 @@ KEPT_AFTER_ERASURE = (
 
 
 def confirm_erasure(organization: Organization, staff: User) -> None:
-    """Remove the people's data; keep what the administration must keep (see KEPT_AFTER_ERASURE)."""
-    from scheduler.attendance.models import Attendance
-    from scheduler.calendar.models import Rsvp
+    """Remove the people's data; keep what the administration must keep (see KEPT_AFTER_ERASURE).
 
+    The packages above the registry (answers in the calendar, names in the registers) scrub their own rows when
+    `personal_data_erased` reaches them."""
     if organization.erased_at:
         raise RegistryError("I dati sono già stati cancellati.")
     if organization.erasure_requested_at is None:
         raise RegistryError("L'ente non ha chiesto la cancellazione dei dati.")
-    from scheduler.mailing.models import MailBounce, MailOptOut
-    from scheduler.registry.contacts import addresses_of
-
     addresses = [a.lower() for a in addresses_of(organization) + [u.email for u in organization.users]]
     db.session.execute(sa.delete(MailOptOut).where(MailOptOut.email.in_(addresses)))
     db.session.execute(sa.delete(MailBounce).where(MailBounce.email.in_(addresses)))
     organization.contacts.clear()
     for user in list(organization.users):
         db.session.delete(user)
-    for rsvp in db.session.scalars(sa.select(Rsvp).where(Rsvp.organization_id == organization.id)):
-        rsvp.people = []
-    for attendance in db.session.scalars(sa.select(Attendance).where(Attendance.organization_id == organization.id)):
-        attendance.person_name = "(dato cancellato)"
-        attendance.person_role = ""
+    personal_data_erased.send(organization)
     organization.email = ""
     organization.phone = None
     organization.erased_at = utcnow()
@@ -413,19 +410,11 @@ def confirm_erasure(organization: Organization, staff: User) -> None:
 
 
 def export_data(organization: Organization) -> dict:
-    """Everything held about the entity and its people (GDPR art. 15 and 20), as plain data."""
-    from scheduler.attendance.models import Attendance
-    from scheduler.calendar.models import Rsvp
-    from scheduler.registry.contacts import mail_preferences
+    """Everything held about the entity and its people (GDPR art. 15 and 20), as plain data.
 
-    def iso(value: datetime | None) -> str | None:
-        return value.isoformat() if value else None
-
-    rsvps = db.session.scalars(sa.select(Rsvp).where(Rsvp.organization_id == organization.id)).all()
-    attendances = db.session.scalars(
-        sa.select(Attendance).where(Attendance.organization_id == organization.id)
-    ).all()
-    return {
+    The packages above the registry add their sections (answers, attendance) through `personal_data_requested`,
+    in the order of their names, so the export does not depend on which package was imported first."""
+    data: dict[str, Any] = {
         "ente": {
             "denominazione": organization.name,
             "forma_giuridica": organization.legal_form.value,
@@ -468,14 +457,7 @@ def export_data(organization: Organization) -> dict:
             }
             for a in organization.applications
         ],
-        "adesioni": [
-            {"incontro": r.meeting_id, "risposta": r.status.value, "persone": r.people,
-             "data": iso(r.answered_at)}
-            for r in rsvps
-        ],
-        "presenze": [
-            {"incontro": a.meeting_id, "persona": a.person_name, "modalita": a.method.value,
-             "ora": iso(a.checked_in_at)}
-            for a in attendances
-        ],
     }
+    sections = dict(section for _receiver, section in personal_data_requested.send(organization))
+    data.update(sorted(sections.items()))
+    return data

@@ -7,7 +7,7 @@ import re
 from stdnum import exceptions as stdnum_errors
 from stdnum.it import codicefiscale, iva
 
-CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+from scheduler.textutil import clean_text
 
 
 class InvalidValue(ValueError):
@@ -48,11 +48,6 @@ def check_partita_iva(value: str) -> str | None:
         raise InvalidValue("La partita IVA ha 11 cifre.") from None
     except stdnum_errors.ValidationError:
         raise InvalidValue("La partita IVA non è valida: controlla le cifre.") from None
-
-
-def clean_text(value: str | None) -> str:
-    """Trimmed text without control characters (kept out of the database, e-mails and CSV)."""
-    return CONTROL_CHARS.sub("", value or "").strip()
 
 
 def normalise_website(value: str | None) -> str | None:

@@ -8,21 +8,16 @@ from flask_login import current_user
 
 from scheduler.auth.decorators import role_required
 from scheduler.auth.models import Role
-from scheduler.calendar import services as calendar_services
-from scheduler.calls.services import current_call
+from scheduler.calendar import services as calendar_services  # a view sits above every layer it shows
 from scheduler.extensions import db, limiter
-from scheduler.registry import bp
+from scheduler.mailing.preferences import OPTIONAL_KINDS
+from scheduler.registry import bp, contacts
 from scheduler.registry import services as registry
+from scheduler.registry.contact_forms import ContactForm
 from scheduler.registry.forms import ApplicationForm
 from scheduler.registry.labels import STATUS_LABELS, register_label
 from scheduler.registry.models import Application, ApplicationStatus, ContactKind
-
-
-def _call_or_404():
-    call = current_call()
-    if call is None:
-        abort(404)
-    return call
+from scheduler.web import call_or_404, object_or_404
 
 
 def _apply_error(form: ApplicationForm, error: registry.RegistryError) -> None:
@@ -40,7 +35,7 @@ def _apply_rate_limit() -> str:
 @bp.route("/candidatura", methods=["GET", "POST"])
 @limiter.limit(_apply_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code < 400)
 def apply():
-    call = _call_or_404()
+    call = call_or_404()
     late = registry.is_late(call)
     form = ApplicationForm(call, late)
     status = 200
@@ -61,13 +56,13 @@ def apply():
 
 @bp.get("/candidatura/inviata")
 def applied():
-    call = _call_or_404()
+    call = call_or_404()
     return render_template("registry/applied.html", call=call, email=session.get("applied_email"))
 
 
 def _own_application() -> Application:
     """The signed-in entity's application for the current call; never another entity's."""
-    call = _call_or_404()
+    call = call_or_404()
     application = db.session.scalar(
         db.select(Application).where(
             Application.call_id == call.id, Application.organization_id == current_user.organization_id
@@ -81,8 +76,8 @@ def _own_application() -> Application:
 @bp.get("/candidatura/<int:application_id>/conferma")
 @role_required(Role.ENTITY)
 def confirm(application_id: int):
-    application = db.session.get(Application, application_id)
-    if application is None or application.organization_id != current_user.organization_id:
+    application = object_or_404(Application, application_id)
+    if application.organization_id != current_user.organization_id:
         abort(404)
     if registry.confirm_application(application, current_user):
         db.session.commit()
@@ -232,8 +227,6 @@ def regenerate_feed():
 
 
 def _contacts_page(application: Application, form, status: int = 200):
-    from scheduler.registry import contacts
-
     return render_template(
         "registry/contacts.html", application=application, organization=application.organization,
         form=form, extra=contacts.extra_contacts(application.organization), ContactKind=ContactKind,
@@ -243,9 +236,6 @@ def _contacts_page(application: Application, form, status: int = 200):
 @bp.route("/area-riservata/contatti", methods=["GET", "POST"])
 @role_required(Role.ENTITY)
 def contacts_page():
-    from scheduler.registry import contacts
-    from scheduler.registry.contact_forms import ContactForm
-
     g.private_page = True
     application = _own_application()
     form = ContactForm(contacts.areas_of(application))
@@ -271,8 +261,6 @@ def contacts_page():
 @bp.post("/area-riservata/contatti/<int:contact_id>/rimuovi")
 @role_required(Role.ENTITY)
 def remove_contact(contact_id: int):
-    from scheduler.registry import contacts
-
     application = _own_application()
     try:
         contacts.remove_contact(application, contact_id, current_user)
@@ -290,9 +278,6 @@ def remove_contact(contact_id: int):
 @bp.route("/area-riservata/preferenze-email", methods=["GET", "POST"])
 @role_required(Role.ENTITY)
 def mail_preferences():
-    from scheduler.mailing.preferences import OPTIONAL_KINDS
-    from scheduler.registry import contacts
-
     g.private_page = True
     application = _own_application()
     organization = application.organization

@@ -93,6 +93,7 @@ def to_csv(report: Report, section: str) -> bytes:
 
 def to_xlsx(report: Report, section: str) -> bytes:
     """One sheet with the section, or every section (one sheet each) when `section` is None."""
+    # openpyxl takes a noticeable time to import: only the staff's spreadsheet downloads pay for it
     from openpyxl import Workbook
     from openpyxl.styles import Font
 

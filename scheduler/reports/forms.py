@@ -11,12 +11,8 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from scheduler.calls.models import Call
-from scheduler.registry.validation import clean_text
+from scheduler.forms import strip_text
 from scheduler.reports.services import this_year, year_bounds
-
-
-def _strip(value: Any) -> Any:
-    return clean_text(value) if isinstance(value, str) else value
 
 
 class ReportFilterForm(FlaskForm):
@@ -84,7 +80,7 @@ class AbsentNoticeForm(FlaskForm):
         _l("Oggetto"),
         validators=[DataRequired(message=_l("Scrivi l'oggetto del messaggio.")),
                     Length(max=200, message=_l("Al massimo %(max)d caratteri.", max=200))],
-        filters=[_strip],
+        filters=[strip_text],
     )
     text = TextAreaField(
         _l("Testo"),

@@ -21,12 +21,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
 
 from scheduler.attendance.models import Attendance, AttendanceMethod
-from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus
 from scheduler.calls.models import Area, Call, Comune, Track
 from scheduler.extensions import db
+from scheduler.mailing.models import MailCategory, OutboxMessage
+from scheduler.mailing.services import enqueue, render_mail
 from scheduler.registry.models import (
     Application,
     ApplicationArea,
@@ -34,6 +36,7 @@ from scheduler.registry.models import (
     Organization,
     organization_comuni,
 )
+from scheduler.registry.recipients import Directory, Purpose
 from scheduler.timeutil import ROME, local_instant, utcnow
 
 
@@ -368,12 +371,10 @@ class Recipient:
 
 
 def absent_recipients(meeting: Meeting) -> list[Recipient]:
-    """One address per entity that confirmed and did not come: its contact e-mail, else its first user's.
+    """The addresses of each entity that confirmed and did not come (`registry.recipients`, FOLLOW_UP).
 
     Entities whose data were erased are left out; an address shared by two entities gets one message.
     """
-    from scheduler.mailing.models import OutboxMessage
-
     written = {
         address.lower() for address in db.session.scalars(
             sa.select(OutboxMessage.to_address).where(
@@ -382,26 +383,23 @@ def absent_recipients(meeting: Meeting) -> list[Recipient]:
             )
         )
     }
-    first_user_email = (
-        sa.select(User.email).where(User.organization_id == Organization.id, User.role == Role.ENTITY,
-                                    User.active.is_(True))
-        .order_by(User.id).limit(1).scalar_subquery()
-    )
-    rows = db.session.execute(
-        sa.select(Organization.id, Organization.name, Organization.email, first_user_email)
-        .join(Rsvp, Rsvp.organization_id == Organization.id)
+    rsvps = list(db.session.scalars(
+        sa.select(Rsvp).join(Organization, Organization.id == Rsvp.organization_id)
         .where(Rsvp.meeting_id == meeting.id, Rsvp.status == RsvpStatus.YES, Organization.erased_at.is_(None),
                ~present_at(Rsvp.meeting_id, Rsvp.organization_id))
         .order_by(Organization.name, Organization.id)
-    ).all()
+        .options(selectinload(Rsvp.organization).selectinload(Organization.contacts))
+    ))
+    directory = Directory(r.answered_by_id for r in rsvps)
     seen: set[str] = set()
     recipients = []
-    for org_id, name, email, user_email in rows:
-        address = (email or user_email or "").strip()
-        if not address or address.lower() in seen:
-            continue
-        seen.add(address.lower())
-        recipients.append(Recipient(org_id, name, address, written=address.lower() in written))
+    for rsvp in rsvps:
+        for address in directory.addresses(rsvp.organization, Purpose.FOLLOW_UP, answered_by_id=rsvp.answered_by_id):
+            if address.key in seen:
+                continue
+            seen.add(address.key)
+            recipients.append(Recipient(rsvp.organization_id, rsvp.organization.name, address.email,
+                                        written=address.key in written))
     return recipients
 
 
@@ -410,9 +408,6 @@ def write_to_absent(call: Call, meeting: Meeting, *, subject: str, text: str) ->
 
     Returns how many were queued.
     """
-    from scheduler.mailing.models import MailCategory
-    from scheduler.mailing.services import enqueue, render_mail
-
     recipients = [r for r in absent_recipients(meeting) if not r.written]
     queued = 0
     for recipient in recipients:

@@ -9,23 +9,15 @@ from flask_babel import gettext as _
 
 from scheduler import formatting
 from scheduler.auth.decorators import staff_required
-from scheduler.calls.models import Call
-from scheduler.calls.services import current_call
 from scheduler.extensions import db
 from scheduler.registry.models import Organization
 from scheduler.reports import bp, charts, exports, services
 from scheduler.reports.certificates import certificate_pdf
 from scheduler.reports.forms import AbsentNoticeForm, ReportFilterForm
 from scheduler.timeutil import ROME, utcnow
+from scheduler.web import call_or_404, object_or_404
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-def _call_or_404() -> Call:
-    call = current_call()
-    if call is None:
-        abort(404)
-    return call
 
 
 def _charts(report: services.Report) -> dict:
@@ -54,7 +46,7 @@ def _charts(report: services.Report) -> dict:
 @bp.get("/gestione/partecipazione")
 @staff_required
 def index() -> str:
-    call = _call_or_404()
+    call = call_or_404()
     form = ReportFilterForm(call, formdata=request.args)
     report = services.participation(call, **form.filters())
     year = services.this_year()
@@ -71,7 +63,7 @@ def index() -> str:
 def _export(section: str, *, whole: bool = False) -> tuple[services.Report, str]:
     if section not in exports.SECTIONS and not (whole and section == exports.ALL):
         abort(404)
-    call = _call_or_404()
+    call = call_or_404()
     form = ReportFilterForm(call, formdata=request.args)
     report = services.participation(call, **form.filters())
     parts = ["partecipazione", section]
@@ -111,10 +103,8 @@ def _date_arg(name: str) -> date | None:
 @bp.get("/gestione/partecipazione/enti/<int:organization_id>/attestato.pdf")
 @staff_required
 def certificate(organization_id: int) -> Response:
-    call = _call_or_404()
-    organization = db.session.get(Organization, organization_id)
-    if organization is None:
-        abort(404)
+    call = call_or_404()
+    organization = object_or_404(Organization, organization_id)
     date_from, date_to = _date_arg("dal"), _date_arg("al")
     meetings = services.attended_meetings(call, organization_id, date_from=date_from, date_to=date_to)
     pdf = certificate_pdf(call, organization, meetings, date_from=date_from, date_to=date_to,
@@ -126,7 +116,7 @@ def certificate(organization_id: int) -> Response:
 @bp.route("/gestione/partecipazione/incontri/<int:meeting_id>/assenti", methods=["GET", "POST"])
 @staff_required
 def write_to_absent(meeting_id: int):
-    call = _call_or_404()
+    call = call_or_404()
     meeting = services.report_meeting(call, meeting_id)
     if meeting is None:
         abort(404)

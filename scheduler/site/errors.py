@@ -10,6 +10,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from scheduler.extensions import db
+
 log = logging.getLogger(__name__)
 
 MESSAGES = {
@@ -43,8 +45,6 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
         log.exception("unhandled error on %s %s", request.method, request.path)
-        from scheduler.extensions import db
-
         db.session.rollback()
         return _render(500, str(MESSAGES[500]))
 

@@ -11,6 +11,7 @@ from flask_login import current_user
 
 from scheduler import formatting
 from scheduler.calls.services import current_call
+from scheduler.timeutil import utcnow
 
 #: Main navigation: (endpoint, label, who sees it). Entries whose endpoint is not registered are skipped.
 NAV_ITEMS = [
@@ -83,6 +84,4 @@ def register(app: Flask) -> None:
 
 
 def formatting_now() -> datetime:
-    from scheduler.timeutil import utcnow
-
     return utcnow()

@@ -4,7 +4,8 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, jsonify, redirect, render_template, request, send_from_directory, session
 
-from scheduler.calls.services import current_call, tracks_with_meetings
+from scheduler.calendar.planning import tracks_with_meetings
+from scheduler.calls.services import current_call
 from scheduler.site import bp
 from scheduler.site import services as site_services
 

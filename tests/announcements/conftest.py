@@ -6,7 +6,7 @@ import pytest
 import sqlalchemy as sa
 
 from scheduler.auth.models import Role, User
-from scheduler.calendar.models import Rsvp, RsvpStatus
+from scheduler.calendar.models import CalendarCopy, Rsvp, RsvpStatus
 from scheduler.calls.models import Track
 from scheduler.extensions import db
 from scheduler.registry.models import ApplicationStatus, Contact, ContactKind
@@ -23,9 +23,13 @@ def staff(client, auth, make_user, crema):
 
 
 def answer(app, meeting_id: int, entity: dict, status: RsvpStatus) -> None:
+    """An answer as it stands after the calendar sent its invitation: a yes or a wait holds the event."""
     with app.app_context():
         db.session.add(Rsvp(meeting_id=meeting_id, organization_id=entity["organization"], status=status,
                             answered_by_id=entity["user"]))
+        if status is not RsvpStatus.NO:
+            db.session.add(CalendarCopy(meeting_id=meeting_id, organization_id=entity["organization"],
+                                        email=entity["email"].lower(), name=entity["email"], sequence=0))
         db.session.commit()
 
 

@@ -98,3 +98,35 @@ def test_a_venue_notice_for_a_past_or_cancelled_meeting_is_refused(app, staff):
 
 def test_the_venue_of_another_call_or_a_forged_meeting_is_not_found(app, staff):
     assert staff.get("/gestione/calendario/incontri/999999/comunica-sede").status_code == 404
+
+
+def test_the_venue_notice_takes_the_same_queries_for_3_or_30_entities(app, staff):
+    """The notice goes through the calendar's change path: holders and the audience are read together."""
+    from scheduler.announcements.audience import Audience
+    from scheduler.announcements.services import Draft, announce_venue, venue_notice_text
+    from scheduler.auth.models import User
+    from tests.queries import count_queries
+
+    venue_id = make_venue(app)
+    counts = {}
+    for size in (3, 30):
+        entities = [make_entity(app, f"Ente {size}-{n}", areas=("A",), email=f"ente-{size}-{n}@example.org")
+                    for n in range(size)]
+        meeting_id = make_meeting(app, area="A", days_ahead=5 + size)
+        for entity in entities[: size // 3]:
+            answer(app, meeting_id, entity, RsvpStatus.YES)
+        with app.app_context():
+            meeting, venue = db.session.get(Meeting, meeting_id), db.session.get(Venue, venue_id)
+            subject, body = venue_notice_text(meeting, venue)
+            actor = db.session.scalar(sa.select(User).where(User.email == "staff@example.org"))
+            draft = Draft(subject=subject, body=body, audience=Audience(kind="meeting_invited", meeting_id=meeting_id))
+            with count_queries(app) as statements:
+                announce_venue(meeting, venue, draft, actor)
+                db.session.commit()
+            postgres = db.engine.dialect.name == "postgresql"
+            counts[size] = [s.split()[0] for s in statements if postgres or not s.startswith("INSERT")]
+            messages = list(db.session.scalars(sa.select(OutboxMessage)))
+            assert len({m.to_address for m in messages}) == len(messages) >= size
+            db.session.execute(sa.delete(OutboxMessage))
+            db.session.commit()
+    assert counts[30] == counts[3], counts

@@ -159,8 +159,8 @@ def test_a_zone_without_a_fixed_rule_still_gets_a_vtimezone():
     assert event.start.astimezone(UTC) == start
 
 
-def test_cancel_marks_the_event_cancelled():
-    text = request_for(make_event(sequence=3), method="CANCEL", partstat="DECLINED")
+def test_cancel_of_a_cancelled_meeting_marks_the_event_cancelled():
+    text = request_for(make_event(sequence=3, cancelled=True), method="CANCEL", partstat="DECLINED")
     calendar, (event,) = parsed_events(text)
     assert calendar["METHOD"] == "CANCEL"
     assert event["STATUS"] == "CANCELLED"
@@ -168,6 +168,16 @@ def test_cancel_marks_the_event_cancelled():
     assert event["SEQUENCE"] == 3
     (other,) = vobject_events(text)
     assert other.status.value == "CANCELLED"
+
+
+def test_cancel_for_one_attendee_of_a_meeting_that_goes_on_has_no_status():
+    """RFC 5546, 3.2.5: uninviting an attendee is a CANCEL without STATUS, the event otherwise unchanged."""
+    text = request_for(make_event(sequence=4), method="CANCEL", partstat="DECLINED")
+    calendar, (event,) = parsed_events(text)
+    assert calendar["METHOD"] == "CANCEL" and "STATUS" not in event
+    assert str(event["SUMMARY"]) == "Percorso Minori e Famiglia – Incontro 2"
+    (other,) = vobject_events(text)
+    assert not hasattr(other, "status")
 
 
 def test_unknown_method_or_partstat_is_refused():

@@ -282,7 +282,7 @@ def test_setting_the_venue_sends_one_updated_invitation_per_entity(staff, app):
     venue_id = make_venue(app)
     before = meeting_row(app, meeting_id)
     html = page_text(post_edit(staff, meeting_id, data=meeting_form(before, venue=str(venue_id))))
-    assert "Incontro aggiornato: 3 enti riceveranno l'invito aggiornato." in html
+    assert "Incontro aggiornato: 3 destinatari riceveranno l'invito aggiornato." in html
     after = meeting_row(app, meeting_id)
     assert after.venue_id == venue_id
     assert after.sequence == before.sequence + 1
@@ -297,7 +297,7 @@ def test_moving_the_time_sends_the_updated_invitation(staff, app):
     with_answers(app, meeting_id, ["Ente Uno", "Ente Due", "Ente Tre"])
     before = meeting_row(app, meeting_id)
     html = page_text(post_edit(staff, meeting_id, data=meeting_form(before, start="15:00", end="18:00")))
-    assert "3 enti riceveranno l'invito aggiornato" in html
+    assert "3 destinatari riceveranno l'invito aggiornato" in html
     after = meeting_row(app, meeting_id)
     assert after.sequence == before.sequence + 1
     assert after.starts_at != before.starts_at
@@ -313,7 +313,7 @@ def test_moving_and_changing_venue_at_once_is_one_change(staff, app):
     before = meeting_row(app, meeting_id)
     html = page_text(post_edit(staff, meeting_id, data=meeting_form(before, start="15:00", end="18:00",
                                                                     venue=str(venue_id))))
-    assert "2 enti riceveranno l'invito aggiornato" in html
+    assert "2 destinatari riceveranno l'invito aggiornato" in html
     after = meeting_row(app, meeting_id)
     assert after.sequence == before.sequence + 1
     assert after.venue_id == venue_id
@@ -348,13 +348,25 @@ def test_changing_only_details_sends_nothing_and_keeps_the_sequence(staff, app):
     meeting_id = make_meeting(app, area="A")
     with_answers(app, meeting_id, ["Ente Uno"])
     before = meeting_row(app, meeting_id)
-    data = meeting_form(before, title="Nuovo titolo", notes="Portare i dati")
+    data = meeting_form(before, notes="Portare i dati", capacity="40")
     html = page_text(post_edit(staff, meeting_id, data=data))
     assert "Incontro aggiornato." in html
     after = meeting_row(app, meeting_id)
-    assert after.title == "Nuovo titolo" and after.notes == "Portare i dati"
+    assert after.notes == "Portare i dati" and after.capacity == 40
     assert after.sequence == before.sequence
     assert outbox(app) == []
+
+
+def test_a_new_title_is_a_change_of_the_event_its_holders_hear_of(staff, app):
+    meeting_id = make_meeting(app, area="A")
+    with_answers(app, meeting_id, ["Ente Uno"])
+    before = meeting_row(app, meeting_id)
+    html = page_text(post_edit(staff, meeting_id, data=meeting_form(before, title="Nuovo titolo")))
+    assert "Incontro aggiornato: 1 destinatario riceverà l'invito aggiornato." in html
+    after = meeting_row(app, meeting_id)
+    assert after.title == "Nuovo titolo" and after.sequence == before.sequence + 1
+    [message] = outbox(app)
+    assert "nuovo titolo" in message.subject and "SUMMARY:Tavolo" in message.ics and "Nuovo titolo" in message.ics
 
 
 def test_larger_capacity_promotes_the_waiting_list(staff, app):
@@ -409,7 +421,7 @@ def test_cancel_sends_a_cancellation_to_everyone_and_marks_the_meeting(staff, ap
     path = f"/gestione/calendario/incontri/{meeting_id}"
     response = staff.post(f"{path}/annulla", data={"csrf_token": csrf_from(staff, path)}, follow_redirects=True)
     html = page_text(response)
-    assert "Incontro annullato: 3 enti riceveranno l'annullamento." in html
+    assert "Incontro annullato: 3 destinatari riceveranno l'annullamento." in html
     assert "Annullato" in html
     after = meeting_row(app, meeting_id)
     assert after.status is MeetingStatus.CANCELLED and after.sequence == before.sequence + 1
@@ -432,3 +444,13 @@ def test_unknown_ids_are_404(staff, app):
     assert staff.get("/gestione/calendario/sedi/999999").status_code == 404
     csrf = csrf_from(staff, "/gestione/calendario")
     assert staff.post("/gestione/calendario/incontri/999999/annulla", data={"csrf_token": csrf}).status_code == 404
+
+
+def test_staff_are_warned_when_the_sender_is_not_the_invitations_organizer(staff, app):
+    with app.app_context():
+        office = db.session.scalar(sa.select(Call)).office_email
+    app.config["MAIL_DEFAULT_SENDER"] = "Tavoli <noreply@tavoli.localhost>"
+    html = page_text(staff.get("/gestione/calendario"))
+    assert "Le e-mail partono da noreply@tavoli.localhost" in html and f"organizzatore {office}" in html
+    app.config["MAIL_DEFAULT_SENDER"] = f"Ufficio di Piano <{office.upper()}>"
+    assert 'id="sender-warning"' not in staff.get("/gestione/calendario").get_data(as_text=True)

@@ -141,7 +141,7 @@ def test_moving_a_venue_elsewhere_updates_the_invitations_of_its_meetings(staff,
     meeting_id = _meeting_at_venue_with_answers(app, venue.id, ["Ente Uno", "Ente Due"])
     response = post(staff, f"/gestione/calendario/sedi/{venue.id}", venue_form(address="Via Civerchi 9", capacity=""),
                     follow_redirects=True)
-    assert "Sede aggiornata: 2 enti riceveranno l'invito aggiornato." in page_text(response)
+    assert "Sede aggiornata: 2 destinatari riceveranno l'invito aggiornato." in page_text(response)
     with app.app_context():
         assert db.session.get(Meeting, meeting_id).sequence == 1
         messages = db.session.scalars(sa.select(OutboxMessage)).all()

@@ -1,0 +1,50 @@
+"""Fields and validators that every feature's forms share, so a text box means the same everywhere: trimmed,
+without control characters, with an Italian message for a missing or too long value."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from wtforms import SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from scheduler.textutil import clean_text
+
+REQUIRED = _l("Campo obbligatorio.")
+PHONE = Regexp(r"^\+?[0-9][0-9 ./-]{4,18}[0-9]$", message=_l("Scrivi il numero con le sole cifre, es. 0373 123456."))
+
+
+def strip_text(value: Any) -> Any:
+    """Field filter: what was typed, trimmed and without control characters (other data passes unchanged)."""
+    return clean_text(value) if isinstance(value, str) else value
+
+
+class MultiCheckboxField(SelectMultipleField):
+    """A multiple choice shown as a list of checkboxes, which people find easier than a multi-select."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+def text(label: Any, max_length: int, required: bool = True, **kwargs: Any) -> StringField:
+    """A one-line text field that fits its column of `max_length` characters."""
+    validators = [DataRequired(message=REQUIRED)] if required else [Optional()]
+    validators.append(Length(max=max_length, message=_l("Al massimo %(max)d caratteri.", max=max_length)))
+    return StringField(label, validators=validators, filters=[strip_text], **kwargs)
+
+
+def email(label: Any) -> StringField:
+    """A required e-mail address; deliverability is not checked (no DNS lookup while a form is posted)."""
+    return StringField(label, validators=[
+        DataRequired(message=REQUIRED),
+        Length(max=254, message=_l("Indirizzo troppo lungo.")),
+        Email(message=_l("Indirizzo e-mail non valido."), check_deliverability=False),
+    ], filters=[strip_text])
+
+
+def phone(label: Any, required: bool = False) -> StringField:
+    """A telephone number in the forms Italians write it (spaces, dots, slashes, a leading +)."""
+    validators = [DataRequired(message=REQUIRED)] if required else [Optional()]
+    return StringField(label, validators=[*validators, Length(max=40), PHONE], filters=[strip_text])
