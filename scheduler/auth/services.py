@@ -22,6 +22,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.auth.models import LoginToken, Role, User
 from scheduler.calls.services import current_call
+from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.formatting import format_day
 from scheduler.links import public_url
@@ -44,13 +45,13 @@ LOGIN_LINK_PATH = "/accedi/link/"
 LOGIN_LINK_TOPIC = "login-link"
 
 
-class AuthError(Exception):
-    """A sign-in or account rule was broken; the text is Italian and safe to show."""
+class AuthError(DomainError):
+    """A sign-in or account rule was broken; the text is Italian and safe to show (each kind has its own)."""
 
     message = "Operazione non riuscita."
 
-    def __init__(self, message: str | None = None) -> None:
-        super().__init__(message or self.message)
+    def __init__(self, message: str | None = None, field: str | None = None, code: str | None = None) -> None:
+        super().__init__(message or type(self).message, field, code)
 
 
 class InvalidCredentials(AuthError):
@@ -81,6 +82,7 @@ class InvalidEmail(AuthError):
 
 class UserExists(AuthError):
     message = "Esiste già un utente con questo indirizzo e-mail."
+    default_code = "conflict"
 
 
 class PasswordTooShort(AuthError):

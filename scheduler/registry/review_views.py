@@ -23,7 +23,7 @@ from scheduler.registry.labels import LEGAL_FORMS, STATUS_LABELS, register_label
 from scheduler.registry.models import Application, ApplicationStatus, ContactKind
 from scheduler.registry.review_forms import STATUS_TABS, InformationRequestForm, RejectForm, ReviewFilterForm
 from scheduler.timeutil import local_instant
-from scheduler.web import call_or_404
+from scheduler.web import call_or_404, put_error, status_for
 
 ViewResult = Response | tuple[str, int]
 
@@ -87,8 +87,8 @@ def _decide(application_id: int, decision: Callable[[Application], None], done: 
         db.session.commit()
     except registry.RegistryError as error:
         db.session.rollback()
-        flash(str(error), "error")
-        return _detail(_application_or_404(application_id), status=409)
+        flash(error.message, "error")
+        return _detail(_application_or_404(application_id), status=status_for(error))
     flash(done, "success")
     return redirect(url_for("registry.review_detail", application_id=application_id), 303)
 
@@ -121,7 +121,7 @@ def review_ask_information(application_id: int) -> ViewResult:
 
 def _confirm_erasure(application: Application) -> None:
     if application.organization.erasure_requested_at is None:
-        raise registry.RegistryError(_("L'ente non ha chiesto la cancellazione dei dati."))
+        raise registry.RegistryError(_("L'ente non ha chiesto la cancellazione dei dati."), code="closed")
     registry.confirm_erasure(application.organization, _staff())
 
 
@@ -130,14 +130,6 @@ def _confirm_erasure(application: Application) -> None:
 def review_erase(application_id: int) -> ViewResult:
     return _decide(application_id, _confirm_erasure,
                    _("Dati personali cancellati. Restano conservati gli atti che la legge impone di tenere."))
-
-
-def _field_error(form: ApplicationForm, error: registry.RegistryError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 @bp.route("/gestione/candidature/nuova", methods=["GET", "POST"])
@@ -158,7 +150,7 @@ def review_paper() -> ViewResult:
                 db.session.commit()
             except registry.RegistryError as error:
                 db.session.rollback()
-                _field_error(form, error)
+                put_error(form, error)
             else:
                 flash(_("Candidatura registrata con il protocollo %(protocol)s.", protocol=application.protocol),
                       "success")

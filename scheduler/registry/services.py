@@ -16,6 +16,7 @@ from sqlalchemy.exc import IntegrityError
 
 from scheduler.auth.models import Role, User
 from scheduler.calls.models import Area, Call, Comune
+from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.hooks import personal_data_erased, personal_data_requested
 from scheduler.mailing.models import MailBounce, MailOptOut
@@ -37,16 +38,14 @@ from scheduler.timeutil import ROME, end_of_day, iso, utcnow
 log = logging.getLogger(__name__)
 
 
-class RegistryError(Exception):
+class RegistryError(DomainError):
     """A registry rule was broken; `field` names the form field the message belongs next to."""
-
-    def __init__(self, message: str, field: str | None = None) -> None:
-        super().__init__(message)
-        self.field = field
 
 
 class DuplicateOrganization(RegistryError):
-    pass
+    """The codice fiscale (or the address) is already another entity's."""
+
+    default_code = "conflict"
 
 
 @dataclass
@@ -268,7 +267,7 @@ REVIEWABLE = (ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_INFO, Applica
 
 def _review(application: Application, staff: User, status: ApplicationStatus, reason: str | None) -> None:
     if application.status not in REVIEWABLE:
-        raise RegistryError("Questa candidatura non può essere esaminata nel suo stato attuale.")
+        raise RegistryError("Questa candidatura non può essere esaminata nel suo stato attuale.", code="closed")
     application.status = status
     application.reviewer = staff
     application.reviewed_at = utcnow()
@@ -277,7 +276,7 @@ def _review(application: Application, staff: User, status: ApplicationStatus, re
 
 def admit(application: Application, staff: User) -> None:
     if application.status is ApplicationStatus.ADMITTED:
-        raise RegistryError("La candidatura è già ammessa.")
+        raise RegistryError("La candidatura è già ammessa.", code="closed")
     _review(application, staff, ApplicationStatus.ADMITTED, None)
     _log(application, "admitted", staff)
     notifications.admitted(application)
@@ -307,7 +306,7 @@ def ask_for_information(application: Application, staff: User, message: str) -> 
 def answer_information_request(application: Application, actor: User, answer: str) -> None:
     answer = (answer or "").strip()
     if application.status is not ApplicationStatus.NEEDS_INFO:
-        raise RegistryError("Non ci sono richieste di integrazione aperte.")
+        raise RegistryError("Non ci sono richieste di integrazione aperte.", code="closed")
     if not answer:
         raise RegistryError("Scrivi la risposta.", "answer")
     application.status = ApplicationStatus.SUBMITTED
@@ -317,7 +316,7 @@ def answer_information_request(application: Application, actor: User, answer: st
 def update_application(application: Application, actor: User, data: ApplicationData) -> bool:
     """The entity corrects its data. A change of areas or phases after admission goes back to review."""
     if application.status in (ApplicationStatus.WITHDRAWN,) or application.organization.erased_at:
-        raise RegistryError("La candidatura è ritirata: non si può modificare.")
+        raise RegistryError("La candidatura è ritirata: non si può modificare.", code="closed")
     call = application.call
     org = application.organization
     _check_phases(call, data, application.late)
@@ -361,7 +360,7 @@ def update_application(application: Application, actor: User, data: ApplicationD
 
 def withdraw(application: Application, actor: User) -> None:
     if application.status is ApplicationStatus.WITHDRAWN:
-        raise RegistryError("La candidatura è già ritirata.")
+        raise RegistryError("La candidatura è già ritirata.", code="closed")
     application.status = ApplicationStatus.WITHDRAWN
     _log(application, "withdrawn", actor)
     notifications.withdrawn(application)
@@ -369,7 +368,7 @@ def withdraw(application: Application, actor: User) -> None:
 
 def request_erasure(organization: Organization, actor: User) -> None:
     if organization.erasure_requested_at or organization.erased_at:
-        raise RegistryError("La richiesta di cancellazione è già stata inviata.")
+        raise RegistryError("La richiesta di cancellazione è già stata inviata.", code="closed")
     organization.erasure_requested_at = utcnow()
     for application in organization.applications:
         _log(application, "erasure_requested", actor)
@@ -390,9 +389,9 @@ def confirm_erasure(organization: Organization, staff: User) -> None:
     The packages above the registry (answers in the calendar, names in the registers) scrub their own rows when
     `personal_data_erased` reaches them."""
     if organization.erased_at:
-        raise RegistryError("I dati sono già stati cancellati.")
+        raise RegistryError("I dati sono già stati cancellati.", code="closed")
     if organization.erasure_requested_at is None:
-        raise RegistryError("L'ente non ha chiesto la cancellazione dei dati.")
+        raise RegistryError("L'ente non ha chiesto la cancellazione dei dati.", code="closed")
     addresses = [a.lower() for a in addresses_of(organization) + [u.email for u in organization.users]]
     db.session.execute(sa.delete(MailOptOut).where(MailOptOut.email.in_(addresses)))
     db.session.execute(sa.delete(MailBounce).where(MailBounce.email.in_(addresses)))

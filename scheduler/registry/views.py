@@ -17,15 +17,7 @@ from scheduler.registry.contact_forms import ContactForm
 from scheduler.registry.forms import ApplicationForm
 from scheduler.registry.labels import STATUS_LABELS, register_label
 from scheduler.registry.models import Application, ApplicationStatus, ContactKind
-from scheduler.web import call_or_404, object_or_404
-
-
-def _apply_error(form: ApplicationForm, error: registry.RegistryError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = [*field.errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
+from scheduler.web import call_or_404, object_or_404, put_error
 
 
 def _apply_rate_limit() -> str:
@@ -46,7 +38,7 @@ def apply():
                 db.session.commit()
             except registry.RegistryError as error:
                 db.session.rollback()
-                _apply_error(form, error)
+                put_error(form, error)
             else:
                 session["applied_email"] = application.organization.email
                 return redirect(url_for("registry.applied"))
@@ -147,7 +139,7 @@ def edit_application():
             except registry.RegistryError as error:
                 db.session.rollback()
                 application = _own_application()
-                _apply_error(form, error)
+                put_error(form, error)
             else:
                 flash(_("Dati aggiornati.") + (" " + _("Le aree o le fasi sono cambiate: la candidatura torna "
                                                      "all'esame dell'Ufficio di Piano.") if back_to_review else ""),
@@ -167,7 +159,7 @@ def answer_request():
         db.session.commit()
     except registry.RegistryError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(error.message, "error")
         return redirect(url_for("registry.my_area")), 303
     flash(_("Risposta inviata: la candidatura torna all'esame dell'Ufficio di Piano."), "success")
     return redirect(url_for("registry.my_area"))
@@ -182,7 +174,7 @@ def withdraw():
         db.session.commit()
     except registry.RegistryError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(error.message, "error")
         return redirect(url_for("registry.my_area"))
     flash(_("La candidatura è stata ritirata."), "success")
     return redirect(url_for("registry.my_area"))
@@ -207,7 +199,7 @@ def request_erasure():
         db.session.commit()
     except registry.RegistryError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(error.message, "error")
         return redirect(url_for("registry.my_area"))
     flash(_("Richiesta di cancellazione inviata: l'Ufficio di Piano la esaminerà."), "success")
     return redirect(url_for("registry.my_area"))
@@ -252,7 +244,7 @@ def contacts_page():
     except contacts.ContactError as error:
         db.session.rollback()
         application = _own_application()
-        _apply_error(form, error)
+        put_error(form, error)
         return _contacts_page(application, form, 400)
     flash(_("Contatto aggiunto: riceverà le comunicazioni dell'Ufficio di Piano."), "success")
     return redirect(url_for("registry.contacts_page"), 303)
@@ -269,7 +261,7 @@ def remove_contact(contact_id: int):
         abort(404)
     except contacts.ContactError as error:
         db.session.rollback()
-        flash(str(error), "error")
+        flash(error.message, "error")
         return redirect(url_for("registry.contacts_page"), 303)
     flash(_("Contatto rimosso."), "success")
     return redirect(url_for("registry.contacts_page"), 303)
