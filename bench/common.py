@@ -29,6 +29,8 @@ VENV_BIN = Path(sys.executable).parent
 LUA_REPORT = BENCH_DIR / "report.lua"
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 SECRET = "bench-secret-key-not-for-production"  # noqa: S105  (only the bench gunicorn uses it)
+#: The bare endpoint's answer: 2,048 bytes of text (32 lines of 64), about the size of a small calendar feed.
+FIXED_BODY = (b"x" * 63 + b"\n") * 32
 
 
 def free_port() -> int:

@@ -9,14 +9,17 @@ than the number of entities does (at most like its square root, between the two 
 from __future__ import annotations
 
 import math
-import re
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
 
-from bench.common import SECRET, Client, Server, wrk
+from bench.common import CSRF, SECRET, Client, Server, wrk
 from bench.seed import Manifest
 from scheduler.caching import app_cache
 
@@ -32,18 +35,41 @@ MIN_REQUESTS = 20
 MAX_SECONDS = 40
 
 
-def count_queries(manifest: Manifest) -> dict[str, Any]:
-    """Statements sent to PostgreSQL by one request of each page (after a warm-up request of the same page),
-    and, under "rebuilt", how long /elenco takes in-process when the list has just changed (its kept copy
-    dropped first), the median of five."""
+def bench_app(manifest: Manifest) -> Flask:
+    """The app in-process on the bench database with the production settings; plain http as the bench gunicorn
+    (with https the test client's requests would need a Referer for CSRF)."""
     from scheduler import create_app
+
+    return create_app({"CONFIG_NAME": "production", "SECRET_KEY": SECRET, "SESSION_COOKIE_SECURE": False,
+                       "PREFERRED_URL_SCHEME": "http", "SQLALCHEMY_DATABASE_URI": manifest.database_url,
+                       "RATELIMIT_ENABLED": False})
+
+
+def staff_test_client(manifest: Manifest) -> tuple[Flask, FlaskClient]:
+    """`bench_app` and a test client signed in as staff."""
+    app = bench_app(manifest)
+    client = app.test_client()
+    answer = client.post("/accedi", data={"csrf_token": page_csrf(client.get("/accedi").get_data(as_text=True)),
+                                          "email": manifest.staff_email, "password": manifest.staff_password,
+                                          "next": ""})
+    if answer.status_code != 302:
+        raise RuntimeError(f"staff sign-in answered {answer.status_code}")
+    return app, client
+
+
+def page_csrf(page: str) -> str:
+    match = CSRF.search(page)
+    if match is None:
+        raise RuntimeError("no csrf token on the page")
+    return match.group(1)
+
+
+@contextmanager
+def counting_statements(app: Flask) -> Iterator[list[str]]:
+    """Every statement the app sends to PostgreSQL inside the block (a `before_cursor_execute` listener on its
+    engine; one executemany is one statement)."""
     from scheduler.extensions import db
 
-    # plain http as the bench gunicorn: with https the test client's requests would need a Referer for CSRF
-    app = create_app({"CONFIG_NAME": "production", "SECRET_KEY": SECRET, "SESSION_COOKIE_SECURE": False,
-                      "PREFERRED_URL_SCHEME": "http", "SQLALCHEMY_DATABASE_URI": manifest.database_url,
-                      "RATELIMIT_ENABLED": False})
-    counts: dict[str, int] = {}
     with app.app_context():
         engine = db.engine
     statements: list[str] = []
@@ -51,15 +77,27 @@ def count_queries(manifest: Manifest) -> dict[str, Any]:
     def listener(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
         statements.append(statement)
 
-    client = app.test_client()
-    page = client.get("/accedi").get_data(as_text=True)
-    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
-    answer = client.post("/accedi", data={"csrf_token": token, "email": manifest.staff_email,
-                                          "password": manifest.staff_password, "next": ""})
-    if answer.status_code != 302:
-        raise RuntimeError(f"staff sign-in answered {answer.status_code}")
     sa.event.listen(engine, "before_cursor_execute", listener)
     try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", listener)
+
+
+def dispose(app: Flask) -> None:
+    from scheduler.extensions import db
+
+    with app.app_context():
+        db.engine.dispose()
+
+
+def count_queries(manifest: Manifest) -> dict[str, Any]:
+    """Statements sent to PostgreSQL by one request of each page (after a warm-up request of the same page),
+    and, under "rebuilt", how long /elenco takes in-process when the list has just changed (its kept copy
+    dropped first), the median of five."""
+    app, client = staff_test_client(manifest)
+    counts: dict[str, int] = {}
+    with counting_statements(app) as statements:
         for path in PAGES:
             client.get(path)
             statements.clear()
@@ -67,8 +105,6 @@ def count_queries(manifest: Manifest) -> dict[str, Any]:
             if response.status_code != 200:
                 raise RuntimeError(f"{path} answered {response.status_code}")
             counts[path] = len(statements)
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", listener)
     timings = []
     for _ in range(5):
         app_cache(app, "public_list", 32).clear()
@@ -76,8 +112,7 @@ def count_queries(manifest: Manifest) -> dict[str, Any]:
         client.get("/elenco")
         timings.append(time.perf_counter() - started)
     counts["rebuilt"] = round(statistics.median(timings) * 1000, 1)
-    with app.app_context():
-        db.engine.dispose()
+    dispose(app)
     return counts
 
 

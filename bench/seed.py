@@ -2,14 +2,21 @@
 
 `python -m bench.seed --entities 600` (re)creates the database, migrates it with `flask db upgrade`, loads the
 real Crema call with `flask calls load`, then bulk-inserts through the app's models: entities with contacts,
-comuni and applications, 4 tracks with 60 meetings, RSVPs, attendance rows and sent mail. The default sizes
-are those of issue 8 (600 entities, 3,000 RSVPs, 10,000 attendance rows); other sizes scale RSVPs, attendance
-and mail with the number of entities, so pages are compared on data of the same shape.
+comuni and applications, 4 tracks with 60 meetings, RSVPs with the calendar copies their invitations made,
+attendance rows and sent mail. The default sizes are those of issue 8 (600 entities, 3,000 RSVPs, 10,000
+attendance rows); other sizes scale RSVPs, attendance and mail with the number of entities, so pages are
+compared on data of the same shape.
 
 Rows are inserted with explicit ids in bulk (executemany) because going through the services would take
 minutes at 6,000 entities; the sequences are moved past them at the end so the app keeps inserting normally.
 Two meetings are reserved for the scripts: one future meeting with 300 confirmed answers and no venue (the
-venue change) and one future meeting with 20 seats and no answers (the RSVP contention).
+venue change and the venue notice) and one future meeting with 20 seats and no answers (the RSVP contention).
+
+The rows are those the app itself would have written: every meeting has its number in the track (its place by
+start, 1-based, the loader's meetings included), every confirmed answer its short check-in code (unique in the
+meeting), and every confirmed or waiting answer a calendar copy for the address of the user who answered, at the
+meeting's SEQUENCE, as migration 0006 fills them in for existing data. Changes of a meeting go to the copies
+held, so without them a venue change would notify nobody.
 """
 
 from __future__ import annotations
@@ -78,6 +85,8 @@ class Manifest:
     entities: int
     meetings: int
     rsvps: int
+    #: Calendar copies: one per confirmed or waiting answer.
+    copies: int
     attendances: int
     outbox: int
     staff_email: str
@@ -87,6 +96,10 @@ class Manifest:
     venue_change_rsvps: int
     #: The venue staff pick for it.
     venue_change_venue: int
+    #: The future meetings of track A besides the two reserved ones, the fewest confirmed answers first, and
+    #: their confirmed answers (the venue notice's statements are counted on the first at 60 entities).
+    spare_meetings: list[int]
+    spare_meeting_rsvps: list[int]
     #: A future meeting of track A with CONTENTION_CAPACITY seats and no answers.
     contention_meeting: int
     #: Entity users (admitted, area A, drafting) free to answer the contention meeting.
@@ -154,6 +167,7 @@ class Seeder:
 
     def _seed(self, db: Any, url: str) -> Manifest:
         from scheduler import models as m
+        from scheduler.calendar.services import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 
         rng, now = self.rng, self.now
         call = db.session.scalar(sa.select(m.Call).order_by(m.Call.id.desc()))
@@ -257,7 +271,7 @@ class Seeder:
                 ends = datetime.combine(day, slot_end, tzinfo=_rome()).astimezone(UTC)
                 past = ends < now
                 meetings.append(dict(
-                    id=next_meeting, track_id=track.id, key=f"bench-{k + 1}", title=None, starts_at=starts,
+                    id=next_meeting, track_id=track.id, key=f"bench-{k + 1}", title=None, number=None, starts_at=starts,
                     ends_at=ends, venue_id=rng.choice(venues)["id"], status=m.MeetingStatus.SCHEDULED,
                     uid=f"bench-{next_meeting}@tavoli", sequence=0, capacity=None, notes="",
                     register_closed_at=ends + timedelta(hours=1) if past else None, register_closed_by_id=None,
@@ -269,22 +283,47 @@ class Seeder:
         venue_change, contention = future_a[0], future_a[1]
         venue_change["venue_id"] = None
         contention["capacity"] = CONTENTION_CAPACITY
+        # "Incontro 3": each meeting's place in its track by start, the call file's meetings included
+        timeline = sorted([(mt.track_id, mt.starts_at, mt.id, mt) for mt in existing]
+                          + [(mt["track_id"], mt["starts_at"], mt["id"], mt) for mt in meetings],
+                          key=lambda item: item[:3])
+        position: dict[int, int] = {}
+        for track_id, _, _, meeting in timeline:
+            position[track_id] = position.get(track_id, 0) + 1
+            if isinstance(meeting, dict):
+                meeting["number"] = position[track_id]
+            else:
+                meeting.number = position[track_id]
         self._insert(db, m.Meeting.__table__, meetings)
         db.session.flush()
-        all_meetings = [dict(id=mt.id, track_id=mt.track_id, ends_at=mt.ends_at) for mt in existing] + meetings
+        all_meetings = [dict(id=mt.id, track_id=mt.track_id, starts_at=mt.starts_at, ends_at=mt.ends_at,
+                             sequence=mt.sequence) for mt in existing] + meetings
 
         # answers: 300 confirmed on the venue-change meeting, none on the contention one, the rest spread
         rsvps: list[dict[str, Any]] = []
         answered: dict[int, list[dict[str, Any]]] = {}
+        short_codes: dict[int, set[str]] = {}
+
+        def short_code(meeting_id: int) -> str:
+            """As the app gives a confirmed seat: unique in the meeting (drawn with `secrets`, like the check-in
+            code, so `rng` and with it the rest of the dataset are as they were before these codes)."""
+            taken = short_codes.setdefault(meeting_id, set())
+            code = None
+            while code is None or code in taken:
+                code = "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+            taken.add(code)
+            return code
 
         def answer(meeting: dict[str, Any], org: int, status: m.RsvpStatus) -> None:
             people = [{"name": self.person(), "role": "Referente"} for _ in range(rng.randint(1, 2))]
+            confirmed = status is m.RsvpStatus.YES
             row = dict(id=len(rsvps) + 1, meeting_id=meeting["id"], organization_id=org, status=status,
                        people=people if status is not m.RsvpStatus.NO else [],
                        answered_at=meeting["ends_at"] - timedelta(days=rng.randint(3, 20)),
                        answered_by_id=user_of[org],
-                       checkin_code=secrets.token_urlsafe(18) if status is m.RsvpStatus.YES else None,
-                       short_code=None, reminded_at=None, updated_at=now - timedelta(days=rng.randint(1, 30)))
+                       checkin_code=secrets.token_urlsafe(18) if confirmed else None,
+                       short_code=short_code(meeting["id"]) if confirmed else None, reminded_at=None,
+                       updated_at=now - timedelta(days=rng.randint(1, 30)))
             rsvps.append(row)
             answered.setdefault(meeting["id"], []).append(row)
 
@@ -299,6 +338,22 @@ class Seeder:
             for org in rng.sample(pool, min(share, len(pool))):
                 answer(meeting, org, m.RsvpStatus.NO if rng.random() < 0.12 else m.RsvpStatus.YES)
         self._insert(db, m.Rsvp.__table__, rsvps)
+
+        # the calendar copies the invitations of those answers made: the address of the user who answered (lower
+        # case), at the meeting's SEQUENCE, as migration 0006 records them for existing answers
+        sequence_of = {mt["id"]: mt["sequence"] for mt in all_meetings}
+        account = {u["id"]: u for u in entity_users}
+        org_name = {o["id"]: o["name"] for o in organizations}
+        copies = []
+        for row in rsvps:
+            if row["status"] not in (m.RsvpStatus.YES, m.RsvpStatus.WAITLIST):
+                continue
+            user, org = account[row["answered_by_id"]], row["organization_id"]
+            copies.append(dict(id=len(copies) + 1, meeting_id=row["meeting_id"], organization_id=org,
+                               email=user["email"].strip().lower(), name=user["full_name"] or org_name[org],
+                               sequence=sequence_of[row["meeting_id"]], held=True, created_at=row["updated_at"],
+                               updated_at=row["updated_at"]))
+        self._insert(db, m.CalendarCopy.__table__, copies)
 
         # attendance of the past meetings: the people of confirmed answers, then walk-ins and guests
         past = [mt for mt in all_meetings if mt["ends_at"] < now]
@@ -352,13 +407,17 @@ class Seeder:
             if row["status"] is m.RsvpStatus.YES:
                 confirmed[row["organization_id"]] = confirmed.get(row["organization_id"], 0) + 1
         busiest = max(confirmed, key=lambda org: confirmed[org])
+        yes_on = {mt["id"]: sum(1 for r in answered.get(mt["id"], []) if r["status"] is m.RsvpStatus.YES)
+                  for mt in future_a if mt["id"] not in (venue_change["id"], contention["id"])}
+        spare = sorted(yes_on, key=lambda meeting_id: (yes_on[meeting_id], meeting_id))
         free = [user_of[org] for org in a_pool if org not in {r["organization_id"] for r in answered.get(
             contention["id"], [])}]
         return Manifest(
-            database_url=url, entities=self.n, meetings=len(all_meetings), rsvps=len(rsvps),
+            database_url=url, entities=self.n, meetings=len(all_meetings), rsvps=len(rsvps), copies=len(copies),
             attendances=len(attendances), outbox=len(outbox), staff_email=STAFF_EMAIL,
             staff_password=STAFF_PASSWORD, venue_change_meeting=venue_change["id"],
             venue_change_rsvps=len(answered.get(venue_change["id"], [])), venue_change_venue=venues[0]["id"],
+            spare_meetings=spare, spare_meeting_rsvps=[yes_on[meeting_id] for meeting_id in spare],
             contention_meeting=contention["id"], contention_users=free[:200],
             feed_token=next(o["feed_token"] for o in organizations if o["id"] == busiest),
             feed_meetings=confirmed[busiest], seconds=0.0,

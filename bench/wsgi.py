@@ -9,10 +9,8 @@ from __future__ import annotations
 
 from flask import Response
 
+from bench.common import FIXED_BODY
 from scheduler import create_app
-
-#: 2,048 bytes of text (32 lines of 64), about the size of a small calendar feed.
-FIXED_BODY = (b"x" * 63 + b"\n") * 32
 
 app = create_app()
 
