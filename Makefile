@@ -55,7 +55,7 @@ serve: setup
 
 # Performance benchmarks on PostgreSQL (BENCH_DATABASE_SERVER, default postgresql+psycopg://postgres@127.0.0.1:5432;
 # databases tavoli_bench* are recreated): seeds the datasets, serves the app with gunicorn, loads it with wrk and
-# writes bench/RESULTS.md. About six minutes.
+# writes bench/RESULTS.md. About ten minutes.
 bench: setup bench-setup
 	$(BIN)/python -m bench.run
 
