@@ -171,10 +171,10 @@ class _Writer:
     """Writes the messages of one change of one meeting: the calendar part is built once per SEQUENCE, the
     copies, accounts and answers are read together, so hundreds of holders cost a fixed number of queries."""
 
-    def __init__(self, meeting: Meeting, targets: list[Address]) -> None:
+    def __init__(self, meeting: Meeting, targets: list[Address], copies: Copies | None = None) -> None:
         self.meeting = meeting
         self.call = meeting.track.call
-        self.copies = Copies(meeting)
+        self.copies = copies if copies is not None else Copies(meeting)
         self.accounts = Accounts([t.email for t in targets])
         self.event = event_data(meeting, public_url())
         self.when = format_when(meeting.starts_at, meeting.ends_at)
@@ -253,8 +253,7 @@ def _entity_copies(rsvp: Rsvp, fallback: list[Address]) -> tuple[_Writer, list[A
     copies = Copies(rsvp.meeting)
     held = [Address(c.email, c.name, rsvp.organization) for c in copies.held(rsvp.organization_id)]
     targets = held or fallback
-    writer = _Writer(rsvp.meeting, targets)
-    writer.copies = copies
+    writer = _Writer(rsvp.meeting, targets, copies)
     return writer, targets
 
 
@@ -301,8 +300,7 @@ def meeting_changed(meeting: Meeting, change: MeetingChange | None,
             targets.append((address, False))
     if not targets:
         return []
-    writer = _Writer(meeting, [address for address, _ in targets])
-    writer.copies = copies
+    writer = _Writer(meeting, [address for address, _ in targets], copies)
     cancelled = bool(change and change.cancelled)
     if cancelled:
         subject, method, template, topic = "Annullato: " + _title(meeting), "CANCEL", "invite_cancelled", "cancel"

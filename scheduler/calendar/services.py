@@ -395,16 +395,24 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: dat
         meeting.rsvp_deadline = rsvp_deadline
     if notes is not KEEP:
         meeting.notes = notes or ""
-    if change.any:
-        meeting.sequence += 1
-    db.session.flush()
     if change.any or notice is not None:
-        outcome.messages += notifications.meeting_changed(meeting, change if change.any else None, notice)
+        outcome.messages += _announce(meeting, change if change.any else None, notice)
+    else:
+        db.session.flush()
     if capacity is not KEEP and (capacity or None) != meeting.capacity:
         meeting.capacity = capacity or None
         db.session.flush()
         outcome.promoted = promote_from_waitlist(meeting)
     return outcome
+
+
+def _announce(meeting: Meeting, change: MeetingChange | None, notice: Notice | None = None) -> list[OutboxMessage]:
+    """Tell the holders: a change of the event raises SEQUENCE once first (its updated_at follows); a notice
+    with no change carries the event as it is."""
+    if change is not None:
+        meeting.sequence += 1
+    db.session.flush()
+    return notifications.meeting_changed(meeting, change, notice)
 
 
 def reschedule(meeting: Meeting, starts_at: datetime, ends_at: datetime) -> Outcome:
@@ -422,11 +430,8 @@ def venue_edited(meeting: Meeting, previous_location: str) -> Outcome:
     """The meeting's venue itself was edited (its address, room or name): LOCATION changed for every holder."""
     if meeting.is_cancelled:
         return Outcome()
-    meeting.sequence += 1
-    meeting.updated_at = utcnow()
-    db.session.flush()
     change = MeetingChange(venue=True, previous_location=previous_location)
-    return Outcome(venue_changed=True, messages=notifications.meeting_changed(meeting, change))
+    return Outcome(venue_changed=True, messages=_announce(meeting, change))
 
 
 def send_event(meeting: Meeting, notice: Notice) -> list[OutboxMessage]:
@@ -441,9 +446,7 @@ def cancel(meeting: Meeting) -> Outcome:
     if meeting.is_cancelled:
         return Outcome()
     meeting.status = MeetingStatus.CANCELLED
-    meeting.sequence += 1
-    db.session.flush()
-    return Outcome(cancelled=True, messages=notifications.meeting_changed(meeting, MeetingChange(cancelled=True)))
+    return Outcome(cancelled=True, messages=_announce(meeting, MeetingChange(cancelled=True)))
 
 
 def regenerate_feed_token(organization: Organization) -> str:
