@@ -1,13 +1,15 @@
 """The venue notice ("Comunica la sede"): how long staff wait when they tell every invited entity where a
-meeting is held, and whether the statements that request runs stay the same whatever the number of recipients.
+meeting is held, how long the worker then takes to write its messages, and whether the statements of both stay
+the same whatever the number of recipients.
 
 The request is the real one. Staff open `/gestione/calendario/incontri/<id>/comunica-sede?sede=<venue>`, which
 prefills the subject and body for that venue, and send the form as it is, to every invited entity but those
-that declined (audience `meeting_invited`). In that one request the venue is set through the calendar's change
-path (SEQUENCE raised once) and one message per recipient is written to the outbox, the updated invitation
-attached: to every holder of the event (the confirmed answers) and to every invited entity that has not
-answered, whose calendar copy is recorded then. A later notice of the same meeting goes to the same addresses,
-all of them holders by then.
+that declined (audience `meeting_invited`). That request sets the venue through the calendar's change path
+(SEQUENCE raised once) and records the notice as "in invio"; the worker's next loop (`send_due`, run here
+in-process right after the answer, as the worker would) writes one message per recipient to the outbox, the
+updated invitation attached: to every holder of the event (the confirmed answers) and to every invited entity
+that has not answered, whose calendar copy is recorded then. A later notice of the same meeting goes to the same
+addresses, all of them holders by then.
 
 It runs on the venue-change meeting (300 confirmed answers, and the admitted entities of area A that have not
 answered), after the meeting-form benchmark (`mail.time_venue_changes`) and before the delivery:
@@ -25,8 +27,9 @@ First the statements are counted in-process (the Flask test client and the liste
 notice after a warm-up notice of another meeting: the first notice of a meeting (holders plus entities sent the
 event for the first time) and then a second one (all of them holders), at 60 entities on the meeting with the
 fewest confirmed answers (a handful of holders) and at 600 on the venue-change meeting (300). The same requests
-say where the time goes (statements, and the app's main steps, timed around their functions). Then gunicorn is
-timed: one untimed notice, NOTICES timed ones alternating two venues, and the first notice of another meeting.
+say where the worker's time goes (statements, and the app's main steps, timed around their functions). Then
+gunicorn is timed: one untimed notice, NOTICES timed ones alternating two venues, and the first notice of another
+meeting, each followed by the worker's step, timed on its own.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from bench.common import Client, Server
-from bench.pages import counting_statements, dispose, page_csrf, staff_test_client
+from bench.pages import bench_app, counting_statements, dispose, page_csrf, staff_test_client
 from bench.seed import Manifest
 
 GOAL_REQUEST_SECONDS = 0.5
@@ -203,18 +206,31 @@ def _in_process_notice(manifest: Manifest, app: Flask, client: Any, meeting_id: 
     form, recipients = notice_form(page.get_data(as_text=True), venue)
     audience = audience_of(manifest, meeting_id)
     before = _pending(manifest)
-    with counting_statements(app) as statements, _timing_steps(app) as spent:
+    with counting_statements(app) as statements:
         started = time.perf_counter()
         answer = client.post(path, data=form)
         elapsed = time.perf_counter() - started
     _check(answer.status_code, answer.headers.get("Location", ""), answer.get_data(as_text=True))
+    with counting_statements(app) as worker_statements, _timing_steps(app) as spent:
+        worker_seconds, _ = write_messages(app)
     if not count:
         return {}
     steps = {label: round(seconds, 3) for label, seconds in spent.items()}
-    steps["the rest (ORM bookkeeping, commit, form, page)"] = round(elapsed - sum(spent.values()), 3)
+    steps["the rest (ORM bookkeeping, commit)"] = round(worker_seconds - sum(spent.values()), 3)
     return {"entities": manifest.entities, "meeting": meeting_id, **audience, "recipients_shown": recipients,
             "written": _pending(manifest) - before, "statements": len(statements), "seconds": round(elapsed, 3),
+            "worker_statements": len(worker_statements), "worker_seconds": round(worker_seconds, 3),
             "steps": steps, "statement_heads": [" ".join(s.split()[:4]) for s in statements]}
+
+
+def write_messages(app: Flask) -> tuple[float, int]:
+    """The worker's step that writes the notices staff sent (`announcements.send_due`), timed; and how many."""
+    from scheduler.announcements.services import send_due
+
+    with app.app_context():
+        started = time.perf_counter()
+        sent = send_due()
+        return time.perf_counter() - started, sent
 
 
 def count_notice_statements(manifest: Manifest, meeting_id: int, warm_up_meeting: int) -> list[dict[str, Any]]:
@@ -239,12 +255,12 @@ def statements(small: Manifest, main: Manifest) -> dict[str, Any]:
     sizes = [count_notice_statements(small, small.spare_meetings[0], small.venue_change_meeting),
              count_notice_statements(main, main.venue_change_meeting, main.spare_meetings[0])]
     rows = [row for size in sizes for row in size]
-    constant = all(len({row["statements"] for row in rows if row["notice"] == shape}) == 1
-                   for shape in ("first", "again"))
+    constant = all(len({row[key] for row in rows if row["notice"] == shape}) == 1
+                   for shape in ("first", "again") for key in ("statements", "worker_statements"))
     return {"rows": rows, "constant": constant}
 
 
-def _post_timed(client: Client, manifest: Manifest, meeting_id: int, venue: int) -> dict[str, Any]:
+def _post_timed(client: Client, manifest: Manifest, meeting_id: int, venue: int, app: Flask) -> dict[str, Any]:
     path = notice_path(meeting_id)
     status, _, page = client.get(f"{path}?sede={venue}")
     if status != 200:
@@ -256,13 +272,16 @@ def _post_timed(client: Client, manifest: Manifest, meeting_id: int, venue: int)
     status, headers, body = client.post(path, form)
     elapsed = time.perf_counter() - started
     _check(status, headers.get("Location", ""), body)
+    worker_seconds, _ = write_messages(app)
     return {"seconds": round(elapsed, 3), "written": _pending(manifest) - before, "recipients_shown": recipients,
+            "worker_seconds": round(worker_seconds, 3),
             "holders": audience["holders"], "not_holding": audience["not_holding"]}
 
 
 def time_venue_notices(manifest: Manifest) -> dict[str, Any]:
     """Open the prefilled page and send it, NOTICES times alternating two venues, each POST timed on its own;
-    then the first notice of another meeting.
+    then the first notice of another meeting. After each answer the worker's step writes its messages (timed
+    apart: staff do not wait for it).
 
     One gunicorn worker, warmed by one untimed notice first, one request at a time: the goal is about how long
     staff wait after pressing the button, as for the meeting form's venue change.
@@ -271,18 +290,27 @@ def time_venue_notices(manifest: Manifest) -> dict[str, Any]:
     audience = audience_of(manifest, meeting)
     venues = _venues(manifest, audience["venue"])
     other = manifest.spare_meetings[-1]
-    with Server(manifest.database_url, workers=1) as server:
-        client = Client(server.base)
-        client.login_staff(manifest.staff_email, manifest.staff_password)
-        _post_timed(client, manifest, meeting, venues[0])
-        timed = [_post_timed(client, manifest, meeting, venues[(notice + 1) % 2]) for notice in range(NOTICES)]
-        first = {"meeting": other, "yes": audience_of(manifest, other)["yes"],
-                 **_post_timed(client, manifest, other, _venues(manifest, audience_of(manifest, other)["venue"])[0])}
+    app = bench_app(manifest)
+    try:
+        with Server(manifest.database_url, workers=1) as server:
+            client = Client(server.base)
+            client.login_staff(manifest.staff_email, manifest.staff_password)
+            _post_timed(client, manifest, meeting, venues[0], app)
+            timed = [_post_timed(client, manifest, meeting, venues[(notice + 1) % 2], app)
+                     for notice in range(NOTICES)]
+            other_venue = _venues(manifest, audience_of(manifest, other)["venue"])[0]
+            first = {"meeting": other, "yes": audience_of(manifest, other)["yes"],
+                     **_post_timed(client, manifest, other, other_venue, app)}
+    finally:
+        dispose(app)
     seconds = [t["seconds"] for t in timed]
+    worker = [t["worker_seconds"] for t in timed]
     written = [t["written"] for t in timed]
     every = [*timed, first]
     return {"meeting": meeting, **audience, "audience": AUDIENCE, "notices": NOTICES, "written": written,
             "holders_before": [t["holders"] for t in timed], "recipients_shown": [t["recipients_shown"] for t in timed],
             "seconds": seconds, "median_s": round(statistics.median(seconds), 3), "max_s": max(seconds),
+            "worker_seconds": worker, "worker_median_s": round(statistics.median(worker), 3),
+            "worker_ms_per_message": round(statistics.median(worker) / max(max(written), 1) * 1000, 2),
             "first_notice": first, "goal_s": GOAL_REQUEST_SECONDS,
             "met": all(t["seconds"] < GOAL_REQUEST_SECONDS and t["written"] == t["recipients_shown"] for t in every)}

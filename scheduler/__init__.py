@@ -204,8 +204,9 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(reminders_command)
     app.cli.add_command(announcements_cli)
     app.cli.add_command(replies_cli)
-    # the mail worker runs the reminders every ten minutes, sends scheduled announcements every minute, and
-    # reads the calendar replies mailbox every minute (nothing to do without REPLY_IMAP_HOST)
+    # the mail worker runs the reminders every ten minutes, writes the announcements due (venue notices just
+    # sent, scheduled ones) on every loop, and reads the calendar replies mailbox every minute (nothing to do
+    # without REPLY_IMAP_HOST)
     register_periodic(app, every(600, send_due))
-    register_periodic(app, every(60, send_due_announcements))
+    register_periodic(app, send_due_announcements)
     register_periodic(app, every(60, read_replies))

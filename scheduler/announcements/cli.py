@@ -1,4 +1,4 @@
-"""`flask announcements send-due`: send the scheduled announcements whose time has come (the worker also runs it)."""
+"""`flask announcements send-due`: write the messages of the announcements due (the worker runs it on every loop)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,6 @@ announcements_cli = AppGroup("announcements", help="Comunicazioni dello staff.")
 
 @announcements_cli.command("send-due")
 def send_due_command() -> None:
-    """Write the messages of every scheduled announcement that is due to the outbox."""
+    """Write to the outbox the messages of every venue notice being sent and every scheduled announcement due."""
     sent = send_due()
-    click.echo(f"Comunicazioni programmate inviate: {sent}.")
+    click.echo(f"Comunicazioni inviate: {sent}.")

@@ -15,7 +15,7 @@ from scheduler.timeutil import utcnow
 
 if TYPE_CHECKING:
     from scheduler.auth.models import User
-    from scheduler.calendar.models import Meeting
+    from scheduler.calendar.models import Meeting, Venue
     from scheduler.calls.models import Call
 
 
@@ -24,6 +24,9 @@ class AnnouncementStatus(enum.Enum):
     DRAFT = "draft"
     #: Will be sent by the worker at `send_at`.
     SCHEDULED = "scheduled"
+    #: Sent by staff, its messages being written by the worker (the venue notice: the venue is already set,
+    #: and every holder of the event hears of it in this notice's message). Cannot be edited or withdrawn.
+    SENDING = "sending"
     #: Its messages are in the outbox (the delivery log says what became of each).
     SENT = "sent"
 
@@ -44,6 +47,9 @@ class Announcement(db.Model):
     #: The meeting it is about: fills the meeting placeholders and, with `attach_invite`, the invitation.
     meeting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
     attach_invite: Mapped[bool] = mapped_column(default=False)
+    #: The venue a venue notice set: if the meeting's venue changed again before the worker wrote the notice's
+    #: messages, the notice is not sent (the meeting form's update told the holders already).
+    venue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("venues.id", ondelete="SET NULL"))
     #: "message", or "venue" for the notice sent when a meeting's venue is set (it carries the updated invite).
     purpose: Mapped[str] = mapped_column(sa.String(20), default="message")
     status: Mapped[AnnouncementStatus] = mapped_column(
@@ -63,5 +69,6 @@ class Announcement(db.Model):
 
     call: Mapped[Call] = relationship()
     meeting: Mapped[Meeting | None] = relationship()
+    venue: Mapped[Venue | None] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])

@@ -1,7 +1,9 @@
 """Rules of announcements: drafts, preview, test, sending now or later, the venue notice, the delivery log.
 
 Nothing here commits or reads the request. Sending writes one outbox row per recipient in the caller's
-transaction, so 300 messages land together or not at all, and the worker delivers them with its retries.
+transaction, so 300 messages land together or not at all, and the worker delivers them with its retries. The
+venue notice sets the venue in the request and leaves its messages to the worker (`send_due`), which writes
+them all in one transaction a moment later: staff do not wait for hundreds of messages to be written.
 """
 
 from __future__ import annotations
@@ -112,15 +114,19 @@ def create_draft(call: Call, draft: Draft, actor: User) -> Announcement:
     return announcement
 
 
+#: Sent by staff: its messages are in the outbox, or being written there by the worker.
+GONE = (AnnouncementStatus.SENT, AnnouncementStatus.SENDING)
+
+
 def update_draft(announcement: Announcement, draft: Draft) -> None:
     """Edit a draft or a scheduled announcement (which stays scheduled); a sent one cannot change."""
-    if announcement.status is AnnouncementStatus.SENT:
+    if announcement.status in GONE:
         raise AnnouncementError("La comunicazione è già stata inviata: non si può modificare.", code="closed")
     _apply(announcement, announcement.call, draft)
 
 
 def delete_draft(announcement: Announcement) -> None:
-    if announcement.status is AnnouncementStatus.SENT:
+    if announcement.status in GONE:
         raise AnnouncementError("Una comunicazione inviata resta nel registro degli invii.", code="closed")
     db.session.delete(announcement)
 
@@ -314,21 +320,41 @@ def send_test(announcement: Announcement, user: User) -> OutboxMessage:
     return _enqueue(announcement, rendered, topic=TEST_TOPIC, linked=False)
 
 
-def _dispatch(announcement: Announcement, actor: User | None, venue: Venue | None = None) -> int:
+def _stale_notice(announcement: Announcement) -> str | None:
+    """Why a venue notice written by the worker must not go out: the meeting changed since staff sent it."""
+    meeting = announcement.meeting
+    if announcement.purpose != "venue":
+        return None
+    if meeting is None or meeting.is_cancelled:
+        return "L'incontro è stato annullato prima dell'invio"
+    if meeting.venue_id != announcement.venue_id:
+        return "La sede è stata cambiata di nuovo prima dell'invio"
+    return None
+
+
+def _dispatch(announcement: Announcement, actor: User | None) -> int:
     """Write every recipient's message. Those that carry the meeting's event are written by the calendar
-    (which records who holds it); with `venue`, the venue is set through the calendar's change path and every
-    holder of the event hears of it in this message, not in a second one."""
+    (which records who holds it); a venue notice goes to every holder of the event too, since it carries the
+    venue change they have not been told of otherwise."""
     resolution = recipients_of(announcement)
-    renderer = Renderer(announcement, venue, recipients=resolution.recipients)
+    stale = _stale_notice(announcement)
+    if stale is not None:
+        announcement.status = AnnouncementStatus.SENT
+        announcement.sent_at = utcnow()
+        announcement.recipient_count = 0
+        announcement.excluded = [{"email": r.email, "name": r.entity_names or r.name, "reason": stale}
+                                 for r in resolution.recipients]
+        log.info("announcement %s: not sent, the meeting changed before its messages were written", announcement.id)
+        return 0
+    renderer = Renderer(announcement, recipients=resolution.recipients)
     with_event = [r for r in resolution.recipients if renderer.carries_invite(r)]
     plain = [r for r in resolution.recipients if not renderer.carries_invite(r)]
     messages = [m for m in (_enqueue(announcement, renderer.render(r), refused=resolution.refused) for r in plain)
                 if m is not None]
     meeting = announcement.meeting
-    if venue is not None:
-        messages += set_venue(meeting, venue, notice=renderer.notice(with_event, to_holders=True)).messages
-    elif with_event:
-        messages += send_event(meeting, renderer.notice(with_event, to_holders=False))
+    venue_notice = announcement.purpose == "venue"
+    if with_event or venue_notice:
+        messages += send_event(meeting, renderer.notice(with_event, to_holders=venue_notice))
     written = {m.to_address.strip().lower() for m in messages}
     excluded = list(resolution.excluded) + [
         {"email": r.email, "name": r.entity_names or r.name, "reason": "Ha scelto di non ricevere le comunicazioni"}
@@ -336,7 +362,7 @@ def _dispatch(announcement: Announcement, actor: User | None, venue: Venue | Non
     ]
     announcement.status = AnnouncementStatus.SENT
     announcement.sent_at = utcnow()
-    announcement.sent_by = actor
+    announcement.sent_by = actor or announcement.sent_by
     announcement.recipient_count = len(messages)
     announcement.excluded = excluded
     log.info("announcement %s: %d messages queued, %d excluded", announcement.id, len(messages), len(excluded))
@@ -345,7 +371,7 @@ def _dispatch(announcement: Announcement, actor: User | None, venue: Venue | Non
 
 def send_now(announcement: Announcement, actor: User) -> int:
     """Write every recipient's message to the outbox now; returns how many."""
-    if announcement.status is AnnouncementStatus.SENT:
+    if announcement.status in GONE:
         raise AnnouncementError("La comunicazione è già stata inviata.", code="closed")
     _check(announcement.call, draft_of(announcement))
     return _dispatch(announcement, actor)
@@ -353,7 +379,7 @@ def send_now(announcement: Announcement, actor: User) -> int:
 
 def schedule(announcement: Announcement, when: datetime, actor: User) -> None:
     """Send later: the worker sends it at `when`; recipients are the audience as it is at that moment."""
-    if announcement.status is AnnouncementStatus.SENT:
+    if announcement.status in GONE:
         raise AnnouncementError("La comunicazione è già stata inviata.", code="closed")
     if when <= utcnow():
         raise AnnouncementError("Scegli un momento futuro.", "send_at")
@@ -371,22 +397,24 @@ def unschedule(announcement: Announcement) -> None:
 
 
 def send_due(now: datetime | None = None) -> int:
-    """Send the scheduled announcements whose time has come (the worker runs this every minute).
+    """Write the messages of the announcements whose time has come: those being sent (the venue notice) and the
+    scheduled ones due (the worker runs this on every loop, one indexed query when there is nothing to do).
 
     Each is claimed by a conditional UPDATE in the same transaction as its messages, so two workers never
-    send one twice, and a failure leaves it scheduled for the next round. Commits once per announcement.
+    send one twice, and a failure leaves it as it was for the next round. Commits once per announcement.
     """
     now = now or utcnow()
-    due = list(db.session.scalars(
-        sa.select(Announcement.id).where(Announcement.status == AnnouncementStatus.SCHEDULED,
-                                         Announcement.send_at <= now).order_by(Announcement.send_at)
+    due = list(db.session.execute(
+        sa.select(Announcement.id, Announcement.status).where(
+            Announcement.status.in_((AnnouncementStatus.SENDING, AnnouncementStatus.SCHEDULED)),
+            Announcement.send_at <= now).order_by(Announcement.send_at, Announcement.id)
     ))
     sent = 0
-    for announcement_id in due:
+    for announcement_id, status in due:
         try:
             claimed = db.session.execute(
                 sa.update(Announcement)
-                .where(Announcement.id == announcement_id, Announcement.status == AnnouncementStatus.SCHEDULED)
+                .where(Announcement.id == announcement_id, Announcement.status == status)
                 .values(status=AnnouncementStatus.SENT)
                 .execution_options(synchronize_session=False)
             ).rowcount == 1
@@ -399,7 +427,7 @@ def send_due(now: datetime | None = None) -> int:
             sent += 1
         except Exception:
             db.session.rollback()
-            log.exception("scheduled announcement %s could not be sent; it stays scheduled", announcement_id)
+            log.exception("announcement %s could not be sent; the worker tries again", announcement_id)
     return sent
 
 
@@ -469,14 +497,19 @@ def preview_venue_notice(meeting: Meeting, venue: Venue, draft: Draft) -> tuple[
 def announce_venue(meeting: Meeting, venue: Venue, draft: Draft, actor: User) -> Announcement:
     """Set the venue and tell the entities in one message each, the updated invitation attached.
 
-    The venue changes through the calendar's `set_venue` with this notice as its message: SEQUENCE is raised
-    once, and every holder of the event and everyone in the audience gets one e-mail carrying both the message
-    and the new invitation, never two.
+    The venue changes now through the calendar's `set_venue` (SEQUENCE raised once), and the notice is left
+    to the worker in the same transaction ("in invio"): a moment later every holder of the event and everyone
+    in the audience gets one e-mail carrying both the message and the new invitation, never two. Staff wait
+    for the venue, not for hundreds of messages to be written.
     """
     announcement = _venue_notice(meeting, venue, draft, actor)
+    set_venue(meeting, venue, told_later=True)
+    announcement.venue = venue
+    announcement.status = AnnouncementStatus.SENDING
+    announcement.send_at = utcnow()
+    announcement.sent_by = actor
     db.session.add(announcement)
     db.session.flush()
-    _dispatch(announcement, actor, venue)
     return announcement
 
 

@@ -38,6 +38,7 @@ ViewResult = Response | str | tuple[str, int]
 ANNOUNCEMENT_LABELS = {
     AnnouncementStatus.DRAFT: (_l("Bozza"), "bg-secondary"),
     AnnouncementStatus.SCHEDULED: (_l("Programmata"), "bg-warning text-dark"),
+    AnnouncementStatus.SENDING: (_l("In invio"), "bg-info text-dark"),
     AnnouncementStatus.SENT: (_l("Inviata"), "bg-success"),
 }
 PER_PAGE = 30
@@ -118,7 +119,7 @@ def new() -> ViewResult:
 def edit(announcement_id: int) -> ViewResult:
     call = call_or_404()
     announcement = _announcement_or_404(call, announcement_id)
-    if announcement.status is AnnouncementStatus.SENT:
+    if announcement.status in announcements.GONE:
         flash(_("La comunicazione è già stata inviata: non si può modificare."), "warning")
         return redirect(url_for("announcements.detail", announcement_id=announcement.id), 303)
     meetings = _meetings(call)
@@ -133,7 +134,7 @@ def _detail_page(call: Call, announcement: Announcement, schedule_form: Schedule
     context = {"call": call, "announcement": announcement, "labels": ANNOUNCEMENT_LABELS,
                "audience": describe(call, Audience.from_dict(announcement.audience)),
                "status_labels": STATUS_LABELS, "status_badges": STATUS_BADGES, "OutboxStatus": OutboxStatus}
-    if announcement.status is AnnouncementStatus.SENT:
+    if announcement.status in announcements.GONE:
         context["delivery"] = announcements.delivery_log(announcement)
     else:
         index = request.args.get("destinatario", 0, type=int)
@@ -320,7 +321,6 @@ def venue_notice(meeting_id: int) -> ViewResult:
         db.session.rollback()
         put_error(form, error)
         return _venue_page(call, meeting_or_404(meeting_id, call), form, 400)
-    flash(ngettext("Sede comunicata: %(num)d messaggio con l'invito aggiornato in consegna.",
-                   "Sede comunicata: %(num)d messaggi con l'invito aggiornato in consegna.",
-                   announcement.recipient_count), "success")
+    flash(_("Sede impostata. La comunicazione con l'invito aggiornato è in invio: tra pochi istanti il "
+            "registro qui sotto mostra ogni messaggio."), "success")
     return redirect(url_for("announcements.detail", announcement_id=announcement.id), 303)

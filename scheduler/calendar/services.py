@@ -354,13 +354,17 @@ def _minute(instant: datetime) -> datetime:
 def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: datetime = KEEP,
                    venue: Venue | None = KEEP, title: str | None = KEEP, capacity: int | None = KEEP,
                    rsvp_deadline: datetime | None = KEEP, notes: str = KEEP, notice: Notice | None = None,
-                   allow_past: bool = False) -> Outcome:
+                   told_later: bool = False, allow_past: bool = False) -> Outcome:
     """The one way a meeting changes.
 
     What calendars show (time, venue, title) is one change of the event however many parts moved: SEQUENCE
     goes up once and every holder gets one message that tells all of it (staff's `notice` instead of the
     standard text when given; a notice with nothing changed is still sent, with the event as it is). Details
     calendars do not show (capacity, deadline, notes) change no SEQUENCE; a larger capacity frees seats.
+
+    `told_later`: the caller has queued a message that the worker will write to every holder with the event as
+    it is then (the venue notice, `announcements`, sent to hundreds at once): SEQUENCE is raised now, in the
+    same transaction, and no message is written here.
     """
     outcome = Outcome()
     starts = meeting.starts_at if starts_at is KEEP else starts_at
@@ -372,7 +376,7 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: dat
     outcome.venue_changed = venue is not KEEP and (venue.id if venue else None) != meeting.venue_id
     new_title = meeting.title if title is KEEP else (" ".join(title.split()) if title else None) or None
     outcome.retitled = new_title != meeting.title
-    if (outcome.event_changed or notice is not None) and meeting.is_cancelled:
+    if (outcome.event_changed or notice is not None or told_later) and meeting.is_cancelled:
         raise CalendarError("L'incontro è annullato: non si possono cambiare data, orario, sede o titolo.",
                             code="closed")
     if outcome.moved:
@@ -395,7 +399,9 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: dat
         meeting.rsvp_deadline = rsvp_deadline
     if notes is not KEEP:
         meeting.notes = notes or ""
-    if change.any or notice is not None:
+    if told_later:
+        _announce(meeting, change if change.any else None, told_later=True)
+    elif change.any or notice is not None:
         outcome.messages += _announce(meeting, change if change.any else None, notice)
     else:
         db.session.flush()
@@ -406,12 +412,16 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: dat
     return outcome
 
 
-def _announce(meeting: Meeting, change: MeetingChange | None, notice: Notice | None = None) -> list[OutboxMessage]:
+def _announce(meeting: Meeting, change: MeetingChange | None, notice: Notice | None = None, *,
+              told_later: bool = False) -> list[OutboxMessage]:
     """Tell the holders: a change of the event raises SEQUENCE once first (its updated_at follows); a notice
-    with no change carries the event as it is."""
+    with no change carries the event as it is. `told_later`: only the SEQUENCE, the caller's queued notice
+    tells them."""
     if change is not None:
         meeting.sequence += 1
     db.session.flush()
+    if told_later:
+        return []
     return notifications.meeting_changed(meeting, change, notice)
 
 
@@ -420,10 +430,12 @@ def reschedule(meeting: Meeting, starts_at: datetime, ends_at: datetime) -> Outc
     return change_meeting(meeting, starts_at=starts_at, ends_at=ends_at, allow_past=True)
 
 
-def set_venue(meeting: Meeting, venue: Venue | None, notice: Notice | None = None) -> Outcome:
-    """Set or change the venue; with staff's `notice` ("Comunica la sede") that message is what every holder
-    and the notice's audience receive, one each, with the updated invitation."""
-    return change_meeting(meeting, venue=venue, notice=notice)
+def set_venue(meeting: Meeting, venue: Venue | None, notice: Notice | None = None, *,
+              told_later: bool = False) -> Outcome:
+    """Set or change the venue; with staff's `notice` that message is what every holder and the notice's
+    audience receive, one each, with the updated invitation; with `told_later` ("Comunica la sede") the same
+    notice is written by the worker (`send_event` with `to_holders`) once this transaction has committed."""
+    return change_meeting(meeting, venue=venue, notice=notice, told_later=told_later)
 
 
 def venue_edited(meeting: Meeting, previous_location: str) -> Outcome:

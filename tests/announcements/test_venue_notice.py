@@ -7,6 +7,7 @@ import re
 import sqlalchemy as sa
 from icalendar import Calendar
 
+from scheduler.announcements.services import send_due
 from scheduler.calendar.models import Meeting, RsvpStatus, Venue
 from scheduler.calls.models import Comune
 from scheduler.calls.services import current_call
@@ -61,14 +62,23 @@ def test_area_a_is_told_the_venue_with_the_updated_invite(smtp_app_config, app, 
     })
     assert response.status_code == 303
     log = staff.get(response.headers["Location"]).get_data(as_text=True)
-    assert "23 messaggi con l&#39;invito aggiornato in consegna" in log
-    assert "Registro degli invii" in log
+    assert "La comunicazione con l&#39;invito aggiornato è in invio" in log and "In invio" in log
+    assert "I messaggi sono in preparazione" in log
 
     with app.app_context():
         meeting = db.session.get(Meeting, meeting_id)
+        # the venue is set at once; the worker writes the messages on its next loop
         assert meeting.venue_id == venue_id and meeting.sequence == sequence_before + 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+        assert send_due() == 1
         topics = list(db.session.scalars(sa.select(OutboxMessage.topic)))
         assert topics == ["announcement"] * 23  # one message each, no separate "venue changed" update
+        assert send_due() == 0  # written once
+    log = staff.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Inviata" in log and "I messaggi sono in preparazione" not in log
+    assert log.count("Vedi il messaggio") == 23
+    assert staff.get(response.headers["Location"] + "/modifica").status_code == 303  # nothing left to edit
+    with app.app_context():
         deliver_all_due("w")
     received = smtp_server.wait_for(23)
     assert len(received) == 23
@@ -123,6 +133,7 @@ def test_the_venue_notice_takes_the_same_queries_for_3_or_30_entities(app, staff
             with count_queries(app) as statements:
                 announce_venue(meeting, venue, draft, actor)
                 db.session.commit()
+                send_due()  # the worker writes the messages
             postgres = db.engine.dialect.name == "postgresql"
             counts[size] = [s.split()[0] for s in statements if postgres or not s.startswith("INSERT")]
             messages = list(db.session.scalars(sa.select(OutboxMessage)))
@@ -130,3 +141,56 @@ def test_the_venue_notice_takes_the_same_queries_for_3_or_30_entities(app, staff
             db.session.execute(sa.delete(OutboxMessage))
             db.session.commit()
     assert counts[30] == counts[3], counts
+
+
+def test_a_notice_overtaken_by_another_venue_change_is_not_sent(smtp_app_config, app, staff, smtp_server):
+    """Staff set a venue by notice, then pick another from the meeting form before the worker writes the
+    notice: the holders get the form's update (the latest venue), and nobody gets the stale notice."""
+    from scheduler.announcements.audience import Audience
+    from scheduler.announcements.services import Draft, announce_venue, venue_notice_text
+    from scheduler.auth.models import User
+    from scheduler.calendar.services import set_venue
+
+    entities = [make_entity(app, f"Ente S{n}", areas=("A",), email=f"ente-s{n}@example.org") for n in range(3)]
+    meeting_id = make_meeting(app, area="A", days_ahead=9)
+    answer(app, meeting_id, entities[0], RsvpStatus.YES)
+    first, second = make_venue(app), make_venue(app)
+    with app.app_context():
+        meeting, venue = db.session.get(Meeting, meeting_id), db.session.get(Venue, first)
+        subject, body = venue_notice_text(meeting, venue)
+        actor = db.session.scalar(sa.select(User).where(User.email == "staff@example.org"))
+        notice = announce_venue(meeting, venue, Draft(subject=subject, body=body, audience=Audience(
+            kind="meeting_invited", meeting_id=meeting_id)), actor)
+        db.session.commit()
+        outcome = set_venue(db.session.get(Meeting, meeting_id), db.session.get(Venue, second))
+        db.session.commit()
+        assert [m.to_address for m in outcome.messages] == ["ente-s0@example.org"]
+        assert send_due() == 1
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 1
+        notice_id = notice.id
+    page = staff.get(f"/gestione/comunicazioni/{notice_id}").get_data(as_text=True)
+    assert "La sede è stata cambiata di nuovo prima dell&#39;invio" in page
+    assert "3 indirizzi esclusi" in page
+
+
+def test_the_worker_writes_and_delivers_a_notice_on_its_next_loop(smtp_app_config, app, staff, smtp_server):
+    from scheduler.announcements.audience import Audience
+    from scheduler.announcements.services import Draft, announce_venue, venue_notice_text
+    from scheduler.auth.models import User
+    from scheduler.mailing.worker import run_worker
+
+    for n in range(3):
+        make_entity(app, f"Ente W{n}", areas=("A",), email=f"ente-w{n}@example.org")
+    meeting_id = make_meeting(app, area="A", days_ahead=9)
+    venue_id = make_venue(app)
+    with app.app_context():
+        meeting, venue = db.session.get(Meeting, meeting_id), db.session.get(Venue, venue_id)
+        subject, body = venue_notice_text(meeting, venue)
+        actor = db.session.scalar(sa.select(User).where(User.email == "staff@example.org"))
+        announce_venue(meeting, venue, Draft(subject=subject, body=body, audience=Audience(
+            kind="meeting_invited", meeting_id=meeting_id)), actor)
+        db.session.commit()
+    run_worker(app, once=True)
+    received = smtp_server.wait_for(3)
+    assert sorted(m["To"].addresses[0].addr_spec for m in received) == [
+        "ente-w0@example.org", "ente-w1@example.org", "ente-w2@example.org"]

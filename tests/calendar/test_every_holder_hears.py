@@ -13,6 +13,7 @@ from icalendar import Calendar
 
 from scheduler.announcements.audience import Audience
 from scheduler.announcements.services import Draft, announce_venue, venue_notice_text
+from scheduler.announcements.services import send_due as send_due_announcements
 from scheduler.auth.models import Role, User
 from scheduler.calendar import planning
 from scheduler.calendar.models import CalendarCopy, Meeting, Rsvp, RsvpStatus, Venue
@@ -80,6 +81,7 @@ class Inboxes:
 
     def deliver(self, app) -> list:
         with app.app_context():
+            send_due_announcements()  # the worker's loop: the venue notices' messages, then delivery
             deliver_all_due("test-worker")
         with app.app_context():
             pending = db.session.scalar(sa.text("select count(*) from outbox_messages where status != 'sent'"))

@@ -14,6 +14,7 @@ from scheduler.calendar.models import RsvpStatus, Venue
 from scheduler.calls.models import Comune
 from scheduler.calls.services import current_call
 from scheduler.extensions import db
+from scheduler.announcements.services import send_due
 from scheduler.mailing.worker import deliver_all_due
 from tests.announcements.conftest import answer
 from tests.factories import make_entity, make_meeting
@@ -52,11 +53,13 @@ def test_staff_announce_the_venue_to_area_a(smtp_app_config, smtp_server, live_s
     assert "25 destinatari" in page.content()
     page.get_by_role("button", name=re.compile("Imposta la sede e invia a 25 destinatari")).click()
     page.wait_for_url(re.compile(r"/gestione/comunicazioni/\d+$"))
-    assert "25 messaggi con l'invito aggiornato in consegna" in page.content()
+    assert "La comunicazione con l'invito aggiornato è in invio" in page.content()
+    assert "I messaggi sono in preparazione" in page.content()
     elapsed = time.monotonic() - started
     assert elapsed < 60  # the yardstick; in practice a few seconds
 
     with app.app_context():
+        assert send_due() == 1  # the worker's loop writes the 25 messages, then delivers them
         deliver_all_due("w")
     received = smtp_server.wait_for(25)
     assert len({m["To"].addresses[0].addr_spec for m in received}) == 25
