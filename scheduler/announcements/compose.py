@@ -26,7 +26,7 @@ PLACEHOLDERS = {
     "data_incontro": _l("data e orario dell'incontro"),
     "sede": _l("sede dell'incontro con indirizzo (o «Sede da definire»)"),
     "link_incontro": _l("indirizzo della pagina dell'incontro"),
-    "link_adesione": _l("link personale per rispondere all'invito (accesso senza password)"),
+    "link_adesione": _l("link personale dell'ente per rispondere a questo incontro (non apre l'area riservata)"),
 }
 #: Placeholders that need the announcement to be about a meeting.
 MEETING_PLACEHOLDERS = frozenset({"percorso", "data_incontro", "sede", "link_incontro", "link_adesione"})

@@ -33,9 +33,10 @@ from scheduler.announcements.compose import (
 )
 from scheduler.announcements.models import Announcement, AnnouncementStatus
 from scheduler.auth.models import User
+from scheduler.calendar.answer_links import answer_url
 from scheduler.calendar.feeds import map_link
 from scheduler.calendar.models import Meeting, RsvpStatus, Venue
-from scheduler.calendar.notifications import Accounts, Notice, NoticeText, held_addresses
+from scheduler.calendar.notifications import Notice, NoticeText, held_addresses
 from scheduler.calendar.services import send_event, set_venue
 from scheduler.calls.models import Call
 from scheduler.errors import DomainError
@@ -207,9 +208,8 @@ class Rendered:
 class Renderer:
     """Compiles an announcement once and renders it for each recipient (hundreds in one request)."""
 
-    def __init__(self, announcement: Announcement, venue: Venue | None = None, *, preview: bool = False,
-                 recipients: list[Recipient] | None = None) -> None:
-        #: A preview or a test shows the answer page's address, never a working sign-in link of the entity.
+    def __init__(self, announcement: Announcement, venue: Venue | None = None, *, preview: bool = False) -> None:
+        #: A preview or a test shows the answer page's address, never a working answer link of the entity.
         self.preview = preview
         self.announcement = announcement
         self.call = announcement.call
@@ -217,8 +217,6 @@ class Renderer:
         self.subject: Compiled = compile_line(announcement.subject)
         self.body: Compiled = compile_body(announcement.body)
         self.venue = venue if venue is not None else (self.meeting.venue if self.meeting else None)
-        wants_links = "link_adesione" in self.body.used() | self.subject.used()
-        self.accounts = Accounts([r.email for r in recipients or []] if wants_links and not preview else [])
 
     def values(self, recipient: Recipient) -> dict[str, str]:
         values = {"ente": recipient.entity_names or recipient.name, "destinatario": recipient.name}
@@ -235,7 +233,8 @@ class Renderer:
             elif self.preview:
                 values["link_adesione"] = public_url(f"/incontri/{meeting.id}/adesione")
             elif "link_adesione" in self.body.used() | self.subject.used():
-                values["link_adesione"] = self.accounts.link(recipient.email, meeting)
+                organization = recipient.organizations[0] if recipient.organizations else None
+                values["link_adesione"] = answer_url(meeting, organization, recipient.email)
         return values
 
     def carries_invite(self, recipient: Recipient) -> bool:
@@ -346,7 +345,7 @@ def _dispatch(announcement: Announcement, actor: User | None) -> int:
                                  for r in resolution.recipients]
         log.info("announcement %s: not sent, the meeting changed before its messages were written", announcement.id)
         return 0
-    renderer = Renderer(announcement, recipients=resolution.recipients)
+    renderer = Renderer(announcement)
     with_event = [r for r in resolution.recipients if renderer.carries_invite(r)]
     plain = [r for r in resolution.recipients if not renderer.carries_invite(r)]
     messages = [m for m in (_enqueue(announcement, renderer.render(r), refused=resolution.refused) for r in plain)

@@ -204,8 +204,31 @@ def set_password(user: User, password: str | None = None) -> str | None:
 
 
 def logout_everywhere(user: User) -> None:
-    """Invalidate every session of the user: the session id carries the version (see load_user)."""
+    """Invalidate every session of the user (the session id carries the version, see load_user) and every
+    sign-in link not yet used: signing out also closes the doors left in the mailbox."""
     user.session_version = (user.session_version or 1) + 1
+    void_login_links(user)
+
+
+def void_login_links(user: User, now: datetime | None = None) -> None:
+    """Every unused sign-in link of the user stops working (one was used, the user signed out, or the address
+    is no longer the entity's)."""
+    if user.id is None:
+        return
+    db.session.execute(
+        sa.update(LoginToken).where(LoginToken.user_id == user.id, LoginToken.used_at.is_(None))
+        .values(used_at=now or utcnow()).execution_options(synchronize_session=False)
+    )
+
+
+def retire_entity_account(user: User) -> None:
+    """An address no longer the entity's (the contact was replaced): its account stops working at once, its
+    sessions and links with it. Kept, not deleted: the entity's history names who answered."""
+    if user.role is not Role.ENTITY:
+        return
+    user.active = False
+    logout_everywhere(user)
+    log.info("entity account id=%s retired: its address is no longer the entity's", user.id)
 
 
 # --- one-time links --------------------------------------------------------------------------------------
@@ -233,8 +256,11 @@ def login_link_url(raw_token: str) -> str:
 def issue_login_token(user: User, next_path: str | None = None, ttl: timedelta | None = None) -> str:
     """A new one-time sign-in token for the user (raw, to put in a link); the caller commits.
 
-    `ttl` defaults to LOGIN_TOKEN_TTL; an invitation sent days ahead may pass a longer one.
+    Only entity accounts sign in by link: staff and facilitators always need their password, so a link that
+    reaches their address (named as a delegate, forwarded) opens nothing. `ttl` defaults to LOGIN_TOKEN_TTL.
     """
+    if user.role is not Role.ENTITY:
+        raise LinkInvalid()
     raw = secrets.token_urlsafe(32)
     now = utcnow()
     db.session.add(
@@ -311,7 +337,7 @@ def _check_token(token: LoginToken, now: datetime) -> None:
         raise LinkUsed()
     if token.expires_at <= now:
         raise LinkExpired()
-    if not token.user.active:
+    if not token.user.active or token.user.role is not Role.ENTITY:
         raise LinkInvalid()
 
 
@@ -342,4 +368,5 @@ def consume_login_link(raw_token: str) -> tuple[User, str | None]:
     db.session.refresh(token)
     user = token.user
     user.last_login_at = now
+    void_login_links(user, now)  # the user's other links, older or newer, are void once one is used
     return user, token.next_path

@@ -11,15 +11,13 @@ caller's transaction; each function returns the messages it queued.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
 
 import sqlalchemy as sa
 
 from scheduler import ics
-from scheduler.auth.models import User
-from scheduler.auth.services import issue_login_token, login_link_url
+from scheduler.calendar.answer_links import answer_url
 from scheduler.calendar.feeds import event_data
 from scheduler.calendar.models import CalendarCopy, Meeting, Rsvp, RsvpStatus
 from scheduler.extensions import db
@@ -30,7 +28,6 @@ from scheduler.mailing.models import MailCategory, OutboxMessage
 from scheduler.mailing.services import enqueue, render_mail
 from scheduler.registry.models import Organization
 from scheduler.registry.recipients import Address
-from scheduler.timeutil import utcnow
 
 PARTSTAT = {RsvpStatus.YES: "ACCEPTED", RsvpStatus.WAITLIST: "TENTATIVE", RsvpStatus.NO: "DECLINED"}
 
@@ -77,36 +74,6 @@ class Notice:
     topic: str = "announcement"
     #: Also every holder of the event (a change they must hear of); otherwise the audience alone.
     to_holders: bool = True
-
-
-# --- links ----------------------------------------------------------------------------------------------------
-
-
-class Accounts:
-    """The entity accounts of many addresses, in one query: their answer links sign in to them."""
-
-    def __init__(self, emails: Iterable[str]) -> None:
-        wanted = {e.strip().lower() for e in emails if e}
-        self.by_email: dict[str, User] = {
-            u.email.lower(): u for u in db.session.scalars(sa.select(User).where(sa.func.lower(User.email).in_(wanted)))
-        } if wanted else {}
-
-    def link(self, email: str, meeting: Meeting) -> str:
-        return rsvp_link(meeting, self.by_email.get(email.strip().lower()))
-
-
-def rsvp_link(meeting: Meeting, user: User | None) -> str:
-    """The meeting's answer page; for an address with an account, a sign-in link that lands there, valid until
-    the meeting ends."""
-    path = f"/incontri/{meeting.id}/adesione"
-    if user is None or not user.active:
-        return public_url(path)
-    ttl = max(meeting.ends_at - utcnow(), timedelta(hours=1))
-    return login_link_url(issue_login_token(user, path, ttl=min(ttl, timedelta(days=60))))
-
-
-def rsvp_link_for(email: str, meeting: Meeting) -> str:
-    return Accounts([email]).link(email, meeting)
 
 
 # --- copies ---------------------------------------------------------------------------------------------------
@@ -169,13 +136,12 @@ def held_addresses(meeting: Meeting) -> set[str]:
 
 class _Writer:
     """Writes the messages of one change of one meeting: the calendar part is built once per SEQUENCE, the
-    copies, accounts and answers are read together, so hundreds of holders cost a fixed number of queries."""
+    copies and answers are read together, so hundreds of holders cost a fixed number of queries."""
 
     def __init__(self, meeting: Meeting, targets: list[Address], copies: Copies | None = None) -> None:
         self.meeting = meeting
         self.call = meeting.track.call
         self.copies = copies if copies is not None else Copies(meeting)
-        self.accounts = Accounts([t.email for t in targets])
         self.event = event_data(meeting, public_url())
         self.when = format_when(meeting.starts_at, meeting.ends_at)
         self.meeting_url = public_url(f"/incontri/{meeting.id}")
@@ -217,7 +183,7 @@ class _Writer:
         else:
             text, html = render_mail(
                 template, meeting=self.meeting, rsvp=rsvp, call=self.call, change=change, when=self.when,
-                meeting_url=self.meeting_url, rsvp_url=self.accounts.link(address.email, self.meeting),
+                meeting_url=self.meeting_url, rsvp_url=answer_url(self.meeting, organization, address.email),
                 organization=organization, waiting=status is RsvpStatus.WAITLIST,
             )
         topic = notice.topic if notice else topic

@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
 from scheduler.auth.decorators import role_required
-from scheduler.auth.models import Role
+from scheduler.auth.models import Role, User
 from scheduler.calendar import bp
 from scheduler.calendar import services as calendar
-from scheduler.calendar.models import Rsvp
-from scheduler.extensions import db
+from scheduler.calendar.answer_links import read_answer_token
+from scheduler.calendar.models import Meeting, Rsvp
+from scheduler.extensions import db, limiter
+from scheduler.registry.models import Organization
+from scheduler.registry.recipients import Address
 from scheduler.web import meeting_or_404, status_for
 
 PEOPLE_ROWS = 5
+ViewResult = Response | tuple[str, int]
 
 
 def _people_from(form) -> list[dict[str, str]]:
@@ -23,11 +27,9 @@ def _people_from(form) -> list[dict[str, str]]:
     return [{"name": name[:300], "role": (roles[i] if i < len(roles) else "")[:200]} for i, name in enumerate(names)]
 
 
-@bp.route("/incontri/<int:meeting_id>/adesione", methods=["GET", "POST"])
-@role_required(Role.ENTITY)
-def rsvp(meeting_id: int):
-    meeting = meeting_or_404(meeting_id)
-    organization = current_user.organization
+def _answer_page(meeting: Meeting, organization: Organization, user: User | None, address: Address | None,
+                 back_url: str) -> ViewResult:
+    """The answer form for one entity, whether it came signed in or with the link of its invitation."""
     application = calendar.admitted_application(organization.id, meeting.track.call_id)
     existing = db.session.scalar(
         db.select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.organization_id == organization.id)
@@ -44,14 +46,15 @@ def rsvp(meeting_id: int):
     status = 200
     if request.method == "POST":
         choice = request.form.get("attending")
-        people = _people_from(request.form)
+        # the rows as typed, without the empty ones: a failed submit does not grow the form
+        people = [p for p in _people_from(request.form) if p["name"].strip() or p["role"].strip()]
         attending = {"yes": True, "no": False}.get(choice)
         if attending is None:
             errors["attending"] = _("Scegli se l'ente parteciperà.")
             status = 400
         else:
             try:
-                answer = calendar.answer(meeting, organization, current_user._get_current_object(), attending, people)
+                answer = calendar.answer(meeting, organization, user, attending, people, address=address)
                 db.session.commit()
             except calendar.CalendarError as error:
                 db.session.rollback()
@@ -65,10 +68,37 @@ def rsvp(meeting_id: int):
                     "no": _("Risposta registrata: l'ente non parteciperà."),
                 }
                 flash(messages[answer.status.value], "success")
-                return redirect(url_for("calendar.rsvp", meeting_id=meeting.id))
+                return redirect(back_url)
     rows = people + [{"name": "", "role": ""}] * max(PEOPLE_ROWS - len(people), 1)
     return render_template(
-        "calendar/rsvp.html", meeting=meeting, existing=existing, problem=problem, errors=errors, rows=rows,
-        attending=attending, capacity=calendar.effective_capacity(meeting),
-        confirmed=calendar.confirmed_count(meeting.id), closes_at=calendar.answers_close_at(meeting),
+        "calendar/rsvp.html", meeting=meeting, organization=organization, signed_in=user is not None
+        and address is None, existing=existing, problem=problem, errors=errors, rows=rows, attending=attending,
+        capacity=calendar.effective_capacity(meeting), confirmed=calendar.confirmed_count(meeting.id),
+        closes_at=calendar.answers_close_at(meeting),
     ), status
+
+
+@bp.route("/incontri/<int:meeting_id>/adesione", methods=["GET", "POST"])
+@role_required(Role.ENTITY)
+def rsvp(meeting_id: int) -> ViewResult:
+    meeting = meeting_or_404(meeting_id)
+    return _answer_page(meeting, current_user.organization, current_user._get_current_object(), None,
+                        url_for("calendar.rsvp", meeting_id=meeting.id))
+
+
+@bp.route("/incontri/<int:meeting_id>/risposta/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute")
+def rsvp_by_link(meeting_id: int, token: str) -> ViewResult:
+    """The link of an invitation or a notice: it answers this meeting for the entity it was sent to, and
+    nothing else (it does not sign in; the reserved area still asks for a sign-in link of its own)."""
+    meeting = meeting_or_404(meeting_id)
+    link = read_answer_token(meeting, token)
+    if link is None:
+        return render_template("calendar/answer_link_invalid.html", meeting=meeting), 404
+    user = db.session.scalar(db.select(User).where(
+        User.email == link.email, User.organization_id == link.organization.id, User.role == Role.ENTITY,
+        User.active.is_(True)))
+    return _answer_page(meeting, link.organization, user,
+                        Address(link.email, user.full_name if user and user.full_name else link.organization.name,
+                                link.organization),
+                        url_for("calendar.rsvp_by_link", meeting_id=meeting.id, token=token))

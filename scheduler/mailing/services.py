@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Collection, Mapping
+from email import policy
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -15,8 +16,9 @@ from markupsafe import Markup
 
 from scheduler.extensions import db
 from scheduler.mailing import preferences
-from scheduler.mailing.delivery import sender_address
+from scheduler.mailing.delivery import parse_message, sender_address
 from scheduler.mailing.models import MailCategory, OutboxMessage, OutboxStatus
+from scheduler.redaction import has_secret, redact
 from scheduler.timeutil import utcnow
 
 
@@ -147,3 +149,18 @@ def sender_mismatch(organizer_email: str) -> str | None:
     if organizer_email and sender.strip().lower() != organizer_email.strip().lower():
         return sender
     return None
+
+
+def redacted_message(raw: bytes) -> bytes:
+    """A built message with its secret links replaced (the staff's .eml download): the text and HTML parts and
+    the headers (List-Unsubscribe). Only the recipient's mailbox, and the development .eml files, hold them."""
+    message = parse_message(raw)
+    for name, value in list(message.items()):
+        if has_secret(str(value)):
+            message.replace_header(name, redact(str(value)))
+    for part in message.walk():
+        if part.get_content_maintype() == "text" and part.get_content_subtype() in ("plain", "html"):
+            text = part.get_content()
+            if has_secret(text):
+                part.set_content(redact(text), subtype=part.get_content_subtype(), charset="utf-8")
+    return message.as_bytes(policy=policy.SMTP)

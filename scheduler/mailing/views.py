@@ -15,7 +15,8 @@ from scheduler.extensions import csrf, db, limiter
 from scheduler.mailing import bp, preferences
 from scheduler.mailing.delivery import MessageBuildError, build_message, eml_filename, parse_message
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
-from scheduler.mailing.services import count_by_status, requeue
+from scheduler.mailing.services import count_by_status, redacted_message, requeue
+from scheduler.redaction import redact
 
 log = logging.getLogger(__name__)
 
@@ -67,12 +68,14 @@ def message(message_id: int):
     build_error = None
     try:
         mime = parse_message(build_message(row, current_app.config["MAIL_DEFAULT_SENDER"]))
-        headers = [(name, str(value)) for name, value in mime.items()]
+        headers = [(name, redact(str(value))) for name, value in mime.items()]
     except MessageBuildError as error:
         build_error = str(error)
     return render_template(
         "mailing/message.html",
         row=row,
+        body_text=redact(row.body_text),
+        body_html=redact(row.body_html) if row.body_html else None,
         headers=headers,
         build_error=build_error,
         labels=STATUS_LABELS,
@@ -99,10 +102,10 @@ def retry(message_id: int):
 @bp.get("/gestione/posta/<int:message_id>.eml")
 @staff_required
 def message_eml(message_id: int):
-    """The message exactly as the worker builds it, for opening in a mail client."""
+    """The message as the worker builds it, for opening in a mail client, its secret links redacted."""
     row = db.get_or_404(OutboxMessage, message_id)
     try:
-        raw = build_message(row, current_app.config["MAIL_DEFAULT_SENDER"])
+        raw = redacted_message(build_message(row, current_app.config["MAIL_DEFAULT_SENDER"]))
     except MessageBuildError:
         abort(404)
     return Response(

@@ -90,6 +90,9 @@ class Organization(db.Model):
     erasure_requested_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Personal data removed; what the law requires to keep (protocol, registers) stays.
     erased_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: What an admitted entity asked to change in what the public list shows ({"name", "legal_form",
+    #: "website"}), waiting for staff: the list keeps the checked values until staff accept.
+    pending_public: Mapped[dict[str, str | None] | None] = mapped_column(sa.JSON)
 
     comuni: Mapped[list[Comune]] = relationship(secondary=organization_comuni, order_by="Comune.name")
     contacts: Mapped[list[Contact]] = relationship(
@@ -121,6 +124,9 @@ class Contact(db.Model):
     phone: Mapped[str | None] = mapped_column(sa.String(40))
     #: A delegate may speak for one area only.
     area_id: Mapped[int | None] = mapped_column(sa.ForeignKey("areas.id", ondelete="SET NULL"))
+    #: When a delegate opened the confirmation sent to the address: until then the address is not the
+    #: entity's (it receives nothing, and the entity cannot set its mail preferences).
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     organization: Mapped[Organization] = relationship(back_populates="contacts")
     area: Mapped[Area | None] = relationship()

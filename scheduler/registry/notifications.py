@@ -4,16 +4,53 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+
 from scheduler.auth.models import User
 from scheduler.auth.services import issue_login_token, login_link_url
 from scheduler.links import public_url
 from scheduler.mailing.services import enqueue, render_mail
 from scheduler.registry.labels import STATUS_LABELS, register_label
-from scheduler.registry.models import Application
+from scheduler.registry.models import Application, Contact
 from scheduler.registry.recipients import Purpose, addresses
 
 #: How long the link that confirms an application's e-mail address works.
 CONFIRMATION_TTL = timedelta(days=3)
+#: How long the link that confirms a delegate's address works.
+DELEGATE_CONFIRMATION_TTL = timedelta(days=7)
+_DELEGATE_SALT = "tavoli.delegate-confirmation.v1"
+
+
+def _delegate_serializer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=_DELEGATE_SALT)
+
+
+def delegate_token(contact: Contact) -> str:
+    """Signed, not stored: names the contact and the address it was sent to, so a changed address voids it."""
+    return _delegate_serializer().dumps([contact.id, contact.email.strip().lower()])
+
+
+def read_delegate_token(token: str) -> tuple[int, str] | None:
+    """The contact id and address of a confirmation link still within its days, or None."""
+    if not token or len(token) > 300:
+        return None
+    try:
+        contact_id, email = _delegate_serializer().loads(token, max_age=int(DELEGATE_CONFIRMATION_TTL.total_seconds()))
+    except (BadSignature, TypeError, ValueError):
+        return None
+    if not isinstance(contact_id, int) or not isinstance(email, str):
+        return None
+    return contact_id, email
+
+
+def delegate_confirmation(contact: Contact, application: Application) -> None:
+    """Ask the person named as a delegate whether the address is theirs and they speak for the entity."""
+    link = public_url(f"/contatti/conferma/{delegate_token(contact)}")
+    text, html = render_mail("delegate_confirm", contact=contact, organization=contact.organization,
+                             call=application.call, link=link, days=DELEGATE_CONFIRMATION_TTL.days)
+    enqueue(to=contact.email, to_name=contact.full_name, subject="Conferma di essere delegato dell'ente",
+            text=text, html=html, topic="delegate-confirm")
 
 
 def _send(application: Application, template: str, subject: str, topic: str, *, first_only: bool = False,

@@ -27,7 +27,7 @@ import sqlalchemy as sa
 
 from scheduler.auth.models import Role, User
 from scheduler.extensions import db
-from scheduler.registry.models import ContactKind, Organization
+from scheduler.registry.models import Contact, ContactKind, Organization
 
 
 class Purpose(enum.Enum):
@@ -67,6 +67,12 @@ def answerer_address(user: User | None, organization: Organization) -> Address |
     return Address(user.email, user.full_name or organization.name, organization)
 
 
+def confirmed(contact: Contact) -> bool:
+    """A delegate's address is the entity's once its owner confirmed it; the application's two people are the
+    entity's own (reviewed by staff)."""
+    return contact.kind is not ContactKind.DELEGATE or contact.confirmed_at is not None
+
+
 def _contact_person(organization: Organization) -> list[Address]:
     return [Address(c.email, c.full_name or organization.name, organization)
             for c in organization.contacts if c.kind is ContactKind.CONTACT and c.email]
@@ -96,7 +102,7 @@ def addresses(organization: Organization, purpose: Purpose, *, answered_by: User
     elif purpose is Purpose.ANNOUNCEMENT:
         found = [answerer] if answerer else []
         for contact in organization.contacts:
-            if contact.kind is ContactKind.CONTACT or (contact.kind is ContactKind.DELEGATE and (
+            if contact.kind is ContactKind.CONTACT or (contact.kind is ContactKind.DELEGATE and confirmed(contact) and (
                 contact.area_id is None or area_ids is None or contact.area_id in area_ids
             )):
                 found.append(Address(contact.email, contact.full_name or organization.name, organization))
@@ -109,6 +115,21 @@ def addresses(organization: Organization, purpose: Purpose, *, answered_by: User
     else:
         raise ValueError(f"{purpose} is not written to an entity")
     return _unique(found)
+
+
+def speaks_for(organization: Organization, email: str) -> bool:
+    """Whether the address is still one of the entity's own: a contact's (a delegate's once confirmed), the
+    entity's, or an active account of the entity. A link sent to an address that was replaced stops working."""
+    key = email.strip().lower()
+    if not key or organization.erased_at is not None:
+        return False
+    if (organization.email or "").strip().lower() == key:
+        return True
+    if any(c.email and c.email.strip().lower() == key and confirmed(c) for c in organization.contacts):
+        return True
+    return db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
+        User.organization_id == organization.id, User.email == key, User.role == Role.ENTITY,
+        User.active.is_(True))) > 0
 
 
 def user_address(user: User) -> Address:

@@ -49,6 +49,12 @@ EVENT_LABELS = {
     "withdrawn": _l("Ritirata"),
     "erasure_requested": _l("Cancellazione dei dati richiesta"),
     "erased": _l("Dati personali cancellati"),
+    "public_change_requested": _l("Modifica dei dati pubblici chiesta dall'ente"),
+    "public_change_accepted": _l("Modifica dei dati pubblici accettata"),
+    "public_change_refused": _l("Modifica dei dati pubblici non accettata"),
+    "contact_added": _l("Delegato aggiunto"),
+    "contact_removed": _l("Delegato rimosso"),
+    "contact_confirmed": _l("Delegato confermato"),
 }
 
 

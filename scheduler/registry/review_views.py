@@ -119,6 +119,19 @@ def review_ask_information(application_id: int) -> ViewResult:
                    _("Richiesta di integrazioni inviata all'ente."))
 
 
+@bp.post("/gestione/candidature/<int:application_id>/modifiche-pubbliche")
+@staff_required
+def review_public_change(application_id: int) -> ViewResult:
+    """Accept or refuse the name, legal form or website an admitted entity asked to show on the public list."""
+    if request.form.get("action") == "accept":
+        return _decide(application_id, lambda a: registry.accept_public_change(a, _staff()),
+                       _("Modifiche accettate: l'elenco pubblico le mostra."))
+    if request.form.get("action") == "refuse":
+        return _decide(application_id, lambda a: registry.refuse_public_change(a, _staff()),
+                       _("Modifiche non accettate: l'elenco pubblico resta com'era."))
+    abort(400)
+
+
 def _confirm_erasure(application: Application) -> None:
     if application.organization.erasure_requested_at is None:
         raise registry.RegistryError(_("L'ente non ha chiesto la cancellazione dei dati."), code="closed")

@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from scheduler.auth import services as auth_services
 from scheduler.auth.models import Role, User
 from scheduler.calls.models import Area, Call, Comune
 from scheduler.errors import DomainError
@@ -21,7 +22,7 @@ from scheduler.extensions import db
 from scheduler.hooks import personal_data_erased, personal_data_requested
 from scheduler.mailing.models import MailBounce, MailOptOut
 from scheduler.registry import notifications
-from scheduler.registry.contacts import addresses_of, mail_preferences
+from scheduler.registry.contacts import every_address, mail_preferences
 from scheduler.registry.models import (
     Application,
     ApplicationArea,
@@ -313,31 +314,33 @@ def answer_information_request(application: Application, actor: User, answer: st
     _log(application, "info_given", actor, answer)
 
 
-def update_application(application: Application, actor: User, data: ApplicationData) -> bool:
-    """The entity corrects its data. A change of areas or phases after admission goes back to review."""
+def update_application(application: Application, actor: User, data: ApplicationData) -> Updated:
+    """The entity corrects its data. A change of areas or phases after admission goes back to review; a change
+    of what the public list shows waits for staff."""
     if application.status in (ApplicationStatus.WITHDRAWN,) or application.organization.erased_at:
         raise RegistryError("La candidatura è ritirata: non si può modificare.", code="closed")
     call = application.call
     org = application.organization
     _check_phases(call, data, application.late)
-    org.name = data.name
-    org.legal_form = data.legal_form
+    public_changed = _ask_public_change(application, data, actor)
     org.partita_iva = data.partita_iva
     org.register = data.register
     org.register_number = data.register_number
     org.registered_office = data.registered_office
-    org.website = data.website
     org.comuni = _comuni(call, data.comune_ids)
     by_kind = {c.kind: c for c in org.contacts}
+    replaced: set[str] = set()
     for kind, values in ((ContactKind.LEGAL_REPRESENTATIVE, data.legal_representative),
                          (ContactKind.CONTACT, data.contact)):
         contact = by_kind.get(kind) or Contact(kind=kind, organization=org)
         contact.full_name, contact.role, contact.phone = values.full_name, values.role, values.phone
         if contact.email != values.email.lower():
+            replaced.add(contact.email.strip().lower())
             contact.email = values.email.lower()
             _entity_user(values.email, org, values.full_name,
                          "contact_email" if kind is ContactKind.CONTACT else "legal_email")
     org.email = data.contact.email.lower()
+    _retire_replaced(org, replaced)
 
     old_scope = ({a.area.code for a in application.areas}, application.wants_drafting,
                  application.wants_implementation)
@@ -355,7 +358,81 @@ def update_application(application: Application, actor: User, data: ApplicationD
         _log(application, "updated", actor, "Aree o fasi modificate dopo l'ammissione: torna all'esame.")
     else:
         _log(application, "updated", actor)
-    return back_to_review
+    return Updated(back_to_review=back_to_review, public_waits=public_changed)
+
+
+@dataclass(frozen=True)
+class Updated:
+    """What an entity's correction did beyond saving: back to review, or a public change waiting for staff."""
+
+    back_to_review: bool = False
+    public_waits: bool = False
+
+
+#: What the public list shows of an entity that the entity itself may ask to change.
+PUBLIC_FIELDS = ("name", "legal_form", "website")
+
+
+def _public_values(name: str, legal_form: LegalForm, website: str | None) -> dict[str, str | None]:
+    return {"name": name, "legal_form": legal_form.value, "website": website or None}
+
+
+def _ask_public_change(application: Application, data: ApplicationData, actor: User | None) -> bool:
+    """Name, legal form and website as the public list shows them: changed at once while the entity is not on
+    the list; once admitted, what differs waits for staff (`accept_public_change`), and the list keeps the
+    checked values. Returns whether something now waits."""
+    org = application.organization
+    wanted = _public_values(data.name, data.legal_form, data.website)
+    if application.status is not ApplicationStatus.ADMITTED:
+        org.name, org.legal_form, org.website = data.name, data.legal_form, data.website
+        org.pending_public = None
+        return False
+    current = _public_values(org.name, org.legal_form, org.website)
+    pending = {key: value for key, value in wanted.items() if value != current[key]} or None
+    if pending != org.pending_public:
+        org.pending_public = pending
+        if pending:
+            _log(application, "public_change_requested", actor, _describe_public(pending))
+    return pending is not None
+
+
+def _describe_public(values: dict[str, str | None]) -> str:
+    labels = {"name": "denominazione", "legal_form": "forma giuridica", "website": "sito web"}
+    return "; ".join(f"{labels[key]}: {value or '(nessuno)'}" for key, value in values.items())
+
+
+def accept_public_change(application: Application, staff: User) -> None:
+    """Staff checked the entity's requested name, legal form or website: the public list shows them now."""
+    org = application.organization
+    if not org.pending_public:
+        raise RegistryError("Non ci sono modifiche da verificare.", code="closed")
+    pending = org.pending_public
+    if "name" in pending:
+        org.name = pending["name"] or org.name
+    if "legal_form" in pending:
+        org.legal_form = LegalForm(pending["legal_form"])
+    if "website" in pending:
+        org.website = pending["website"]
+    org.pending_public = None
+    _log(application, "public_change_accepted", staff, _describe_public(pending))
+
+
+def refuse_public_change(application: Application, staff: User) -> None:
+    """Staff did not accept the requested change: the public list keeps what it shows."""
+    org = application.organization
+    if not org.pending_public:
+        raise RegistryError("Non ci sono modifiche da verificare.", code="closed")
+    _log(application, "public_change_refused", staff, _describe_public(org.pending_public))
+    org.pending_public = None
+
+
+def _retire_replaced(organization: Organization, replaced: set[str]) -> None:
+    """The accounts of addresses that are no longer any of the entity's stop working (their sessions and
+    sign-in links too): a replaced contact person does not keep a way into the reserved area."""
+    still = {(organization.email or "").lower(), *(c.email.lower() for c in organization.contacts if c.email)}
+    for user in organization.users:
+        if user.email.lower() in replaced and user.email.lower() not in still:
+            auth_services.retire_entity_account(user)
 
 
 def withdraw(application: Application, actor: User) -> None:
@@ -392,7 +469,7 @@ def confirm_erasure(organization: Organization, staff: User) -> None:
         raise RegistryError("I dati sono già stati cancellati.", code="closed")
     if organization.erasure_requested_at is None:
         raise RegistryError("L'ente non ha chiesto la cancellazione dei dati.", code="closed")
-    addresses = [a.lower() for a in addresses_of(organization) + [u.email for u in organization.users]]
+    addresses = [a.lower() for a in every_address(organization) + [u.email for u in organization.users]]
     db.session.execute(sa.delete(MailOptOut).where(MailOptOut.email.in_(addresses)))
     db.session.execute(sa.delete(MailBounce).where(MailBounce.email.in_(addresses)))
     organization.contacts.clear()
@@ -434,7 +511,7 @@ def export_data(organization: Organization) -> dict:
             for c in organization.contacts
         ],
         "preferenze_email": {
-            email: sorted(kinds) for email, kinds in mail_preferences(organization).items() if kinds
+            email: sorted(kinds) for email, kinds in mail_preferences(organization, every=True).items() if kinds
         },
         "account": [
             {"email": u.email, "nome": u.full_name, "creato_il": iso(u.created_at),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import abort, current_app, flash, g, jsonify, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
+from flask_login import current_user, logout_user
 
 from scheduler.auth.decorators import role_required
 from scheduler.auth.models import Role
@@ -100,10 +100,12 @@ def _form_from(application: Application, formdata=None) -> ApplicationForm:
     contacts = {c.kind: c for c in org.contacts}
     legal = contacts.get(ContactKind.LEGAL_REPRESENTATIVE)
     contact = contacts.get(ContactKind.CONTACT)
+    pending = org.pending_public or {}
     data = {
-        "name": org.name, "legal_form": org.legal_form.value, "codice_fiscale": org.codice_fiscale,
+        "name": pending.get("name", org.name), "legal_form": pending.get("legal_form", org.legal_form.value),
+        "codice_fiscale": org.codice_fiscale,
         "partita_iva": org.partita_iva, "register": org.register, "register_number": org.register_number,
-        "registered_office": org.registered_office, "website": org.website,
+        "registered_office": org.registered_office, "website": pending.get("website", org.website),
         "comuni": [c.id for c in org.comuni],
         "legal_name": legal.full_name if legal else "", "legal_role": legal.role if legal else "",
         "legal_email": legal.email if legal else "", "legal_phone": legal.phone if legal else "",
@@ -134,16 +136,26 @@ def edit_application():
     if form.is_submitted():
         if form.validate():
             try:
-                back_to_review = registry.update_application(application, current_user, form.to_data())
+                updated = registry.update_application(application, current_user, form.to_data())
                 db.session.commit()
             except registry.RegistryError as error:
                 db.session.rollback()
                 application = _own_application()
                 put_error(form, error)
             else:
-                flash(_("Dati aggiornati.") + (" " + _("Le aree o le fasi sono cambiate: la candidatura torna "
-                                                     "all'esame dell'Ufficio di Piano.") if back_to_review else ""),
-                      "success")
+                message = _("Dati aggiornati.")
+                if updated.back_to_review:
+                    message += " " + _("Le aree o le fasi sono cambiate: la candidatura torna all'esame "
+                                       "dell'Ufficio di Piano.")
+                if updated.public_waits:
+                    message += " " + _("Denominazione, forma giuridica e sito web cambiano nell'elenco pubblico "
+                                       "dopo la verifica dell'Ufficio di Piano.")
+                if not current_user.active:  # the signed-in person replaced their own address
+                    logout_user()
+                    flash(message + " " + _("Il tuo indirizzo non è più quello dell'ente: per accedere di nuovo "
+                                            "usa il nuovo indirizzo."), "success")
+                    return redirect(url_for("auth.login"))
+                flash(message, "success")
                 return redirect(url_for("registry.my_area"))
         status = 400
     return render_template("registry/apply.html", form=form, call=application.call, late=application.late,
@@ -246,8 +258,40 @@ def contacts_page():
         application = _own_application()
         put_error(form, error)
         return _contacts_page(application, form, 400)
-    flash(_("Contatto aggiunto: riceverà le comunicazioni dell'Ufficio di Piano."), "success")
+    flash(_("Delegato aggiunto. Gli abbiamo scritto per confermare l'indirizzo: riceverà le comunicazioni "
+            "dell'Ufficio di Piano dopo la conferma."), "success")
     return redirect(url_for("registry.contacts_page"), 303)
+
+
+@bp.post("/area-riservata/contatti/<int:contact_id>/conferma")
+@role_required(Role.ENTITY)
+@limiter.limit("10 per hour")
+def resend_confirmation(contact_id: int):
+    application = _own_application()
+    try:
+        contacts.resend_confirmation(application, contact_id)
+        db.session.commit()
+    except contacts.ContactNotFound:
+        abort(404)
+    except contacts.ContactError as error:
+        flash(error.message, "warning")
+        return redirect(url_for("registry.contacts_page"), 303)
+    flash(_("Richiesta di conferma inviata di nuovo."), "success")
+    return redirect(url_for("registry.contacts_page"), 303)
+
+
+@bp.route("/contatti/conferma/<token>", methods=["GET", "POST"])
+@limiter.limit("30 per minute")
+def confirm_delegate(token: str):
+    """The person named as a delegate confirms the address is theirs (a button: mail scanners open links)."""
+    try:
+        contact = contacts.confirm_delegate(token) if request.method == "POST" else contacts.pending_confirmation(
+            token)
+        if request.method == "POST":
+            db.session.commit()
+    except contacts.ContactNotFound as error:
+        return render_template("registry/delegate_confirm.html", contact=None, message=error.message), 404
+    return render_template("registry/delegate_confirm.html", contact=contact, done=request.method == "POST")
 
 
 @bp.post("/area-riservata/contatti/<int:contact_id>/rimuovi")
@@ -285,4 +329,5 @@ def mail_preferences():
     return render_template(
         "registry/mail_preferences.html", application=application, organization=organization,
         refused=contacts.mail_preferences(organization, current_user.email), kinds=OPTIONAL_KINDS,
+        others=contacts.others_of(organization, current_user.email),
     )

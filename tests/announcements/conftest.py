@@ -10,6 +10,7 @@ from scheduler.calendar.models import CalendarCopy, Rsvp, RsvpStatus
 from scheduler.calls.models import Track
 from scheduler.extensions import db
 from scheduler.registry.models import ApplicationStatus, Contact, ContactKind
+from scheduler.timeutil import utcnow
 from tests.factories import make_entity, make_meeting
 
 PASSWORD = "password-di-prova-1"
@@ -39,8 +40,9 @@ def add_contact(app, entity: dict, email: str, kind=ContactKind.DELEGATE, area_c
 
     with app.app_context():
         area_id = db.session.scalar(sa.select(Area.id).where(Area.code == area_code)) if area_code else None
+        # a delegate who confirmed the address (an unconfirmed one receives nothing)
         db.session.add(Contact(organization_id=entity["organization"], kind=kind, full_name=name, email=email,
-                               area_id=area_id))
+                               area_id=area_id, confirmed_at=utcnow() if kind is ContactKind.DELEGATE else None))
         db.session.commit()
 
 

@@ -66,7 +66,9 @@ def test_editing_areas_after_admission_goes_back_to_review(client, app, crema):
         application = db.session.get(Application, ids["application"])
         assert application.status is ApplicationStatus.SUBMITTED
         assert sorted(a.area.code for a in application.areas) == ["A", "B"]
-        assert application.organization.name == "Ente Modificato"
+        # the name the public list showed waits for staff; the form shows what the entity asked for
+        assert application.organization.name == "Ente Modifica"
+        assert application.organization.pending_public["name"] == "Ente Modificato"
         assert application.organization.codice_fiscale != "IGNORED"
         assert db.session.scalar(sa.select(ApplicationEvent.note).where(ApplicationEvent.action == "updated"))
 
