@@ -213,6 +213,7 @@ def test_an_admitted_entity_cannot_rewrite_its_public_listing_at_once(app, clien
     response = client.post("/area-riservata/modifica", data=form, follow_redirects=True)
     assert response.status_code == 200
     assert "dopo la verifica dell" in response.get_data(as_text=True)
+    assert 'id="public-change-pending"' in client.get("/area-riservata").get_data(as_text=True)
     listing = app.test_client().get("/elenco").get_data(as_text=True)
     assert "Associazione Onesta" in listing and "sito ufficiale" not in listing and "truffa.example" not in listing
 
