@@ -14,6 +14,7 @@ from scheduler.auth.decorators import staff_required  # views sit above the serv
 from scheduler.extensions import csrf, db, limiter
 from scheduler.mailing import bp, preferences
 from scheduler.mailing.delivery import MessageBuildError, build_message, eml_filename, parse_message
+from scheduler.mailing.labels import topic_label
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
 from scheduler.mailing.services import count_by_status, redacted_message, requeue
 from scheduler.redaction import redact
@@ -57,6 +58,7 @@ def outbox():
         labels=STATUS_LABELS,
         badges=STATUS_BADGES,
         file_delivery=_file_delivery(),
+        topic_label=topic_label,
     )
 
 
@@ -81,6 +83,7 @@ def message(message_id: int):
         labels=STATUS_LABELS,
         badges=STATUS_BADGES,
         file_delivery=_file_delivery(),
+        topic_label=topic_label,
         can_retry=row.status is OutboxStatus.FAILED,
     )
 

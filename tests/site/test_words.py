@@ -1,0 +1,25 @@
+"""Words a user reads: Italian labels, never internal codes."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from scheduler.auth.models import Role
+from scheduler.extensions import db
+from scheduler.mailing.models import OutboxMessage
+from tests.factories import csrf_from, make_entity
+
+PASSWORD = "password-di-prova-1"
+
+
+def test_the_outbox_names_each_kind_of_message_in_italian(app, client, auth, make_user, crema):
+    entity = make_entity(app, "Associazione Parole")
+    client.post("/accedi/link", data={"csrf_token": csrf_from(client, "/accedi"), "email": entity["email"]})
+    make_user("staff@example.org", role=Role.STAFF, password=PASSWORD)
+    auth.login("staff@example.org", PASSWORD)
+    outbox = client.get("/gestione/posta").get_data(as_text=True)
+    assert "Collegamento per accedere" in outbox and "login-link" not in outbox
+    with app.app_context():
+        message_id = db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.topic == "login-link"))
+    page = client.get(f"/gestione/posta/{message_id}").get_data(as_text=True)
+    assert "Collegamento per accedere" in page and "login-link" not in page and "Processo" not in page
