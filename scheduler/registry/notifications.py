@@ -60,16 +60,17 @@ def _send(application: Application, template: str, subject: str, topic: str, *, 
         status_label=STATUS_LABELS[application.status], register_label=register_label,
         area_url=public_url("/area-riservata"),
     )
-    text, html = render_mail(template, **context)
     recipients = addresses(application.organization, Purpose.DECISION)
     for address in recipients[:1] if first_only else recipients:
+        text, html = render_mail(template, recipient_name=address.name, **context)
         enqueue(to=address.email, to_name=address.name, subject=subject, text=text, html=html, topic=topic)
 
 
 def confirm_email(application: Application, user: User) -> None:
     token = issue_login_token(user, f"/candidatura/{application.id}/conferma", ttl=CONFIRMATION_TTL)
     text, html = render_mail(
-        "registry_confirm", application=application, organization=application.organization,
+        "registry_confirm", recipient_name=user.full_name, application=application,
+        organization=application.organization,
         call=application.call, link=login_link_url(token), days=CONFIRMATION_TTL.days,
     )
     enqueue(to=user.email, to_name=user.full_name, subject="Conferma la tua manifestazione di interesse",

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from scheduler.auth.models import Role
+from scheduler.auth.models import Role, User
 from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage
+from scheduler.registry import services as registry
+from scheduler.registry.models import Application, ApplicationStatus
 from tests.factories import csrf_from, make_entity
 
 PASSWORD = "password-di-prova-1"
@@ -23,3 +25,17 @@ def test_the_outbox_names_each_kind_of_message_in_italian(app, client, auth, mak
         message_id = db.session.scalar(sa.select(OutboxMessage.id).where(OutboxMessage.topic == "login-link"))
     page = client.get(f"/gestione/posta/{message_id}").get_data(as_text=True)
     assert "Collegamento per accedere" in page and "login-link" not in page and "Processo" not in page
+
+
+def test_mails_to_named_people_greet_them_by_name(app, make_user, crema):
+    entity = make_entity(app, "Associazione Saluti", status=ApplicationStatus.SUBMITTED)
+    make_user("staff@example.org", role=Role.STAFF, password=PASSWORD)
+    with app.app_context():
+        staff = db.session.scalar(sa.select(User).where(User.email == "staff@example.org"))
+        registry.admit(db.session.get(Application, entity["application"]), staff)
+        db.session.commit()
+        bodies = {m.to_address: m.body_text for m in db.session.scalars(
+            sa.select(OutboxMessage).where(OutboxMessage.topic == "application-admitted"))}
+    assert bodies and all("Gentile referente" not in body for body in bodies.values())
+    assert any(body.startswith("Gentile Referente ") for body in bodies.values())  # the contact, by name
+    assert any(body.startswith("Gentile Legale Rappresentante ") for body in bodies.values())
