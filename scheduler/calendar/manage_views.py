@@ -255,8 +255,9 @@ def manage_facilitators(track_id: int) -> ViewResult:
         db.session.rollback()
         put_error(form, error)
         return _facilitators_page(call, track, assign_form=form, status=400)
-    flash(_("Facilitatori del percorso aggiornati (%(added)d aggiunti, %(removed)d tolti).",
-            added=len(added), removed=len(removed)), "success")
+    flash(_("Facilitatori del percorso aggiornati: %(added)s, %(removed)s.",
+            added=ngettext("%(num)d aggiunto", "%(num)d aggiunti", len(added)),
+            removed=ngettext("%(num)d tolto", "%(num)d tolti", len(removed))), "success")
     return redirect(url_for("calendar.manage_facilitators", track_id=track.id), 303)
 
 

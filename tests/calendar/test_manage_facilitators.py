@@ -54,7 +54,11 @@ def test_assign_and_unassign_facilitators(staff, app, make_user):
     assert facilitator_emails(app) == ["anna@example.org", "bruno@example.org"]
     assert facilitator_emails(app, "B-stesura") == []
     html = page_text(staff.get(response.headers["Location"]))
-    assert "2 aggiunti, 0 tolti" in html
+    assert "2 aggiunti, 0 tolti" in html and "1 aggiunti" not in html
+    fewer = post(staff, path, {"azione": "assegna", "facilitators": [str(anna)]})
+    assert "0 aggiunti, 1 tolto." in page_text(staff.get(fewer.headers["Location"]))
+    post(staff, path, {"azione": "assegna", "facilitators": [str(anna), str(bruno)]})
+    html = page_text(staff.get(response.headers["Location"]))
     assert f'id="facilitator-{anna}" value="{anna}" checked' in html
 
     overview = page_text(staff.get("/gestione/calendario"))
