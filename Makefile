@@ -70,7 +70,7 @@ lint: venv
 
 # Update the message catalogues after changing texts in code or templates.
 messages: venv
-	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --ignore-dirs=".venv node_modules" -o translations/messages.pot .
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k N_ --ignore-dirs=".venv node_modules" -o translations/messages.pot .
 	$(BIN)/pybabel update -i translations/messages.pot -d translations -l en --no-fuzzy-matching
 
 clean:

@@ -16,6 +16,12 @@ from babel.dates import format_date, format_datetime, format_time
 from scheduler.timeutil import ROME
 
 
+def N_(text: str) -> str:  # gettext's conventional name for "mark only"
+    """Mark a text for the message catalogue without translating it: services keep it in Italian (it is also
+    stored), and the views that show it translate it with `gettext`."""
+    return text
+
+
 def _time(dt: datetime, locale: str, tz: ZoneInfo) -> str:
     return format_time(dt, "H:mm", tzinfo=tz, locale=locale)
 

@@ -19,6 +19,7 @@ from scheduler.auth.models import Role, User
 from scheduler.calls.models import Area, Call, Comune
 from scheduler.errors import DomainError
 from scheduler.extensions import db
+from scheduler.formatting import N_
 from scheduler.hooks import personal_data_erased, personal_data_requested
 from scheduler.mailing.models import MailBounce, MailOptOut
 from scheduler.registry import notifications
@@ -452,7 +453,7 @@ def request_erasure(organization: Organization, actor: User) -> None:
 
 
 #: What is kept after an erasure, and why (shown to the entity and to staff).
-KEPT_AFTER_ERASURE = (
+KEPT_AFTER_ERASURE = N_(
     "Si conservano la denominazione e il codice fiscale dell'ente, il numero di protocollo della candidatura "
     "e le presenze agli incontri, perché fanno parte degli atti del procedimento e dei registri delle presenze "
     "che l'Ufficio di Piano deve conservare (D.Lgs. 42/2004 e normativa sugli archivi pubblici). "

@@ -91,7 +91,7 @@ def my_area():
         "registry/my_area.html", application=application, organization=application.organization,
         meetings=meetings, answers=answers,
         status_label=STATUS_LABELS[application.status], register_label=register_label,
-        kept_after_erasure=registry.KEPT_AFTER_ERASURE, ContactKind=ContactKind, ApplicationStatus=ApplicationStatus,
+        kept_after_erasure=_(registry.KEPT_AFTER_ERASURE), ContactKind=ContactKind, ApplicationStatus=ApplicationStatus,
     )
 
 

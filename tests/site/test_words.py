@@ -9,7 +9,7 @@ from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage
 from scheduler.registry import services as registry
 from scheduler.registry.models import Application, ApplicationStatus
-from tests.factories import csrf_from, make_entity
+from tests.factories import csrf_from, make_entity, sign_in_with_link
 
 PASSWORD = "password-di-prova-1"
 
@@ -39,3 +39,13 @@ def test_mails_to_named_people_greet_them_by_name(app, make_user, crema):
     assert bodies and all("Gentile referente" not in body for body in bodies.values())
     assert any(body.startswith("Gentile Referente ") for body in bodies.values())  # the contact, by name
     assert any(body.startswith("Gentile Legale Rappresentante ") for body in bodies.values())
+
+
+def test_the_english_reserved_area_explains_erasure_in_english(app, client, crema):
+    entity = make_entity(app, "Associazione Inglese")
+    sign_in_with_link(client, app, entity["user"])
+    client.post("/lingua", data={"lang": "en", "next": "/", "csrf_token": csrf_from(client, "/")})
+    page = client.get("/area-riservata").get_data(as_text=True)
+    assert '<html lang="en"' in page
+    assert "The people&#39;s data are erased" in page or "The people's data are erased" in page
+    assert "Si conservano la denominazione" not in page
