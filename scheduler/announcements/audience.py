@@ -226,8 +226,8 @@ def _meeting_organizations(call: Call, meeting: Meeting, kind: str) -> list[Orga
     return [app.organization for app in invited if answered.get(app.organization_id) is not RsvpStatus.NO]
 
 
-def describe(call: Call, audience: Audience) -> str:
-    """The audience in words, for the list of announcements and the delivery log."""
+def describe(call: Call, audience: Audience, locale: str = "it") -> str:
+    """The audience in words, for the list of announcements and the delivery log (dates in `locale`)."""
     label = str(AUDIENCE_KINDS.get(audience.kind, audience.kind))
     if audience.kind == "areas":
         names = {a.code: a.name for a in call.areas}
@@ -235,7 +235,7 @@ def describe(call: Call, audience: Audience) -> str:
     elif audience.about_meeting:
         meeting = meeting_of(call, audience.meeting_id)
         if meeting is not None:
-            label += f": {meeting.track.name}, {format_when(meeting.starts_at, meeting.ends_at)}"
+            label += f": {meeting.track.name}, {format_when(meeting.starts_at, meeting.ends_at, locale)}"
     elif audience.kind == "facilitators" and audience.track_id:
         track = db.session.get(Track, audience.track_id)
         if track is not None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
@@ -30,8 +32,10 @@ def _int_or_none(value: Any) -> int | None:
 
 
 def meeting_label(meeting: Meeting) -> str:
-    label = f"{meeting.track.area.code} · {meeting.track.name} · {format_when(meeting.starts_at, meeting.ends_at)}"
-    return label + (" (annullato)" if meeting.is_cancelled else "")
+    """The meeting as the composer's list shows it, dated in the language of the page."""
+    when = format_when(meeting.starts_at, meeting.ends_at, str(get_locale() or "it"))
+    label = f"{meeting.track.area.code} · {meeting.track.name} · {when}"
+    return label + (f" ({_('annullato')})" if meeting.is_cancelled else "")
 
 
 class AnnouncementForm(FlaskForm):

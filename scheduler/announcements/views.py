@@ -10,9 +10,9 @@ from collections.abc import Callable
 
 import sqlalchemy as sa
 from flask import abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -34,6 +34,10 @@ from scheduler.timeutil import utcnow
 from scheduler.web import call_or_404, meeting_or_404, object_or_404, put_error, status_for
 
 ViewResult = Response | str | tuple[str, int]
+
+
+def _locale() -> str:
+    return str(get_locale() or "it")
 
 ANNOUNCEMENT_LABELS = {
     AnnouncementStatus.DRAFT: (_l("Bozza"), "bg-secondary"),
@@ -69,7 +73,7 @@ def index() -> str:
     return render_template(
         "announcements/index.html", call=call, page=page, items=items,
         counts=announcements.delivery_counts([a.id for a in items]),
-        audiences={a.id: describe(call, Audience.from_dict(a.audience)) for a in items},
+        audiences={a.id: describe(call, Audience.from_dict(a.audience), _locale()) for a in items},
         labels=ANNOUNCEMENT_LABELS, OutboxStatus=OutboxStatus,
     )
 
@@ -132,7 +136,7 @@ def edit(announcement_id: int) -> ViewResult:
 def _detail_page(call: Call, announcement: Announcement, schedule_form: ScheduleForm | None = None,
                  status: int = 200) -> tuple[str, int]:
     context = {"call": call, "announcement": announcement, "labels": ANNOUNCEMENT_LABELS,
-               "audience": describe(call, Audience.from_dict(announcement.audience)),
+               "audience": describe(call, Audience.from_dict(announcement.audience), _locale()),
                "status_labels": STATUS_LABELS, "status_badges": STATUS_BADGES, "OutboxStatus": OutboxStatus}
     if announcement.status in announcements.GONE:
         context["delivery"] = announcements.delivery_log(announcement)

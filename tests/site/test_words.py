@@ -9,7 +9,7 @@ from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage
 from scheduler.registry import services as registry
 from scheduler.registry.models import Application, ApplicationStatus
-from tests.factories import csrf_from, make_entity, sign_in_with_link
+from tests.factories import csrf_from, make_entity, make_meeting, sign_in_with_link
 
 PASSWORD = "password-di-prova-1"
 
@@ -49,3 +49,14 @@ def test_the_english_reserved_area_explains_erasure_in_english(app, client, crem
     assert '<html lang="en"' in page
     assert "The people&#39;s data are erased" in page or "The people's data are erased" in page
     assert "Si conservano la denominazione" not in page
+
+
+def test_the_english_composer_dates_meetings_in_english(app, client, auth, make_user, crema):
+    make_meeting(app, area="A", days_ahead=9)
+    make_user("staff@example.org", role=Role.STAFF, password=PASSWORD)
+    auth.login("staff@example.org", PASSWORD)
+    client.post("/lingua", data={"lang": "en", "next": "/", "csrf_token": csrf_from(client, "/")})
+    page = client.get("/gestione/comunicazioni/nuova").get_data(as_text=True)
+    italian_days = ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
+    assert not any(day in page for day in italian_days)
+    assert any(day in page for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
