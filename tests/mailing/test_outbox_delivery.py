@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 import time
 from datetime import timedelta
@@ -9,10 +10,11 @@ from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from outbox_helpers import INVITE, RECIPIENT, RECIPIENT_NAME, SUBJECT, load, move_clock, queue, set_clock
 
 from scheduler.mailing.models import OutboxStatus
-from scheduler.mailing.worker import deliver_all_due, deliver_due
+from scheduler.mailing.worker import Heartbeat, deliver_all_due, deliver_due
 from scheduler.timeutil import utcnow
 
 REFUSED = "non-esiste@ente-esempio.it"
@@ -125,16 +127,22 @@ def test_server_closing_mid_batch_sends_the_rest_back(smtp_app, smtp_server):
     assert second.last_error == third.last_error == "421 4.3.2 Service shutting down"
 
 
-def test_a_batch_that_runs_long_hands_back_what_it_has_not_tried(smtp_app, smtp_server, monkeypatch):
+def test_a_worker_whose_heartbeat_fails_hands_back_what_it_has_not_tried(smtp_app, smtp_server, monkeypatch):
+    """The heartbeat cannot reach the database: the worker stops before its claim could look dead to others."""
+    smtp_app.config["MAIL_STALE_CLAIM"] = 2.0  # heartbeat every 0.4 s; send only within 1 s of the last
     ids = [queue(smtp_app, to=f"ente{n}@ente-esempio.it") for n in range(3)]
-    start = set_clock(monkeypatch, utcnow())
     keep = smtp_server.handle_DATA
 
-    async def slow_server(server, session, envelope):
-        set_clock(monkeypatch, start + timedelta(minutes=6))  # the first message took six minutes
+    def unreachable(self: Heartbeat) -> set[int]:
+        raise sa.exc.OperationalError("UPDATE outbox_messages", {}, ConnectionRefusedError())
+
+    async def slow_first(server, session, envelope):
+        if envelope.rcpt_tos == ["ente0@ente-esempio.it"]:
+            await asyncio.sleep(1.6)  # longer than the heartbeat may be missing
         return await keep(server, session, envelope)
 
-    smtp_server.handle_DATA = slow_server
+    monkeypatch.setattr(Heartbeat, "_refresh", unreachable)
+    smtp_server.handle_DATA = slow_first
 
     stats = _deliver(smtp_app)
 
