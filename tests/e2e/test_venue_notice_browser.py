@@ -10,11 +10,11 @@ import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
+from scheduler.announcements.services import send_due
 from scheduler.calendar.models import RsvpStatus, Venue
 from scheduler.calls.models import Comune
 from scheduler.calls.services import current_call
 from scheduler.extensions import db
-from scheduler.announcements.services import send_due
 from scheduler.mailing.worker import deliver_all_due
 from tests.announcements.conftest import answer
 from tests.factories import make_entity, make_meeting
