@@ -15,7 +15,9 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from scheduler.bounds import BoundedIntegerConverter, BoundedRequest
 from scheduler.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
+from scheduler.logredact import install as redact_request_logs
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -30,6 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     configure(app, test_config)
     trust_proxies(app)
+    bound_request_numbers(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -44,6 +47,14 @@ def trust_proxies(app: Flask) -> None:
     hops = int(app.config.get("PROXY_FIX_X_FOR") or 0)
     if hops > 0:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
+
+
+def bound_request_numbers(app: Flask) -> None:
+    """A number in a URL, its query string or a form that no database integer can hold is not found (404) or
+    not a number, never a database error (see `scheduler.bounds`). Before the blueprints: their rules take the
+    `int` converter there is when they are added."""
+    app.url_map.converters["int"] = BoundedIntegerConverter
+    app.request_class = BoundedRequest
 
 
 def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
@@ -66,6 +77,9 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     logging.basicConfig(
         level=os.environ.get("LOG_LEVEL", "INFO"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    # the dev server's request lines (`flask run`, werkzeug) and Flask's own error lines quote paths, which
+    # may hold a sign-in or feed token; gunicorn's logs are redacted by deploy/gunicorn.conf.py
+    redact_request_logs("werkzeug", app.logger.name)
 
 
 def normalise_database_url(url: str) -> str:

@@ -13,6 +13,8 @@ from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
 
+from scheduler.dbtypes import clean_stored_texts
+
 #: Constraint names fixed by convention so that migrations are the same on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -28,6 +30,8 @@ class Base(DeclarativeBase):
 
 
 db = SQLAlchemy(model_class=Base)
+#: Every text a model stores goes through the one rule of `scheduler.textutil` (see `clean_stored_texts`).
+clean_stored_texts(db.Model)  # not Base: Flask-SQLAlchemy's Model copies Base's metadata, it does not derive it
 migrate = Migrate()
 mail = Mail()
 login_manager = LoginManager()

@@ -6,19 +6,35 @@ from __future__ import annotations
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from wtforms import SelectMultipleField, StringField
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms import DateField, SelectMultipleField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp, ValidationError
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from scheduler.textutil import clean_text
+from scheduler.textutil import clean_line, clean_multiline
 
 REQUIRED = _l("Campo obbligatorio.")
 PHONE = Regexp(r"^\+?[0-9][0-9 ./-]{4,18}[0-9]$", message=_l("Scrivi il numero con le sole cifre, es. 0373 123456."))
+#: Dates outside these years are typing mistakes (and years like 9999 or 1 cannot be converted to UTC, nor be a
+#: day before or after them).
+FIRST_YEAR, LAST_YEAR = 2000, 2100
 
 
 def strip_text(value: Any) -> Any:
-    """Field filter: what was typed, trimmed and without control characters (other data passes unchanged)."""
-    return clean_text(value) if isinstance(value, str) else value
+    """Filter of a one-line field: what was typed as it will be stored (`clean_line`), so that the length
+    checked is the length stored; other data passes unchanged. Text areas use `strip_lines`."""
+    return clean_line(value) if isinstance(value, str) else value
+
+
+def strip_lines(value: Any) -> Any:
+    """Filter of a text area: what was typed as it will be stored, lines kept (`clean_multiline`)."""
+    return clean_multiline(value) if isinstance(value, str) else value
+
+
+def plausible_year(_form: Any, field: DateField) -> None:
+    """Validator of a date field: a day of the years the app deals with (see FIRST_YEAR)."""
+    if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
+        raise ValidationError(_l("Indica una data tra il %(first)d e il %(last)d.", first=FIRST_YEAR,
+                                 last=LAST_YEAR))
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -1,5 +1,5 @@
-"""What every view does the same way: find the call and the object or answer 404, turn a `DomainError` into
-a status and a message next to its field.
+"""What every view does the same way: find the call and the object or answer 404, read a number of the query
+string or form within bounds, turn a `DomainError` into a status and a message next to its field.
 
 Only views import this module; services never see the request. The views of every layer use it, so it imports
 no feature package above the calls (importing one runs its views, which import this module): the meeting's
@@ -8,13 +8,14 @@ model is found by name, as `relationship("Meeting")` names it.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from functools import cache
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from flask import abort
+from flask import abort, request
 from sqlalchemy.orm.interfaces import ORMOption
 
+from scheduler.bounds import MAX_ID, whole_number
 from scheduler.calls.models import Call
 from scheduler.calls.services import current_call
 from scheduler.errors import DomainError
@@ -24,9 +25,6 @@ if TYPE_CHECKING:
     from scheduler.calendar.models import Meeting
 
 T = TypeVar("T")
-
-#: The largest id a row can have (PostgreSQL `integer`): a larger one in a URL is not found, not an error.
-MAX_ID = 2**31 - 1
 
 
 def status_for(error: DomainError) -> int:
@@ -65,6 +63,31 @@ def model_named(name: str) -> type[Any]:
 
 def valid_id(value: int | None) -> bool:
     return value is not None and 0 < value <= MAX_ID
+
+
+@overload
+def int_arg(name: str, default: int, *, minimum: int = ..., maximum: int = ..., clamp: bool = ...,
+            required: bool = ..., values: Mapping[str, str] | None = ...) -> int: ...
+@overload
+def int_arg(name: str, default: None = ..., *, minimum: int = ..., maximum: int = ..., clamp: bool = ...,
+            required: bool = ..., values: Mapping[str, str] | None = ...) -> int | None: ...
+def int_arg(name: str, default: int | None = None, *, minimum: int = 1, maximum: int = MAX_ID,
+            clamp: bool = False, required: bool = False, values: Mapping[str, str] | None = None) -> int | None:
+    """The whole number `name` of the query string (or of `values`, e.g. `request.form`), within
+    [minimum, maximum]: what a typed or forged value becomes instead of a database error.
+
+    A missing value, not a number or out of range is `default`; with `required` it is a 400 instead (the
+    request means nothing without it). With `clamp` a number out of range is brought to the nearest bound
+    (a page past the last one asks for the last one).
+    """
+    number = whole_number((request.args if values is None else values).get(name))
+    if number is not None and clamp:
+        number = min(max(number, minimum), maximum)
+    if number is None or not minimum <= number <= maximum:
+        if required:
+            abort(400)
+        return default
+    return number
 
 
 def object_or_404(model: type[T], object_id: int | None, *, options: Sequence[ORMOption] = ()) -> T:

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from scheduler.announcements.audience import AUDIENCE_KINDS, Audience
 from scheduler.announcements.services import BODY_MAX, SUBJECT_MAX, Draft
+from scheduler.bounds import MAX_ID, whole_number
 from scheduler.calendar.manage_forms import LocalDateField, LocalTimeField, _plausible_year
 from scheduler.calendar.models import Meeting, Venue
 from scheduler.calls.models import Call, Track
@@ -25,10 +26,9 @@ REQUIRED = _l("Campo obbligatorio.")
 
 
 def _int_or_none(value: Any) -> int | None:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """An id from the form, or None when it is not one any row can have."""
+    number = whole_number(value) if isinstance(value, str) else value if isinstance(value, int) else None
+    return number if number is not None and 0 < number <= MAX_ID else None
 
 
 def meeting_label(meeting: Meeting) -> str:

@@ -31,7 +31,7 @@ from scheduler.extensions import db
 from scheduler.mailing.models import OutboxStatus
 from scheduler.mailing.views import STATUS_BADGES, STATUS_LABELS
 from scheduler.timeutil import utcnow
-from scheduler.web import call_or_404, meeting_or_404, object_or_404, put_error, status_for
+from scheduler.web import call_or_404, int_arg, meeting_or_404, object_or_404, put_error, status_for
 
 ViewResult = Response | str | tuple[str, int]
 
@@ -68,7 +68,7 @@ def index() -> str:
     call = call_or_404()
     query = (sa.select(Announcement).where(Announcement.call_id == call.id)
              .order_by(Announcement.created_at.desc(), Announcement.id.desc()))
-    page = db.paginate(query, page=request.args.get("pagina", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=int_arg("pagina", 1, clamp=True), per_page=PER_PAGE, error_out=False)
     items = list(page.items)
     return render_template(
         "announcements/index.html", call=call, page=page, items=items,
@@ -111,7 +111,7 @@ def new() -> ViewResult:
     if request.method == "POST":
         return _save(call, AnnouncementForm(call, meetings), None)
     form = AnnouncementForm(call, meetings, formdata=None)
-    meeting = meeting_of(call, request.args.get("incontro", type=int))
+    meeting = meeting_of(call, int_arg("incontro"))
     if meeting is not None:
         form.audience.data = "meeting_attending"
         form.meeting_id.data = str(meeting.id)
@@ -141,7 +141,7 @@ def _detail_page(call: Call, announcement: Announcement, schedule_form: Schedule
     if announcement.status in announcements.GONE:
         context["delivery"] = announcements.delivery_log(announcement)
     else:
-        index = request.args.get("destinatario", 0, type=int)
+        index = int_arg("destinatario", 0, minimum=0, clamp=True)
         rendered, resolution = announcements.preview(announcement, index)
         context.update(rendered=rendered, resolution=resolution, index=min(max(index, 0),
                                                                             max(resolution.count - 1, 0)),
@@ -162,7 +162,7 @@ def preview_html(announcement_id: int) -> Response:
     """The HTML body exactly as the chosen recipient receives it, for the preview frame (no scripts run)."""
     call = call_or_404()
     announcement = _announcement_or_404(call, announcement_id)
-    rendered, _resolution = announcements.preview(announcement, request.args.get("destinatario", 0, type=int))
+    rendered, _resolution = announcements.preview(announcement, int_arg("destinatario", 0, minimum=0, clamp=True))
     html = rendered.html if rendered else "<p>" + _("Nessun destinatario.") + "</p>"
     response = Response(html, mimetype="text/html")
     response.headers["Content-Security-Policy"] = (

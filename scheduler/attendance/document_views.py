@@ -185,7 +185,10 @@ def download_signed_sheet(meeting_id: int, sheet_id: int) -> Response:
 
 # --- staff: paper-only register ----------------------------------------------------------------------------------
 
-_ENTITY_FIELD = re.compile(r"^ente-(\d+)$")
+#: The checkbox and the names of entity <id>: ASCII digits, at most ten of them (a forged field name is not an
+#: entity of the list, never a number Python cannot convert).
+_ENTITY_FIELD = re.compile(r"^ente-([0-9]{1,10})$")
+_PEOPLE_FIELD = re.compile(r"^persone-([0-9]{1,10})$")
 
 
 def _paper_page(meeting: Meeting, form: PaperForm, *, ticked: set[int], texts: dict[int, str],
@@ -204,8 +207,7 @@ def paper_register(meeting_id: int) -> ViewResult:
     if not form.is_submitted():
         return _paper_page(meeting, form, ticked=set(), texts={})
     ticked = {int(m.group(1)) for key in request.form if (m := _ENTITY_FIELD.match(key))}
-    texts = {int(key.removeprefix("persone-")): value for key, value in request.form.items()
-             if key.startswith("persone-") and key.removeprefix("persone-").isdigit()}
+    texts = {int(m.group(1)): value for key, value in request.form.items() if (m := _PEOPLE_FIELD.match(key))}
     if not form.validate():
         return _paper_page(meeting, form, ticked=ticked, texts=texts, status=400)
     entries = {org_id: paper.parse_people(texts.get(org_id, "")) for org_id in ticked}

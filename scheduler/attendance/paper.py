@@ -17,6 +17,7 @@ from scheduler.calendar.models import Meeting
 from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.registry.models import Application, ApplicationArea, ApplicationStatus, Organization
+from scheduler.textutil import clean_line
 from scheduler.timeutil import utcnow
 
 #: The most names typed for one entity.
@@ -55,8 +56,8 @@ def parse_people(text: str) -> list[Person]:
     people = []
     for line in (text or "").splitlines():
         name, _, role = line.partition(",")
-        name = " ".join(name.split())[:200]
-        role = " ".join(role.split())[:120]
+        name = clean_line(name)[:200]
+        role = clean_line(role)[:120]
         if name:
             people.append(Person(name, role))
     return people

@@ -23,6 +23,7 @@ from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.formatting import format_when
 from scheduler.registry.models import Application, ApplicationArea, ApplicationStatus, Organization
+from scheduler.textutil import clean_line, clean_multiline
 from scheduler.timeutil import utcnow
 
 #: Letters and digits that cannot be confused when read aloud or copied (no 0/O, 1/I).
@@ -147,11 +148,13 @@ def register_view(meeting: Meeting) -> RegisterView:
     ))
     listed = {r.organization_id for r in rsvps}
     track = db.session.get(Track, meeting.track_id)
+    # ids in a subquery, not DISTINCT over the rows: PostgreSQL cannot compare a JSON column (pending_public)
+    admitted = sa.select(Application.organization_id).join(ApplicationArea).where(
+        Application.call_id == track.call_id, Application.status == ApplicationStatus.ADMITTED,
+        ApplicationArea.area_id == track.area_id,
+    )
     others = [o for o in db.session.scalars(
-        sa.select(Organization).join(Application).join(ApplicationArea).where(
-            Application.call_id == track.call_id, Application.status == ApplicationStatus.ADMITTED,
-            ApplicationArea.area_id == track.area_id,
-        ).order_by(Organization.name).distinct()
+        sa.select(Organization).where(Organization.id.in_(admitted)).order_by(Organization.name)
     ) if o.id not in listed]
     view = RegisterView(
         meeting=meeting,
@@ -172,11 +175,12 @@ def register_view(meeting: Meeting) -> RegisterView:
 
 
 def _clean(text: str | None, limit: int) -> str:
-    return " ".join((text or "").split())[:limit]
+    """As it will be stored (the ORM cleans it again), cut to its column: what duplicates are checked on."""
+    return clean_line(text)[:limit]
 
 
 def _name_key(name: str) -> str:
-    return " ".join(name.split()).casefold()
+    return clean_line(name).casefold()
 
 
 def by_client_ref(client_ref: str) -> Attendance | None:
@@ -274,7 +278,7 @@ def undo(attendance: Attendance, actor: User) -> Attendance:
 
 def set_notes(meeting: Meeting, actor: User, text: str) -> None:
     _check_can_change(meeting, actor)
-    text = (text or "").replace("\r\n", "\n").strip()
+    text = clean_multiline(text)
     if len(text) > MAX_NOTES:
         raise RegisterError(f"Le note possono avere al massimo {MAX_NOTES} caratteri.")
     if text != (meeting.register_notes or ""):

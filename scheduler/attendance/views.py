@@ -20,7 +20,8 @@ from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
 from scheduler.extensions import db
 from scheduler.links import public_url
 from scheduler.registry.models import Organization
-from scheduler.web import meeting_or_404, status_for
+from scheduler.textutil import clean_line
+from scheduler.web import int_arg, meeting_or_404, status_for
 
 takers = role_required(Role.STAFF, Role.FACILITATOR)
 
@@ -96,19 +97,19 @@ def mark(meeting_id: int):
         method = AttendanceMethod.HAND
     rsvp = organization = None
     if kind == "rsvp":
-        rsvp = db.session.get(Rsvp, form.get("rsvp_id", type=int) or 0)
+        rsvp = db.session.get(Rsvp, int_arg("rsvp_id", 0, minimum=0, values=form))
         if rsvp is None or rsvp.meeting_id != meeting.id:
             return _refused(meeting, register.RegisterError("Adesione non trovata per questo incontro."))
     elif kind == "entity":
-        organization = db.session.get(Organization, form.get("organization_id", type=int) or 0)
+        organization = db.session.get(Organization, int_arg("organization_id", 0, minimum=0, values=form))
         if organization is None:
             return _refused(meeting, register.RegisterError("Scegli l'ente."))
     elif kind == "guest":
-        if not form.get("guest_organization", "").strip():
+        if not clean_line(form.get("guest_organization")):
             return _refused(meeting, register.RegisterError("Indica l'organizzazione dell'ospite."))
     elif kind != "individual":
         return _refused(meeting, register.RegisterError("Tipo di presenza sconosciuto."))
-    names = [n for n in form.getlist("person_name") if n.strip()][:20]
+    names = [n for n in form.getlist("person_name") if clean_line(n)][:20]
     roles = form.getlist("person_role")
     if not names:
         return _refused(meeting, register.RegisterError("Indica il nome della persona presente."))
@@ -136,7 +137,7 @@ def mark(meeting_id: int):
 def undo(meeting_id: int):
     meeting = _taker_meeting(meeting_id)
     attendance = None
-    if (attendance_id := request.form.get("attendance_id", type=int)):
+    if (attendance_id := int_arg("attendance_id", values=request.form)):
         attendance = db.session.get(Attendance, attendance_id)
     elif (client_ref := request.form.get("client_ref", "").strip()):
         attendance = register.by_client_ref(client_ref)
@@ -230,7 +231,7 @@ def confirm_code(meeting_id: int, code: str):
     meeting = _taker_meeting(meeting_id)
     try:
         rsvp = register.checkin_by_code(meeting, code)
-        names = [n for n in request.form.getlist("person_name") if n.strip()][:20]
+        names = [n for n in request.form.getlist("person_name") if clean_line(n)][:20]
         if not names:
             names = [p["name"] for p in rsvp.people or [] if p.get("name")][:1] or [rsvp.organization.name]
         roles = {p.get("name"): p.get("role", "") for p in rsvp.people or []}

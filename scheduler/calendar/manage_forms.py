@@ -18,20 +18,14 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 from scheduler.calendar.models import Meeting, Venue
 from scheduler.calendar.planning import MeetingPlan, VenueData
 from scheduler.calls.models import Call, Comune, Track
-from scheduler.forms import REQUIRED, MultiCheckboxField, email, strip_text, text
+from scheduler.forms import REQUIRED, MultiCheckboxField, email, plausible_year, strip_lines, strip_text, text
 from scheduler.timeutil import ROME, end_of_day, local_instant
 
-#: Dates outside these years are typing mistakes (and years like 9999 cannot be converted to UTC).
-FIRST_YEAR, LAST_YEAR = 2000, 2100
 #: More seats than any room has: a bigger number is a typing mistake (and must fit the database integer).
 MAX_CAPACITY = 100_000
 MAP_URL = re.compile(r"^https?://[^\s/$.?#][^\s<>\"']*$", re.IGNORECASE)
-
-
-def _plausible_year(_form: FlaskForm, field: DateField) -> None:
-    if field.data and not FIRST_YEAR <= field.data.year <= LAST_YEAR:
-        raise ValidationError(_l("Indica una data tra il %(first)d e il %(last)d.", first=FIRST_YEAR,
-                                 last=LAST_YEAR))
+#: The validator's name before it moved to `scheduler.forms`, which `announcements.forms` still imports.
+_plausible_year = plausible_year
 
 
 class LocalTimeField(TimeField):
@@ -81,15 +75,15 @@ def _local(value: datetime) -> datetime:
 class MeetingForm(FlaskForm):
     """A meeting of a track: day and times (local), venue, seats, deadline for answers, title, notes."""
 
-    day = LocalDateField(_l("Data"), validators=[InputRequired(message=REQUIRED), _plausible_year])
+    day = LocalDateField(_l("Data"), validators=[InputRequired(message=REQUIRED), plausible_year])
     start = LocalTimeField(_l("Inizio"), validators=[InputRequired(message=REQUIRED)])
     end = LocalTimeField(_l("Fine"), validators=[InputRequired(message=REQUIRED)])
     title = text(_l("Titolo (facoltativo)"), 300, required=False)
     venue = SelectField(_l("Sede"), default="")
     capacity = capacity_field(_l("Posti disponibili (facoltativo)"))
-    deadline_day = LocalDateField(_l("Termine per le adesioni: giorno"), validators=[Optional(), _plausible_year])
+    deadline_day = LocalDateField(_l("Termine per le adesioni: giorno"), validators=[Optional(), plausible_year])
     deadline_time = LocalTimeField(_l("Termine per le adesioni: ora"), validators=[Optional()])
-    notes = TextAreaField(_l("Note per lo staff"), validators=[Optional(), Length(max=5000)], filters=[strip_text])
+    notes = TextAreaField(_l("Note per lo staff"), validators=[Optional(), Length(max=5000)], filters=[strip_lines])
 
     def __init__(self, venues: list[Venue], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -166,7 +160,7 @@ class VenueForm(FlaskForm):
     comune = SelectField(_l("Comune"), default="")
     room = text(_l("Sala"), 120, required=False)
     accessibility_notes = TextAreaField(
-        _l("Accessibilità"), validators=[Optional(), Length(max=2000)], filters=[strip_text],
+        _l("Accessibilità"), validators=[Optional(), Length(max=2000)], filters=[strip_lines],
         description=_l("Ad esempio: ingresso senza gradini, ascensore, servizi igienici accessibili."),
     )
     map_url = StringField(_l("Link alla mappa"), validators=[Optional(), Length(max=500), _map_url],

@@ -25,6 +25,7 @@ from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage
 from scheduler.registry.models import Application, ApplicationStatus, Organization
 from scheduler.registry.recipients import Address, Directory, Purpose, addresses
+from scheduler.textutil import clean_line
 from scheduler.timeutil import local_instant, utcnow
 
 #: The most people an entity can announce for one meeting.
@@ -160,11 +161,12 @@ def _lock_meeting(meeting_id: int) -> None:
 
 
 def clean_people(people: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Names and roles of the people coming: trimmed, no empty rows, a sane number."""
+    """Names and roles of the people coming, cleaned as every stored text (`clean_line`: the JSON column
+    is not cleaned by the ORM), no empty rows, a sane number."""
     cleaned = []
     for person in people:
-        name = " ".join((person.get("name") or "").split())[:200]
-        role = " ".join((person.get("role") or "").split())[:120]
+        name = clean_line(person.get("name"))[:200]
+        role = clean_line(person.get("role"))[:120]
         if name:
             cleaned.append({"name": name, "role": role})
     if len(cleaned) > MAX_PEOPLE:
@@ -374,7 +376,7 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: dat
         db.session.add(venue)
         db.session.flush()
     outcome.venue_changed = venue is not KEEP and (venue.id if venue else None) != meeting.venue_id
-    new_title = meeting.title if title is KEEP else (" ".join(title.split()) if title else None) or None
+    new_title = meeting.title if title is KEEP else clean_line(title) or None
     outcome.retitled = new_title != meeting.title
     if (outcome.event_changed or notice is not None or told_later) and meeting.is_cancelled:
         raise CalendarError("L'incontro è annullato: non si possono cambiare data, orario, sede o titolo.",

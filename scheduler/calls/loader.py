@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import sqlalchemy as sa
 
 from scheduler.calls.models import Area, Call, Comune, Phase, Track, organization_comuni
+from scheduler.dbtypes import stored_text
 from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.hooks import call_loaded
@@ -313,10 +314,12 @@ def parse_call_text(text: str) -> CallSpec:
         )
     spec = CallSpec(slug=slug, fields=fields, comuni=[c.strip() for c in comuni], areas=area_specs,
                     tracks=track_specs)
-    _check_sizes(r, spec)
+    _check_texts(r, spec)
     return spec
 
 
+#: Fields of the call that may be left out of the file or empty.
+_OPTIONAL_FIELDS = frozenset({"summary", "website", "office_phone", "procedure_manager"})
 #: Fields of [office] and [privacy]: where their key is written in the file.
 _SECTION_KEYS = {"office_name": ("[office]", "name ="), "office_email": ("[office]", "email ="),
                  "office_phone": ("[office]", "phone ="), "procedure_manager": ("[office]", "procedure_manager ="),
@@ -330,34 +333,58 @@ def _table(name: str) -> sa.Table:
     return db.metadata.tables[name]
 
 
-def _check_sizes(r: _Reader, spec: CallSpec) -> None:
-    """Every text fits its column and holds no control character (PostgreSQL refuses both, SQLite would not)."""
+def _check_texts(r: _Reader, spec: CallSpec) -> None:
+    """Every text holds no control character (PostgreSQL refuses them, SQLite would not) and, as it will be
+    stored (`stored_text`: bidi controls removed, spaces collapsed...), is not empty when required, fits its
+    column and names no comune, track or meeting twice. The spec keeps that stored form, so a reload of the
+    same file compares like with like and changes nothing."""
 
-    def check(value: Any, column: sa.Column, label: str, *anchors: str) -> None:
+    def check(value: Any, column: sa.Column, label: str, *anchors: str, required: bool = True) -> Any:
         if not isinstance(value, str):
-            return
+            return value
         if CONTROL_CHARS.search(value):
             raise r.fail(f"'{label}' contiene caratteri di controllo", *anchors)
+        stored = stored_text(column, value)
+        if required and not stored:
+            raise r.fail(f"'{label}' deve essere un testo non vuoto", *anchors)
         limit = getattr(column.type, "length", None)
-        if limit and len(value) > limit:
-            raise r.fail(f"'{label}' è troppo lungo: al massimo {limit} caratteri, non {len(value)}", *anchors)
+        if limit and len(stored) > limit:
+            raise r.fail(f"'{label}' è troppo lungo: al massimo {limit} caratteri, non {len(stored)}", *anchors)
+        return stored or (None if column.nullable else "")
+
+    def unique(value: str, seen: set[str], message: str, *anchors: str) -> None:
+        if value in seen:
+            raise r.fail(message, *anchors)
+        seen.add(value)
 
     for name, value in spec.fields.items():
-        check(value, Call.__table__.c[name], name, *_SECTION_KEYS.get(name, (f"{name} =",)))
-    for name in spec.comuni:
-        check(name, Comune.__table__.c.name, "comuni", "comuni =", f'"{name}"')
+        spec.fields[name] = check(value, Call.__table__.c[name], name, *_SECTION_KEYS.get(name, (f"{name} =",)),
+                                  required=name not in _OPTIONAL_FIELDS)
+    comuni: set[str] = set()
+    for index, name in enumerate(spec.comuni):
+        spec.comuni[index] = check(name, Comune.__table__.c.name, "comuni", "comuni =", f'"{name}"')
+        # comuni differ by more than case, as the parser's check says; keys are compared as written
+        unique(spec.comuni[index].casefold(), comuni, f"il comune '{spec.comuni[index]}' è ripetuto", "comuni =")
     for area in spec.areas:
         for key, value in area.items():
-            check(value, Area.__table__.c[key], f"areas.{area['code']}.{key}", f'code = "{area["code"]}"', f"{key} =")
+            area[key] = check(value, Area.__table__.c[key], f"areas.{area['code']}.{key}", f'code = "{area["code"]}"',
+                              f"{key} =", required=key != "description")
     meetings = _table("meetings")
+    track_keys: set[str] = set()
     for track in spec.tracks:
         anchor = f'key = "{track.key}"'
         for key in ("key", "name", "description"):
-            check(getattr(track, key), Track.__table__.c[key], f"tracks.{key}", "[[tracks]]", anchor, f"{key} =")
+            setattr(track, key, check(getattr(track, key), Track.__table__.c[key], f"tracks.{key}", "[[tracks]]",
+                                      anchor, f"{key} =", required=key != "description"))
+        unique(track.key, track_keys, f"il percorso '{track.key}' è ripetuto", anchor, anchor)
+        meeting_keys: set[str] = set()
         for meeting in track.meetings:
+            manchor = f'key = "{meeting.key}"'
             for key in ("key", "title"):
-                check(getattr(meeting, key), meetings.c[key], f"{track.key[:40]}.meetings.{key}",
-                      "[[tracks]]", anchor, f'key = "{meeting.key}"')
+                setattr(meeting, key, check(getattr(meeting, key), meetings.c[key], f"{track.key[:40]}.meetings.{key}",
+                                            "[[tracks]]", anchor, manchor, required=key == "key"))
+            unique(meeting.key, meeting_keys, f"l'incontro '{meeting.key}' è ripetuto nel percorso '{track.key}'",
+                   anchor, manchor, manchor)
 
 
 def parse_call_file(path: str | Path) -> CallSpec:

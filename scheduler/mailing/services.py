@@ -15,10 +15,10 @@ from flask import current_app, render_template
 from markupsafe import Markup
 
 from scheduler.extensions import db
+from scheduler.logredact import has_secret_path, redact_secret_paths
 from scheduler.mailing import preferences
 from scheduler.mailing.delivery import parse_message, sender_address
 from scheduler.mailing.models import MailCategory, OutboxMessage, OutboxStatus
-from scheduler.redaction import has_secret, redact
 from scheduler.timeutil import utcnow
 
 
@@ -151,16 +151,25 @@ def sender_mismatch(organizer_email: str) -> str | None:
     return None
 
 
+#: What staff read in place of a secret link's token.
+REDACTED = "[riservato]"
+
+
+def redacted(text: str | None) -> str:
+    """The text as staff may read it: every link that acts for someone with its token replaced."""
+    return redact_secret_paths(text or "", REDACTED)
+
+
 def redacted_message(raw: bytes) -> bytes:
     """A built message with its secret links replaced (the staff's .eml download): the text and HTML parts and
     the headers (List-Unsubscribe). Only the recipient's mailbox, and the development .eml files, hold them."""
     message = parse_message(raw)
     for name, value in list(message.items()):
-        if has_secret(str(value)):
-            message.replace_header(name, redact(str(value)))
+        if has_secret_path(str(value)):
+            message.replace_header(name, redacted(str(value)))
     for part in message.walk():
         if part.get_content_maintype() == "text" and part.get_content_subtype() in ("plain", "html"):
             text = part.get_content()
-            if has_secret(text):
-                part.set_content(redact(text), subtype=part.get_content_subtype(), charset="utf-8")
+            if has_secret_path(text):
+                part.set_content(redacted(text), subtype=part.get_content_subtype(), charset="utf-8")
     return message.as_bytes(policy=policy.SMTP)

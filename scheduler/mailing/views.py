@@ -16,8 +16,8 @@ from scheduler.mailing import bp, preferences
 from scheduler.mailing.delivery import MessageBuildError, build_message, eml_filename, parse_message
 from scheduler.mailing.labels import topic_label
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
-from scheduler.mailing.services import count_by_status, redacted_message, requeue
-from scheduler.redaction import redact
+from scheduler.mailing.services import count_by_status, redacted, redacted_message, requeue
+from scheduler.web import int_arg
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +49,7 @@ def outbox():
     query = sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     if status is not None:
         query = query.where(OutboxMessage.status == status)
-    page = db.paginate(query, page=request.args.get("pagina", 1, type=int), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=int_arg("pagina", 1, clamp=True), per_page=PER_PAGE, error_out=False)
     return render_template(
         "mailing/outbox.html",
         page=page,
@@ -70,14 +70,14 @@ def message(message_id: int):
     build_error = None
     try:
         mime = parse_message(build_message(row, current_app.config["MAIL_DEFAULT_SENDER"]))
-        headers = [(name, redact(str(value))) for name, value in mime.items()]
+        headers = [(name, redacted(str(value))) for name, value in mime.items()]
     except MessageBuildError as error:
         build_error = str(error)
     return render_template(
         "mailing/message.html",
         row=row,
-        body_text=redact(row.body_text),
-        body_html=redact(row.body_html) if row.body_html else None,
+        body_text=redacted(row.body_text),
+        body_html=redacted(row.body_html) if row.body_html else None,
         headers=headers,
         build_error=build_error,
         labels=STATUS_LABELS,

@@ -13,7 +13,7 @@ from scheduler.registry.labels import LEGAL_FORMS, REGISTERS
 from scheduler.registry.models import LegalForm
 from scheduler.registry.services import ApplicationData, ContactData
 from scheduler.registry.validation import InvalidValue, check_codice_fiscale, check_partita_iva, normalise_website
-from scheduler.textutil import clean_text
+from scheduler.textutil import clean_multiline
 from scheduler.timeutil import ROME, utcnow
 
 
@@ -78,10 +78,13 @@ class ApplicationForm(FlaskForm):
         self.competence_errors: dict[str, str] = {}
         if self._formdata:
             for code in self.competence_values:
-                self.competence_values[code] = clean_text(self._formdata.get(f"competence_{code}", ""))
+                self.competence_values[code] = clean_multiline(self._formdata.get(f"competence_{code}", ""))
         self.paper = paper
         if late:
+            # after the deadline only the implementation phase is open: offered already ticked
             del self.phase_drafting
+            if not self._formdata and not editing:
+                self.phase_implementation.data = True
         if paper or editing:
             # paper: signed on the paper form; editing: given when the entity applied
             self.privacy.validators = [Optional()]

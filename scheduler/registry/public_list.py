@@ -38,6 +38,7 @@ from scheduler.registry.models import (
     Organization,
     organization_comuni,
 )
+from scheduler.textutil import clean_line
 from scheduler.timeutil import ROME
 
 #: Legal forms as the public reads them (art. 4 c.1 D.Lgs. 117/2017).
@@ -249,7 +250,7 @@ def admitted_entries(
         raise UnknownFilter("area", _("Area sconosciuta: %(code)s.", code=area_code))
     if comune_id is not None and comune_id not in comuni:
         raise UnknownFilter("comune", _("Comune sconosciuto."))
-    search = " ".join((search or "").split())[:120] or None
+    search = clean_line(search)[:120] or None
 
     def load() -> PublicList:
         return _load(call, areas, comuni, area_code, comune_id, search)

@@ -17,7 +17,8 @@ from scheduler.caching import app_cache
 from scheduler.calls.models import Call, Comune
 from scheduler.registry import bp
 from scheduler.registry.public_list import PER_PAGE, PublicList, admitted_entries, csv_bytes, json_bytes
-from scheduler.web import call_or_404
+from scheduler.textutil import clean_line
+from scheduler.web import call_or_404, int_arg
 
 
 @dataclass
@@ -40,14 +41,14 @@ class Filters:
 def _read_filters(call: Call) -> Filters:
     """Valid filters are applied; each unknown one is reported (status 400) rather than silently dropped."""
     filters = Filters()
-    area = " ".join(request.args.get("area", "").split()).upper()
+    area = clean_line(request.args.get("area")).upper()
     if area:
         if area in {a.code for a in call.areas}:
             filters.area_code = area
         else:
             filters.errors.append(_("Area sconosciuta: «%(code)s». Scegli una delle aree dell'elenco.", code=area))
-    filters.search = " ".join(request.args.get("q", "").split())[:120] or None
-    comune = " ".join(request.args.get("comune", "").split())
+    filters.search = clean_line(request.args.get("q"))[:120] or None
+    comune = clean_line(request.args.get("comune"))
     if comune:
         wanted = comune.casefold()
         filters.comune = next(
@@ -73,7 +74,7 @@ def _listing(call: Call, filters: Filters, page: int | None = None) -> PublicLis
 def public_list() -> tuple[str, int]:
     call = call_or_404()
     filters = _read_filters(call)
-    listing = _listing(call, filters, page=request.args.get("pagina", 1, type=int))
+    listing = _listing(call, filters, page=int_arg("pagina", 1, clamp=True))
     page = render_template("registry/public_list.html", call=call, listing=listing, filters=filters)
     return page, 400 if filters.errors else 200
 

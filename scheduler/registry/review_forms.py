@@ -10,7 +10,7 @@ from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from scheduler.calls.models import Call
-from scheduler.forms import strip_text
+from scheduler.forms import strip_lines, strip_text
 from scheduler.registry.labels import LEGAL_FORMS, STATUS_LABELS
 from scheduler.registry.models import ApplicationStatus, LegalForm
 from scheduler.registry.review import REACHED_STAFF, TO_REVIEW
@@ -113,7 +113,7 @@ class RejectForm(FlaskForm):
             DataRequired(message=_l("Indica il motivo: sarà comunicato all'ente.")),
             Length(max=MAX_TEXT, message=_l("Al massimo %(max)d caratteri.", max=MAX_TEXT)),
         ],
-        filters=[strip_text],
+        filters=[strip_lines],
     )
 
 
@@ -124,5 +124,5 @@ class InformationRequestForm(FlaskForm):
             DataRequired(message=_l("Scrivi quali informazioni servono: il messaggio sarà inviato all'ente.")),
             Length(max=MAX_TEXT, message=_l("Al massimo %(max)d caratteri.", max=MAX_TEXT)),
         ],
-        filters=[strip_text],
+        filters=[strip_lines],
     )

@@ -23,7 +23,7 @@ from scheduler.registry.labels import LEGAL_FORMS, STATUS_LABELS, register_label
 from scheduler.registry.models import Application, ApplicationStatus, ContactKind
 from scheduler.registry.review_forms import STATUS_TABS, InformationRequestForm, RejectForm, ReviewFilterForm
 from scheduler.timeutil import local_instant
-from scheduler.web import call_or_404, put_error, status_for
+from scheduler.web import call_or_404, int_arg, put_error, status_for
 
 ViewResult = Response | tuple[str, int]
 
@@ -45,7 +45,7 @@ def _application_or_404(application_id: int) -> Application:
 def review_list() -> str:
     call = call_or_404()
     form = ReviewFilterForm(call, formdata=request.args)
-    queue = review.review_queue(call, **form.filters(), page=request.args.get("pagina", 1, type=int))
+    queue = review.review_queue(call, **form.filters(), page=int_arg("pagina", 1, clamp=True))
     return render_template(
         "registry/review_list.html", call=call, form=form, queue=queue, page=queue.page, tabs=STATUS_TABS,
         status_labels=STATUS_LABELS, legal_forms=LEGAL_FORMS,

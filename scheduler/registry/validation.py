@@ -7,7 +7,7 @@ import re
 from stdnum import exceptions as stdnum_errors
 from stdnum.it import codicefiscale, iva
 
-from scheduler.textutil import clean_text
+from scheduler.textutil import clean_line
 
 
 class InvalidValue(ValueError):
@@ -51,7 +51,7 @@ def check_partita_iva(value: str) -> str | None:
 
 
 def normalise_website(value: str | None) -> str | None:
-    value = clean_text(value)
+    value = clean_line(value)
     if not value:
         return None
     if not re.match(r"^https?://", value, re.IGNORECASE):

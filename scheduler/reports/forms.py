@@ -11,7 +11,7 @@ from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
 from scheduler.calls.models import Call
-from scheduler.forms import strip_text
+from scheduler.forms import plausible_year, strip_lines, strip_text
 from scheduler.reports.services import this_year, year_bounds
 
 
@@ -19,14 +19,15 @@ class ReportFilterForm(FlaskForm):
     """Period, area and comune from the query string (`?dal=2025-01-01&al=2025-12-31&area=B&comune=3`).
 
     No dates means the current calendar year; `periodo=tutto` means no bounds. A value that cannot be read is
-    ignored (with a note on the page), never an error.
+    ignored (with a note on the page), never an error; a date that can be read but is outside the years the
+    app deals with is refused next to its field (`has_errors`): a report of the year 9999 is a typing mistake.
     """
 
     class Meta:
         csrf = False
 
-    dal = DateField(_l("Dal"), validators=[Optional()])
-    al = DateField(_l("Al"), validators=[Optional()])
+    dal = DateField(_l("Dal"), validators=[Optional(), plausible_year])
+    al = DateField(_l("Al"), validators=[Optional(), plausible_year])
     area = SelectField(_l("Area tematica"), default="")
     comune = SelectField(_l("Comune degli enti"), default="")
     periodo = StringField()
@@ -38,15 +39,30 @@ class ReportFilterForm(FlaskForm):
         self.validate()
         self.ignored: list[str] = []
         for name in ("dal", "al", "area", "comune"):
-            if self[name].errors:
+            out_of_range = name in ("dal", "al") and self[name].data is not None  # read, then refused
+            if self[name].errors and not out_of_range:
                 self.ignored.append(str(self[name].label.text))
                 self[name].data = None if name in ("dal", "al") else ""
                 self[name].errors = []
         self.everything = self.periodo.data == "tutto" and not (self.dal.data or self.al.data)
+        if self.has_errors:
+            return
         if not self.everything and not self.dal.data and not self.al.data:
             self.dal.data, self.al.data = year_bounds(this_year())
         if self.dal.data and self.al.data and self.dal.data > self.al.data:
             self.dal.data, self.al.data = self.al.data, self.dal.data
+
+    @property
+    def has_errors(self) -> bool:
+        """A date out of range: the page shows the error next to it (status 400) instead of a report."""
+        return bool(self.dal.errors or self.al.errors)
+
+    def shown(self, name: str) -> str:
+        """What the date box `name` shows: what was typed when it is refused, else the date the report uses."""
+        field = self[name]
+        if field.errors:
+            return " ".join(field.raw_data or ())
+        return field.data.isoformat() if field.data else ""
 
     def filters(self) -> dict[str, Any]:
         """The keyword arguments of `services.participation`."""
@@ -86,4 +102,5 @@ class AbsentNoticeForm(FlaskForm):
         _l("Testo"),
         validators=[DataRequired(message=_l("Scrivi il testo del messaggio.")),
                     Length(max=5000, message=_l("Al massimo %(max)d caratteri.", max=5000))],
+        filters=[strip_lines],
     )

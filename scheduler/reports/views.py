@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from scheduler import formatting
 from scheduler.auth.decorators import staff_required
 from scheduler.extensions import db
+from scheduler.forms import FIRST_YEAR, LAST_YEAR
 from scheduler.registry.models import Organization
 from scheduler.reports import bp, charts, exports, services
 from scheduler.reports.certificates import certificate_pdf
@@ -45,19 +46,20 @@ def _charts(report: services.Report) -> dict:
 
 @bp.get("/gestione/partecipazione")
 @staff_required
-def index() -> str:
+def index() -> tuple[str, int]:
+    """The report of the filters' period; with a date out of range, the filters with its error and no report."""
     call = call_or_404()
     form = ReportFilterForm(call, formdata=request.args)
-    report = services.participation(call, **form.filters())
+    report = None if form.has_errors else services.participation(call, **form.filters())
     year = services.this_year()
     comune_names = {str(c.id): c.name for c in call.comuni}
     area_names = {a.code: a.label for a in call.areas}
     return render_template(
-        "reports/index.html", call=call, form=form, report=report, charts=_charts(report),
+        "reports/index.html", call=call, form=form, report=report, charts=_charts(report) if report else {},
         this_year=services.year_bounds(year), last_year=services.year_bounds(year - 1),
         comune_name=comune_names.get(form.comune.data or ""), area_name=area_names.get(form.area.data or ""),
         sections=exports.SECTIONS,
-    )
+    ), 400 if report is None else 200
 
 
 def _export(section: str, *, whole: bool = False) -> tuple[services.Report, str]:
@@ -65,6 +67,8 @@ def _export(section: str, *, whole: bool = False) -> tuple[services.Report, str]
         abort(404)
     call = call_or_404()
     form = ReportFilterForm(call, formdata=request.args)
+    if form.has_errors:  # a link typed by hand: the report page says which date is wrong
+        abort(400)
     report = services.participation(call, **form.filters())
     parts = ["partecipazione", section]
     if report.date_from or report.date_to:
@@ -91,13 +95,18 @@ def export_xlsx(section: str) -> Response:
 
 
 def _date_arg(name: str) -> date | None:
+    """A date of the query string; 400 when it cannot be read or is outside the years the app deals with (the
+    day after 9999-12-31 cannot be computed, nor 0001-01-01 in UTC)."""
     value = request.args.get(name, "")
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         abort(400)
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        abort(400)
+    return day
 
 
 @bp.get("/gestione/partecipazione/enti/<int:organization_id>/attestato.pdf")

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from scheduler.extensions import db
+from scheduler.logredact import redact
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def register(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def _unexpected(error: Exception):
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.path))
         db.session.rollback()
         return _render(500, str(MESSAGES[500]))
 

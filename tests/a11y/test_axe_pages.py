@@ -163,6 +163,7 @@ def test_staff_pages(live_server, page, app, pages_data, make_user):
     audit.visit("/gestione/calendario/sedi", "Sedi")
     audit.visit("/gestione/calendario/sedi/nuova", "Nuova sede")
     audit.visit("/gestione/partecipazione", "Partecipazione ai tavoli")
+    audit.visit("/gestione/partecipazione?al=9999-12-31", "Partecipazione ai tavoli", status=400)
     audit.visit("/gestione/posta", "Posta in uscita")
     audit.visit(f"/presenze/{pages_data['meeting']}", "Registro presenze")
     audit.visit(f"/gestione/presenze/{pages_data['meeting']}", "Minori e Famiglia")

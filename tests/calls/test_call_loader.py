@@ -181,3 +181,22 @@ def test_cli_refuses_a_bad_file_without_traceback(runner, app, tmp_path):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Call)) == 0
     missing = runner.invoke(args=["calls", "load", str(tmp_path / "nope.toml")])
     assert missing.exit_code == 1 and "non esiste" in missing.output
+
+
+def test_texts_are_loaded_as_stored_and_a_reload_changes_nothing(ctx):
+    """The loader keeps the stored form of each text (bidi controls out, spaces collapsed): the database and the
+    file agree, so loading the same file again updates nothing."""
+    untidy = CREMA_TEXT.replace('name = "Minori e Famiglia"', 'name = "\\u202eMinori  e\\tFamiglia"').replace(
+        'name = "Ufficio di Piano dell', 'name = "Ufficio  di Piano dell')
+    _, first = load_call(parse_call_text(untidy))
+    db.session.commit()
+    assert first.changed
+    assert db.session.scalar(sa.select(Area.name).where(Area.code == "A")) == "Minori e Famiglia"
+    assert db.session.scalar(sa.select(Call.office_name)).startswith("Ufficio di Piano dell")
+    _, again = load_call(parse_call_text(untidy))
+    assert not again.changed, again.summary()
+
+
+def test_comuni_written_twice_but_for_invisible_characters_are_refused():
+    with pytest.raises(CallFileError, match="il comune 'Crema' è ripetuto"):
+        parse_call_text(CREMA_TEXT.replace('  "Crema",', '  "Crema",\n  "Crema\\u2066",', 1))

@@ -135,6 +135,9 @@ def test_late_application_joins_only_implementation(client, app, crema, at):
     page = client.get("/candidatura").get_data(as_text=True)
     assert "solo alla fase di attuazione" in page
     assert 'name="phase_drafting"' not in page
+    # the only phase left is offered ticked
+    tag = re.search(r'<input[^>]*name="phase_implementation"[^>]*>', page).group(0)
+    assert "checked" in tag, tag
     response = post(client, app, phase_drafting="y")  # a forged field is ignored
     assert response.status_code == 302
     with app.app_context():

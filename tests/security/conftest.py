@@ -62,6 +62,10 @@ class World:
     announcement: int = 0
     contact: int = 0
     unsubscribe_token: str = ""
+    #: The link of the entity's invitation to `meeting` (answers it, signs nothing in).
+    answer_token: str = ""
+    #: The confirmation link sent to the entity's unconfirmed delegate (`contact`).
+    delegate_token: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -81,14 +85,19 @@ def build_world(app: Flask) -> World:
     from scheduler.attendance.documents import store_signed_sheet
     from scheduler.attendance.services import check_in
     from scheduler.auth.services import issue_login_token
+    from scheduler.calendar.answer_links import answer_token
     from scheduler.calendar.services import answer, regenerate_feed_token
     from scheduler.mailing.models import OutboxMessage
+    from scheduler.registry.notifications import delegate_token
 
     meeting_id = make_meeting(app, area="A", venue=True)
     past_meeting_id = make_meeting(app, area="A", days_ahead=-3)
     other_meeting_id = make_meeting(app, area="B")
     entity = make_entity(app, "Associazione Uno", areas=("A",))
     other_entity = make_entity(app, "Cooperativa Due", areas=("B",))
+    # the holder of the sign-in link the matrix opens: an account no role signs in with (a sign-in voids the
+    # account's other links)
+    link_entity = make_entity(app, "Associazione Tre", areas=("A",))
     with app.app_context():
         users = {
             "staff": _user(STAFF_EMAIL, Role.STAFF),
@@ -112,7 +121,7 @@ def build_world(app: Flask) -> World:
                                     rsvp=other_rsvp, person_name="Marco Gialli", client_ref="altro-1")
         sheet = store_signed_sheet(meeting, "foglio.pdf", b"%PDF-1.4\n% scanned sheet\n", users["staff"])
         feed_token = regenerate_feed_token(organization)
-        login_token = issue_login_token(db.session.get(User, entity["user"]))
+        login_token = issue_login_token(db.session.get(User, link_entity["user"]))
         from scheduler.announcements.audience import Audience
         from scheduler.announcements.services import Draft, create_draft
         from scheduler.mailing.preferences import unsubscribe_token
@@ -124,6 +133,8 @@ def build_world(app: Flask) -> World:
                            email="delegata@example.org")
         db.session.add(delegate)
         db.session.commit()
+        answer_link = answer_token(meeting, organization, entity["email"])
+        confirmation = delegate_token(delegate)
         return World(
             meeting=meeting_id, past_meeting=past_meeting_id, other_meeting=other_meeting_id, track=meeting.track_id,
             other_track=other_meeting.track_id, venue=meeting.venue_id, application=entity["application"],
@@ -133,7 +144,8 @@ def build_world(app: Flask) -> World:
             other_rsvp=other_rsvp.id, other_checkin_code=other_rsvp.checkin_code,
             other_attendance=other_attendance.id, feed_token=feed_token, login_token=login_token, entity=entity,
             other_entity=other_entity, users=users, announcement=announcement.id, contact=delegate.id,
-            unsubscribe_token=unsubscribe_token(entity["email"], "announcements"),
+            unsubscribe_token=unsubscribe_token(entity["email"], "announcements"), answer_token=answer_link,
+            delegate_token=confirmation,
         )
 
 

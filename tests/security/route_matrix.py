@@ -44,6 +44,8 @@ PARAMETERS = {
     ("calendar.feed_area", "code"): "A",
     ("calendar.feed_private", "token"): "world:feed_token",
     ("auth.link", "token"): "world:login_token",
+    ("calendar.rsvp_by_link", "token"): "world:answer_token",
+    ("registry.confirm_delegate", "token"): "world:delegate_token",
     ("auth.use_link", "token"): "not-a-real-token",
     ("attendance.by_code", "code"): "world:checkin_code",
     ("attendance.confirm_code", "code"): "world:checkin_code",
@@ -61,6 +63,8 @@ PROBE_DATA = {
     "registry.review_reject": {"reason": "Non è un ente del Terzo Settore."},
     "registry.review_ask_information": {"message": "Inviate lo statuto."},
     "calendar.rsvp": {"attending": "no"},
+    "calendar.rsvp_by_link": {"person_name": "Senza scelta"},
+    "registry.review_public_change": {"action": "accept"},
     "calendar.manage_meeting": {"day": "2099-01-01", "start": "09:00", "end": "10:00"},
     "calendar.manage_new_meeting": {"day": "2099-01-01", "start": "09:00", "end": "10:00"},
     "calendar.manage_new_venue": {"name": "Sala nuova", "address": "Via Nuova 1"},
@@ -83,8 +87,9 @@ PROBE_DATA = {
 }
 
 #: POST probes that change the signed-in state or the objects the others use: probed last, in this order.
-LAST = ("announcements.delete", "attendance.close", "attendance.reopen", "calendar.manage_cancel_meeting",
-        "registry.withdraw", "registry.request_erasure", "registry.review_erase", "auth.logout")
+LAST = ("registry.remove_contact", "announcements.delete", "attendance.close", "attendance.reopen",
+        "calendar.manage_cancel_meeting", "registry.withdraw", "registry.request_erasure", "registry.review_erase",
+        "auth.logout")
 
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple] = {
@@ -127,6 +132,9 @@ MATRIX: dict[tuple[str, str], tuple] = {
     # the answer to a meeting of area A: entity 2 (area B) sees why it cannot answer, and is refused
     ("calendar.rsvp", "GET"):                         (LOGIN, 200,   200,    403,    403,    403),
     ("calendar.rsvp", "POST"):                        (LOGIN, 302,   403,    403,    403,    403),
+    # the invitation's link answers for its entity whoever holds it, and nothing else (no choice made: 400)
+    ("calendar.rsvp_by_link", "GET"):                 (200,   200,   200,    200,    200,    200),
+    ("calendar.rsvp_by_link", "POST"):                (400,   400,   400,    400,    400,    400),
     # --- the register: staff and the facilitators of the meeting's track
     ("attendance.my_registers", "GET"):               (LOGIN, 403,   403,    200,    200,    200),
     ("attendance.register", "GET"):                   (LOGIN, 403,   403,    403,    200,    200),
@@ -164,6 +172,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("registry.review_list", "GET"):                  (LOGIN, 403,   403,    403,    403,    200),
     ("registry.review_detail", "GET"):                (LOGIN, 403,   403,    403,    403,    200),
     ("registry.review_admit", "POST"):                (LOGIN, 403,   403,    403,    403,    409),
+    ("registry.review_public_change", "POST"):        (LOGIN, 403,   403,    403,    403,    409),
     ("registry.review_reject", "POST"):               (LOGIN, 403,   403,    403,    403,    303),
     ("registry.review_ask_information", "POST"):      (LOGIN, 403,   403,    403,    403,    303),
     ("registry.review_erase", "POST"):                (LOGIN, 403,   403,    403,    403,    409),
@@ -198,7 +207,11 @@ MATRIX: dict[tuple[str, str], tuple] = {
     # the entity's people and mail preferences: always its own; another entity's delegate is not found
     ("registry.contacts_page", "GET"):                (LOGIN, 200,   200,    403,    403,    403),
     ("registry.contacts_page", "POST"):               (LOGIN, 303,   303,    403,    403,    403),
+    ("registry.resend_confirmation", "POST"):         (LOGIN, 303,   404,    403,    403,    403),
     ("registry.remove_contact", "POST"):              (LOGIN, 303,   404,    403,    403,    403),
+    # the delegate's confirmation is the link's: whoever opens it confirms the address it was sent to
+    ("registry.confirm_delegate", "GET"):             (200,   200,   200,    200,    200,    200),
+    ("registry.confirm_delegate", "POST"):            (200,   200,   200,    200,    200,    200),
     ("registry.mail_preferences", "GET"):             (LOGIN, 200,   200,    403,    403,    403),
     ("registry.mail_preferences", "POST"):            (LOGIN, 303,   303,    403,    403,    403),
     # the unsubscribe link of optional mail: the signed token is the access check (one-click POST, RFC 8058)

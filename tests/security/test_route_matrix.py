@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 import pytest
@@ -21,6 +22,10 @@ from tests.security.route_matrix import (
 
 METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
+#: Ids no row can have, as an attacker types them: past PostgreSQL's `integer`, and past SQLite's 64 bits.
+OUT_OF_RANGE_IDS = ("2147483648", "99999999999999999999999")
+_INT_ARGUMENT = re.compile(r"<int(?:\([^)]*\))?:(\w+)>")
+
 
 def routes(app: Flask) -> list[tuple[str, str]]:
     """(endpoint, method) of every rule to check, without the excluded ones."""
@@ -30,6 +35,12 @@ def routes(app: Flask) -> list[tuple[str, str]]:
             continue
         found.update((rule.endpoint, method) for method in rule.methods or () if method in METHODS)
     return sorted(found)
+
+
+def id_routes(app: Flask) -> list[tuple[str, str, str]]:
+    """(endpoint, method, name) of every `<int:name>` of every rule to check."""
+    return sorted((endpoint, method, name) for endpoint, method in routes(app)
+                  for rule in app.url_map.iter_rules(endpoint) for name in _INT_ARGUMENT.findall(rule.rule))
 
 
 def _resolve(value, world: World):
@@ -48,6 +59,17 @@ def url_of(app: Flask, world: World, endpoint: str) -> str:
         key = PARAMETERS.get((endpoint, name), PARAMETERS.get(name))
         assert key is not None, f"no value for <{name}> of {endpoint} ({rule.rule}): add it to PARAMETERS"
         values[name] = _resolve(key, world)
+    with app.test_request_context():
+        return url_for(endpoint, **values)
+
+
+def url_with_id(app: Flask, world: World, endpoint: str, name: str, value: str) -> str:
+    """The route's URL with `value` as its `<int:name>`; the other parameters as in `url_of` (any value where
+    the table has none: the id alone makes the URL one no route matches)."""
+    rule = next(r for r in app.url_map.iter_rules(endpoint))
+    values = {other: _resolve(PARAMETERS.get((endpoint, other), PARAMETERS.get(other, "1")), world)
+              for other in rule.arguments}
+    values[name] = int(value)
     with app.test_request_context():
         return url_for(endpoint, **values)
 
@@ -125,3 +147,33 @@ def test_route_matrix(app, client, world, role):
         if got != expected:
             wrong.append(f"{method} {url} ({endpoint}): expected {expected}, got {got}")
     assert not wrong, f"as {role}:\n" + "\n".join(wrong)
+
+
+def test_there_are_id_routes_to_probe(app):
+    found = {endpoint for endpoint, _method, _name in id_routes(app)}
+    assert {"calendar.meeting", "attendance.undo", "reports.certificate", "mailing.message"} <= found
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_an_id_no_row_can_have_is_not_found(app, client, world, role):
+    """2147483648 overflows PostgreSQL's `integer` and 99999999999999999999999 SQLite's: both are 404 for
+    everyone, on every route with an id (the POSTs carry a valid CSRF token, so a 400 cannot hide a 500)."""
+    sign_in_as(client, app, world, role)
+    token = csrf_from(client, "/")
+    with app.app_context():
+        before = snapshot()
+    wrong = []
+    for endpoint, method, name in id_routes(app):
+        for value in OUT_OF_RANGE_IDS:
+            url = url_with_id(app, world, endpoint, name, value)
+            assert value in url
+            if method == "GET":
+                response = client.get(url)
+            else:
+                response = client.post(url, data={"csrf_token": token, **probe_data(world, endpoint)})
+            if response.status_code != 404 or "La pagina che cerchi non esiste" not in response.get_data(as_text=True):
+                wrong.append(f"{method} {url} ({endpoint}): got {response.status_code}")
+    with app.app_context():
+        changed = changed_tables(before, snapshot())
+    assert not wrong, f"as {role}:\n" + "\n".join(wrong)
+    assert not changed, f"as {role}, probes with ids out of range changed {changed}"
