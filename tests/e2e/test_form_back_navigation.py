@@ -4,6 +4,8 @@ restoring them)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from tests.e2e.test_application_to_public_list import tick
@@ -29,7 +31,8 @@ def test_going_back_after_sending_keeps_the_legal_representative(live_server, br
     page.get_by_label("Telefono della persona di riferimento").fill("0373 456789")
     tick(page, "B) Fragilità (Anziani e Persone con disabilità)")
     page.get_by_label("Competenze ed esperienza nell'area B").fill("Trasporto sociale per anziani dal 2005.")
-    tick(page, "Fase di attuazione")
+    # past the deadline only the implementation phase is open, and it comes ticked
+    assert page.get_by_label(re.compile("^Fase di attuazione")).is_checked()
     tick(page, "Ho letto l'informativa")
     tick(page, "Dichiaro che le informazioni")
     page.get_by_role("button", name="Invia la manifestazione di interesse").click()

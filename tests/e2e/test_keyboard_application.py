@@ -75,7 +75,8 @@ def test_application_form_with_the_keyboard_only(live_server, app, page, crema):
     keys.fill("contact_phone", "0373 987654")
     keys.tick("#area-C")
     keys.fill("competence_C", "Sportello per persone senza dimora dal 2010.")
-    keys.tick("#phase_implementation")
+    # past the deadline only the implementation phase is open, and it comes ticked
+    assert page.locator("#phase_implementation").is_checked()
     keys.tick("#privacy")
     keys.tick("#truthful")
     keys.tab_to("form.application-form button[type=submit]")
