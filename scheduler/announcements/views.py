@@ -68,7 +68,7 @@ def index() -> str:
     call = call_or_404()
     query = (sa.select(Announcement).where(Announcement.call_id == call.id)
              .order_by(Announcement.created_at.desc(), Announcement.id.desc()))
-    page = db.paginate(query, page=int_arg("pagina", 1, clamp=True), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=int_arg("pagina", 1), per_page=PER_PAGE, error_out=False)
     items = list(page.items)
     return render_template(
         "announcements/index.html", call=call, page=page, items=items,

@@ -49,7 +49,7 @@ def outbox():
     query = sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
     if status is not None:
         query = query.where(OutboxMessage.status == status)
-    page = db.paginate(query, page=int_arg("pagina", 1, clamp=True), per_page=PER_PAGE, error_out=False)
+    page = db.paginate(query, page=int_arg("pagina", 1), per_page=PER_PAGE, error_out=False)
     return render_template(
         "mailing/outbox.html",
         page=page,

@@ -14,7 +14,7 @@ from werkzeug.security import generate_password_hash
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting
 from scheduler.extensions import db
-from scheduler.registry.models import Organization
+from scheduler.registry.models import ApplicationStatus, Organization
 from tests.factories import codice_fiscale, csrf_from, make_entity, make_meeting, sign_in_with_link
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
@@ -97,7 +97,7 @@ def build_world(app: Flask) -> World:
     other_entity = make_entity(app, "Cooperativa Due", areas=("B",))
     # the holder of the sign-in link the matrix opens: an account no role signs in with (a sign-in voids the
     # account's other links)
-    link_entity = make_entity(app, "Associazione Tre", areas=("A",))
+    link_entity = make_entity(app, "Associazione Tre", areas=("A",), status=ApplicationStatus.SUBMITTED)
     with app.app_context():
         users = {
             "staff": _user(STAFF_EMAIL, Role.STAFF),

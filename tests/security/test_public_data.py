@@ -12,7 +12,7 @@ from tests.security.route_matrix import MATRIX
 from tests.security.test_route_matrix import routes, url_of
 
 #: Open to anyone who has the secret in the URL, and about that person only.
-BY_SECRET = {"calendar.feed_private", "auth.link"}
+BY_SECRET = {"calendar.feed_private", "auth.link", "calendar.rsvp_by_link", "registry.confirm_delegate"}
 
 
 def test_public_answers_name_no_person(app, client, world):
