@@ -94,7 +94,7 @@ def test_the_invitation_link_answers_that_meeting_only_and_does_not_sign_in(app,
     # for another meeting, or altered, it is refused
     token = answer_path.rsplit("/", 1)[1]
     assert stranger.get(f"/incontri/{other_meeting}/risposta/{token}").status_code == 404
-    assert stranger.get(answer_path[:-3] + "xyz").status_code == 404
+    assert stranger.get(answer_path + "x").status_code == 404
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginToken).where(
             LoginToken.used_at.is_(None))) == 0, "an invitation carries no sign-in link"
@@ -162,7 +162,7 @@ def test_a_delegate_who_confirms_receives_the_entitys_mail(app, client, crema):
         assert db.session.scalar(sa.select(Contact.confirmed_at).where(Contact.email == "lucia@example.org"))
     prefs = client.get("/area-riservata/preferenze-email").get_data(as_text=True)
     assert 'value="announcements:lucia@example.org"' in prefs
-    assert delegate.get(_path(link)[:-4] + "abcd").status_code == 404
+    assert delegate.get(_path(link) + "x").status_code == 404
 
 
 def test_an_older_link_stops_working_once_a_newer_one_is_used_or_the_user_signs_out(app, client, crema):
