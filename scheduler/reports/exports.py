@@ -40,7 +40,7 @@ def table(report: Report, section: str) -> tuple[list[str], list[list[Any]]]:
     """Header and rows of a section; dates as `date`/`datetime` (local time), rates as percentages."""
     if section == "incontri":
         header = [_l("Data"), _l("Inizio"), _l("Area"), _l("Percorso"), _l("Titolo"), _l("Confermati"),
-                  _l("Enti presenti"), _l("Assenti senza avviso"), _l("Partecipanti senza adesione (walk-in)")]
+                  _l("Enti presenti"), _l("Assenti senza avviso"), _l("Presenti senza adesione")]
         rows = [[_local(m.starts_at).date(), _local(m.starts_at).strftime("%H:%M"), m.area_code, m.track_name,
                  m.title or "", m.confirmed, m.present, m.absent, m.walk_ins] for m in report.meetings]
     elif section == "enti":
@@ -53,7 +53,7 @@ def table(report: Report, section: str) -> tuple[list[str], list[list[Any]]]:
                  _local(e.last_presence).date() if e.last_presence else None] for e in report.entities]
     elif section == "aree":
         header = [_l("Codice"), _l("Area"), _l("Incontri"), _l("Confermati"), _l("Presenze di enti"),
-                  _l("Enti presenti almeno una volta"), _l("Assenti senza avviso"), _l("Walk-in")]
+                  _l("Enti presenti almeno una volta"), _l("Assenti senza avviso"), _l("Presenti senza adesione")]
         rows = [[a.code, a.name, a.meetings, a.confirmed, a.present, a.entities, a.absent, a.walk_ins]
                 for a in report.areas]
     elif section == "comuni":

@@ -60,3 +60,15 @@ def test_the_english_composer_dates_meetings_in_english(app, client, auth, make_
     italian_days = ("lunedì", "martedì", "mercoledì", "giovedì", "venerdì", "sabato", "domenica")
     assert not any(day in page for day in italian_days)
     assert any(day in page for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"))
+
+
+def test_the_participation_report_speaks_italian(app, client, auth, make_user, crema):
+    make_meeting(app, area="A", days_ahead=-2)
+    make_user("staff@example.org", role=Role.STAFF, password=PASSWORD)
+    auth.login("staff@example.org", PASSWORD)
+    page = client.get("/gestione/partecipazione")
+    assert page.status_code == 200
+    text = page.get_data(as_text=True)
+    assert "Presenti senza adesione" in text and "Walk-in" not in text and "walk-in" not in text
+    csv = client.get("/gestione/partecipazione/incontri.csv").get_data(as_text=True)
+    assert "walk-in" not in csv.lower()
