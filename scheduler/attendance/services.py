@@ -11,6 +11,7 @@ from datetime import timedelta
 
 import segno
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -222,8 +223,11 @@ def check_in(meeting: Meeting, actor: User, *, organization: Organization | None
         raise RegisterError("Indica il nome della persona presente.")
     guest_organization = _clean(guest_organization, 300) or None
     guest_email = _clean(guest_email, 254) or None
-    if guest_email and ("@" not in guest_email or " " in guest_email):
-        raise RegisterError("L'indirizzo e-mail non è valido.")
+    if guest_email:
+        try:  # the same check as the application form's addresses (a domain with a dot, no spaces...)
+            guest_email = validate_email(guest_email, check_deliverability=False).normalized
+        except EmailNotValidError:
+            raise RegisterError("L'indirizzo e-mail non è valido.", "guest_email") from None
     if rsvp is not None:
         if rsvp.meeting_id != meeting.id:
             raise RegisterError("Questa adesione è di un altro incontro.")

@@ -153,6 +153,10 @@ def test_walk_ins_of_the_three_kinds(app, client, auth, setup):
     refused = _post(client, path, {"kind": "guest", "person_name": "X", "guest_organization": "Y",
                                    "guest_email": "non-una-mail"}, token)
     assert refused.status_code == 400 and "e-mail" in refused.get_json()["error"]
+    # as the application form: an address whose domain has no dot is not an address
+    no_dot = _post(client, path, {"kind": "guest", "person_name": "X", "guest_organization": "Y",
+                                  "guest_email": "x@caritascrema"}, token)
+    assert no_dot.status_code == 400 and "e-mail" in no_dot.get_json()["error"]
 
 
 def test_undo_and_notes(app, client, auth, setup):
