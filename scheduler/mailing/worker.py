@@ -26,7 +26,7 @@ import socket
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, fields
 from datetime import timedelta
 from types import FrameType
@@ -312,19 +312,20 @@ class Batch:
     #: Addresses of the batch flagged as bounced: a delivery clears the flag (one query per batch).
     bounced: set[str] = field(default_factory=set)
 
-    def may_send(self, items: list[Built], index: int) -> bool | None:
-        """True: send items[index]. False: skip it (another worker holds it). None: stop, the rest went back.
+    def sendable(self, items: list[Built]) -> Iterator[tuple[int, Built]]:
+        """The items to send, in order, with their index; one another worker holds is skipped.
 
-        A worker whose heartbeat has not reached the database for a while gives the untried rows back before
-        another worker could think it dead and send them too.
+        A worker whose heartbeat has not reached the database for a while gives the untried rows back and
+        stops, before another worker could think it dead and send them too.
         """
-        if not self.heartbeat.fresh():
-            _release([other.id for other in items[index:]], self)
-            return None
-        if not self.heartbeat.holds(items[index].id):
-            log.warning("outbox %s: taken over by another worker, not sent", items[index].id)
-            return False
-        return True
+        for index, item in enumerate(items):
+            if not self.heartbeat.fresh():
+                _release([other.id for other in items[index:]], self)
+                return
+            if not self.heartbeat.holds(item.id):
+                log.warning("outbox %s: taken over by another worker, not sent", item.id)
+                continue
+            yield index, item
 
 
 _OUTBOX = OutboxMessage.__table__
@@ -477,12 +478,7 @@ def _build_all(rows: list[OutboxMessage], worker_id: str, stats: DeliveryStats) 
 
 def _deliver_to_files(built: list[Built], batch: Batch) -> None:
     directory = current_app.config["MAIL_FILE_DIR"]
-    for index, item in enumerate(built):
-        decision = batch.may_send(built, index)
-        if decision is None:
-            return
-        if not decision:
-            continue
+    for _index, item in batch.sendable(built):
         try:
             write_eml(directory, item.row, item.raw)
         except OSError as error:
@@ -508,12 +504,7 @@ def _deliver_by_smtp(built: list[Built], batch: Batch) -> None:
                 _record_failure(item.id, worker_id, failure, stats)
         return
     try:
-        for index, item in enumerate(built):
-            decision = batch.may_send(built, index)
-            if decision is None:
-                return
-            if not decision:
-                continue
+        for index, item in batch.sendable(built):
             try:
                 connection.send_bytes(item.raw, envelope_from, item.to_address)
             except OSError as error:
