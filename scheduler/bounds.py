@@ -23,6 +23,11 @@ MAX_ID = 2**31 - 1
 #: The range of the database integer, the widest any number read from a request may be.
 MIN_INT, MAX_INT = -(2**31), 2**31 - 1
 
+def valid_id(value: int | None) -> bool:
+    """Whether a row can have this id: a larger or negative one is looked up nowhere (it is not found)."""
+    return value is not None and 0 < value <= MAX_ID
+
+
 _WHOLE_NUMBER = re.compile(r"([+-]?)0*([0-9]+)")
 #: More significant digits than any bound has: such a number is beyond all of them, without computing it.
 _MAX_DIGITS = 20

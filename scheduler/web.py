@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 from flask import abort, request
 from sqlalchemy.orm.interfaces import ORMOption
 
-from scheduler.bounds import MAX_ID, whole_number
+from scheduler.bounds import MAX_ID, valid_id, whole_number
 from scheduler.calls.models import Call
 from scheduler.calls.services import current_call
 from scheduler.errors import DomainError
@@ -59,10 +59,6 @@ def model_named(name: str) -> type[Any]:
         if mapper.class_.__name__ == name:
             return mapper.class_
     raise LookupError(f"no model named {name!r}")
-
-
-def valid_id(value: int | None) -> bool:
-    return value is not None and 0 < value <= MAX_ID
 
 
 @overload

@@ -14,7 +14,7 @@ from wtforms.validators import DataRequired, InputRequired, Length
 
 from scheduler.announcements.audience import AUDIENCE_KINDS, Audience
 from scheduler.announcements.services import BODY_MAX, SUBJECT_MAX, Draft
-from scheduler.bounds import MAX_ID, whole_number
+from scheduler.bounds import valid_id, whole_number
 from scheduler.calendar.manage_forms import LocalDateField, LocalTimeField, _plausible_year
 from scheduler.calendar.models import Meeting, Venue
 from scheduler.calls.models import Call, Track
@@ -28,7 +28,7 @@ REQUIRED = _l("Campo obbligatorio.")
 def _int_or_none(value: Any) -> int | None:
     """An id from the form, or None when it is not one any row can have."""
     number = whole_number(value) if isinstance(value, str) else value if isinstance(value, int) else None
-    return number if number is not None and 0 < number <= MAX_ID else None
+    return number if valid_id(number) else None
 
 
 def meeting_label(meeting: Meeting) -> str:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from scheduler.bounds import valid_id
 from scheduler.calendar.models import Meeting
 from scheduler.extensions import db
 from scheduler.links import public_url
@@ -59,7 +60,7 @@ def read_answer_token(meeting: Meeting, token: str) -> AnswerLink | None:
         return None
     if meeting_id != meeting.id or not isinstance(organization_id, int) or not isinstance(email, str):
         return None
-    organization = db.session.get(Organization, organization_id) if 0 < organization_id < 2**31 else None
+    organization = db.session.get(Organization, organization_id) if valid_id(organization_id) else None
     if organization is None or organization.erased_at is not None or not speaks_for(organization, email):
         return None
     return AnswerLink(organization, email)

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from scheduler.auth.models import User
+from scheduler.bounds import valid_id
 from scheduler.calls.models import Area
 from scheduler.errors import DomainError
 from scheduler.extensions import db
@@ -78,7 +79,7 @@ def resend_confirmation(application: Application, contact_id: int) -> Contact:
 
 
 def _delegate_of(application: Application, contact_id: int) -> Contact:
-    contact = db.session.get(Contact, contact_id) if 0 < contact_id < 2**31 else None
+    contact = db.session.get(Contact, contact_id) if valid_id(contact_id) else None
     if contact is None or contact.organization_id != application.organization_id:
         raise ContactNotFound("Contatto non trovato.")
     if contact.kind is not ContactKind.DELEGATE:
@@ -89,7 +90,7 @@ def _delegate_of(application: Application, contact_id: int) -> Contact:
 def pending_confirmation(token: str) -> Contact:
     """The delegate a confirmation link is for, still unconfirmed, at the address it was sent to."""
     found = notifications.read_delegate_token(token)
-    contact = db.session.get(Contact, found[0]) if found and 0 < found[0] < 2**31 else None
+    contact = db.session.get(Contact, found[0]) if found and valid_id(found[0]) else None
     if contact is None or found is None or contact.email.strip().lower() != found[1] \
             or contact.organization.erased_at is not None:
         raise ContactNotFound("Il collegamento di conferma non è valido o è scaduto.")
