@@ -15,7 +15,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from scheduler.bounds import BoundedIntegerConverter, BoundedRequest
+from scheduler.bounds import BoundedIntegerConverter
 from scheduler.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from scheduler.logredact import install as redact_request_logs
 
@@ -54,7 +54,6 @@ def bound_request_numbers(app: Flask) -> None:
     not a number, never a database error (see `scheduler.bounds`). Before the blueprints: their rules take the
     `int` converter there is when they are added."""
     app.url_map.converters["int"] = BoundedIntegerConverter
-    app.request_class = BoundedRequest
 
 
 def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:

@@ -2,26 +2,20 @@
 ignored, never a database error (PostgreSQL refuses an `integer` above 2**31-1, SQLite a number above 2**63-1,
 and both answered 500 to whoever typed one).
 
-The app factory installs both guards: `BoundedIntegerConverter` as the routes' `int` converter, and
-`BoundedRequest`, under which `request.args.get(name, type=int)` treats a number outside the database integer
-as not a number. Views read numbers with `scheduler.web.int_arg`, which also bounds them to what they mean.
+The app factory installs `BoundedIntegerConverter` as the routes' `int` converter; views read numbers from the
+query string and forms with `scheduler.web.int_arg`, which bounds them to what they mean.
 This module imports nothing of the app: the app factory uses it before any feature is loaded.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from typing import Any
 
-from flask import Request
-from werkzeug.datastructures import ImmutableMultiDict
 from werkzeug.routing import IntegerConverter, Map
 
 #: The largest id a row can have (PostgreSQL `integer`): a larger one in a URL is not found, not an error.
 MAX_ID = 2**31 - 1
-#: The range of the database integer, the widest any number read from a request may be.
-MIN_INT, MAX_INT = -(2**31), 2**31 - 1
+
 
 def valid_id(value: int | None) -> bool:
     """Whether a row can have this id: a larger or negative one is looked up nowhere (it is not found)."""
@@ -45,33 +39,6 @@ def whole_number(value: str | None) -> int | None:
     sign, digits = match.groups()
     number = 10**_MAX_DIGITS if len(digits) > _MAX_DIGITS else int(digits)
     return -number if sign == "-" else number
-
-
-def bounded_int(value: str) -> int:
-    """`int` for `request.args.get(..., type=int)`: ValueError (so the default) outside the database integer."""
-    number = whole_number(value)
-    if number is None or not MIN_INT <= number <= MAX_INT:
-        raise ValueError(f"not a whole number between {MIN_INT} and {MAX_INT}")
-    return number
-
-
-class BoundedArgs(ImmutableMultiDict):
-    """The query string and form of a request: `type=int` reads only numbers the database can hold.
-
-    A safety net for views that still call `get(..., type=int)`; `scheduler.web.int_arg` is what views use.
-    """
-
-    def get(self, key: Any, default: Any = None, type: Callable[[str], Any] | None = None) -> Any:
-        return super().get(key, default, bounded_int if type is int else type)
-
-    def getlist(self, key: Any, type: Callable[[str], Any] | None = None) -> list[Any]:
-        return super().getlist(key, bounded_int if type is int else type)
-
-
-class BoundedRequest(Request):
-    """Flask's request with `BoundedArgs` for its query string and form."""
-
-    parameter_storage_class = BoundedArgs
 
 
 def regex_at_most(limit: int) -> str:
