@@ -95,8 +95,6 @@ class BaseConfig:
     MAX_CONTENT_LENGTH = int(os.environ.get("MAX_CONTENT_LENGTH", str(10 * 1024 * 1024)))
     #: Where the app serves Bootstrap Italia from (installed by npm, never a CDN).
     ASSETS_DIR = os.environ.get("ASSETS_DIR", str(BASE_DIR / "node_modules" / "bootstrap-italia" / "dist"))
-    #: The call shown on the home page when several are loaded (slug); the newest otherwise.
-    CALL_SLUG = os.environ.get("CALL_SLUG") or None
     #: Seconds a web process reuses the validators of a public feed before asking the database again (its
     #: answers allow caches 300 seconds anyway); private feeds are checked on every request. 0: always ask.
     FEED_STAMP_TTL = float(os.environ.get("FEED_STAMP_TTL", "10"))

@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from scheduler.bounds import BoundedIntegerConverter
 from scheduler.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from scheduler.logredact import install as redact_request_logs
+from scheduler.web import install_call_addresses
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -35,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     bound_request_numbers(app)
     register_extensions(app)
     register_blueprints(app)
+    install_call_addresses(app)
     register_errorhandlers(app)
     register_template_helpers(app)
     register_security_headers(app)
@@ -144,6 +146,7 @@ def select_locale() -> str:
 
 def register_blueprints(app: Flask) -> None:
     # imported here, not at the top: every feature imports this package, which must load first
+    from scheduler.agreements import bp as agreements_bp
     from scheduler.announcements import bp as announcements_bp
     from scheduler.attendance import bp as attendance_bp
     from scheduler.auth import bp as auth_bp
@@ -161,6 +164,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(attendance_bp)
     app.register_blueprint(announcements_bp)
+    app.register_blueprint(agreements_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

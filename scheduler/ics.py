@@ -40,6 +40,9 @@ class EventData:
     cancelled: bool
     created: datetime
     last_modified: datetime
+    #: The online room of an online or hybrid meeting, for the recipients who may see it (RFC 7986 CONFERENCE,
+    #: and URL, which more calendar apps show as a link); None in public feeds.
+    conference: str | None = None
 
 
 @dataclass(frozen=True)
@@ -218,8 +221,14 @@ def _vevent(
     description = event.description
     if event.url and event.url not in description:
         description = f"{description}\n\n{event.url}".strip()
+    if event.conference and event.conference not in description:
+        description = f"{description}\n\nCollegamento online: {event.conference}".strip()
     vevent.add("DESCRIPTION", description)
-    if event.url:
+    if event.conference:
+        vevent.add("URL", event.conference)
+        vevent.add("CONFERENCE", event.conference,
+                   parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": "Collegamento online"})
+    elif event.url:
         vevent.add("URL", event.url)
     if status:
         vevent.add("STATUS", status)

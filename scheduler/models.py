@@ -1,9 +1,21 @@
 """Every model, imported in one place so the metadata is complete for Alembic and the tests."""
 
+from scheduler.agreements.models import Agreement, AgreementAdhesion, AgreementInvitation, AgreementStatus
 from scheduler.announcements.models import Announcement, AnnouncementStatus
 from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent, SignedSheet
+from scheduler.audit.models import AuditEntry
 from scheduler.auth.models import LoginToken, Role, User
-from scheduler.calendar.models import CalendarCopy, Meeting, MeetingStatus, Rsvp, RsvpStatus, Venue
+from scheduler.calendar.models import (
+    CalendarCopy,
+    DocumentVisibility,
+    Meeting,
+    MeetingDocument,
+    MeetingMode,
+    MeetingStatus,
+    Rsvp,
+    RsvpStatus,
+    Venue,
+)
 from scheduler.calendar.reply_models import CalendarReply, ReplyOutcome
 from scheduler.calls.models import Area, Call, Comune, Phase, Track, track_facilitators
 from scheduler.mailing.models import (
@@ -19,6 +31,7 @@ from scheduler.registry.models import (
     ApplicationArea,
     ApplicationEvent,
     ApplicationStatus,
+    CallInvitation,
     Contact,
     ContactKind,
     LegalForm,
@@ -27,6 +40,10 @@ from scheduler.registry.models import (
 )
 
 __all__ = [
+    "Agreement",
+    "AgreementAdhesion",
+    "AgreementInvitation",
+    "AgreementStatus",
     "Announcement",
     "AnnouncementStatus",
     "Application",
@@ -36,19 +53,24 @@ __all__ = [
     "Area",
     "Attendance",
     "AttendanceMethod",
+    "AuditEntry",
     "CalendarCopy",
     "CalendarReply",
     "Call",
+    "CallInvitation",
     "Comune",
     "Contact",
     "ContactKind",
     "DeliveryAttempt",
+    "DocumentVisibility",
     "LegalForm",
     "LoginToken",
     "MailBounce",
     "MailCategory",
     "MailOptOut",
     "Meeting",
+    "MeetingDocument",
+    "MeetingMode",
     "MeetingStatus",
     "Organization",
     "OutboxMessage",

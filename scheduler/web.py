@@ -12,12 +12,12 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from flask import abort, request
+from flask import Flask, abort, g, request
 from sqlalchemy.orm.interfaces import ORMOption
 
 from scheduler.bounds import MAX_ID, valid_id, whole_number
 from scheduler.calls.models import Call
-from scheduler.calls.services import current_call
+from scheduler.calls.services import call_by_slug, current_call
 from scheduler.errors import DomainError
 from scheduler.extensions import db
 
@@ -44,12 +44,52 @@ def put_error(form: Any, error: DomainError, field: Any = None) -> None:
         form.form_errors.append(error.message)
 
 
+#: The public pages every call has, at its own address under /avvisi/<slug>; the short addresses (/candidatura,
+#: /elenco, /calendario...) show the current call, so the links people saved keep working.
+CALL_PAGES = frozenset({
+    "site.index", "site.privacy", "registry.apply", "registry.applied", "registry.public_list",
+    "registry.public_list_csv", "registry.public_list_json", "calendar.public_calendar", "calendar.feed_all",
+    "calendar.feed_area",
+})
+CALL_PREFIX = "/avvisi/<call_slug>"
+
+
+def page_call() -> Call | None:
+    """The call this request is about: the one named in the address (/avvisi/<slug>/...), else the current one."""
+    if "page_call" not in g:
+        slug = g.get("call_slug")
+        g.page_call = call_by_slug(slug) if slug else current_call()
+    return g.page_call
+
+
 def call_or_404() -> Call:
-    """The call the site shows; 404 when none is loaded."""
-    call = current_call()
+    """The call the page shows; 404 when none is loaded (or the address names no call)."""
+    call = page_call()
     if call is None:
         abort(404)
     return call
+
+
+def install_call_addresses(app: Flask) -> None:
+    """Give each of CALL_PAGES its address under /avvisi/<slug> too (the same view: it reads `page_call`), and
+    keep the links of such a page within its call."""
+    for rule in list(app.url_map.iter_rules()):
+        if rule.endpoint in CALL_PAGES and not rule.rule.startswith("/avvisi/"):
+            app.add_url_rule(CALL_PREFIX + (rule.rule if rule.rule != "/" else ""), endpoint=rule.endpoint,
+                             view_func=app.view_functions[rule.endpoint],
+                             methods=sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
+
+    @app.url_value_preprocessor
+    def _call_from_address(_endpoint: str | None, values: dict[str, Any] | None) -> None:
+        if values and "call_slug" in values:
+            g.call_slug = values.pop("call_slug")
+            if page_call() is None:
+                abort(404)
+
+    @app.url_defaults
+    def _stay_in_the_call(endpoint: str, values: dict[str, Any]) -> None:
+        if endpoint in CALL_PAGES and "call_slug" not in values and g.get("call_slug"):
+            values["call_slug"] = g.call_slug
 
 
 @cache

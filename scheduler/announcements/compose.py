@@ -13,10 +13,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
-from markdown_it import MarkdownIt
 from markupsafe import escape
 
 from scheduler.errors import DomainError
+from scheduler.markup import MARKDOWN
 
 #: The placeholders staff can use, with what they become.
 PLACEHOLDERS = {
@@ -34,7 +34,6 @@ LINK_PLACEHOLDERS = frozenset({"link_incontro", "link_adesione"})
 
 # "{{" and "}}" write a literal brace; "{name}" is a placeholder; anything else is text.
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}\n]{0,60})\}")
-_MARKDOWN = MarkdownIt("commonmark", {"html": False, "breaks": True, "linkify": False})
 _HREF = re.compile(r'href="([^"]*)"')
 _MD_LINK = re.compile(r"\[([^\]\n]+)\]\(<?([^)\s>]+)>?\)")
 
@@ -120,7 +119,7 @@ def compile_body(source: str) -> Compiled:
         return sentinel
 
     held = _TOKEN.sub(swap, source.replace("\r\n", "\n"))
-    html = _MARKDOWN.render(held)
+    html = MARKDOWN.render(held)
     text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", held)
     return Compiled(text=text, html=html, slots=slots)
 

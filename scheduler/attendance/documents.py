@@ -3,7 +3,8 @@
 - `signin_sheet_pdf()`: the sign-in sheet printed before the meeting, pre-filled from the confirmed answers
   (entity, person, role, a signature column), blank rows for walk-ins and a QR per entity for check-in.
 - `minutes_pdf()`: the minutes sheet (verbale) printed after the register is closed.
-- `check_upload()` / `store_signed_sheet()`: the scanned signed sheet, checked by its content, never its name.
+- `check_upload()` / `store_signed_sheet()`: the scanned signed sheet, checked by its content, never its name
+  (the rule every upload follows is `scheduler.uploads`; this module says what a scan may be).
 
 The builders are pure (no request, no database query of their own): they take the objects and return bytes.
 The PDFs use the core Helvetica font, which every machine has; its encoding is latin-1 (Italian accents
@@ -12,7 +13,6 @@ included), so other characters are written with their closest latin-1 form or "?
 
 from __future__ import annotations
 
-import hashlib
 import io
 import unicodedata
 from collections.abc import Iterable, Sequence
@@ -24,22 +24,34 @@ from fpdf.enums import XPos, YPos
 
 from scheduler.attendance.models import Attendance, RegisterEvent, SignedSheet
 from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
-from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.formatting import format_instant, format_when
+from scheduler.uploads import (
+    JPEG,
+    PDF,
+    PNG,
+    UploadError,
+    UploadRule,
+    accept_upload,
+    sniff_content_type,  # noqa: F401  (the register's callers read it from here)
+)
+from scheduler.uploads import check_upload as _check_upload
+from scheduler.uploads import safe_filename as _safe_filename
 
 #: The largest scanned sheet accepted, unless the app sets SIGNED_SHEET_MAX_BYTES.
 DEFAULT_MAX_BYTES = 8 * 1024 * 1024
 
-#: Content types recognised from the first bytes of the file.
-PDF = "application/pdf"
-PNG = "image/png"
-JPEG = "image/jpeg"
-_EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
+#: A refused upload (the name the register's callers know); the message is for the person who sent it.
+DocumentError = UploadError
 
-
-class DocumentError(DomainError):
-    """A refused upload; the message is for the person who sent it."""
+#: What the scan of a signed sheet may be, and what the person reads when it is refused.
+SCAN = UploadRule(
+    accepted=(PDF, PNG, JPEG),
+    empty="Il file è vuoto: scegli la scansione del foglio firmato.",
+    wrong_kind="Il file non è un PDF, un PNG o un JPEG: carica la scansione in uno di questi formati.",
+    too_large_advice="Scansiona a risoluzione più bassa o in bianco e nero.",
+    default_stem="foglio-firmato",
+)
 
 
 # --- text for the core font --------------------------------------------------------------------------------------
@@ -321,53 +333,30 @@ def minutes_pdf(meeting: Meeting, attendances: Iterable[Attendance], facilitator
 # --- the scanned signed sheet ---------------------------------------------------------------------------------------
 
 
-def sniff_content_type(data: bytes) -> str | None:
-    """PDF, PNG or JPEG from the first bytes of the file, or None."""
-    if data.startswith(b"%PDF-"):
-        return PDF
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return PNG
-    if data.startswith(b"\xff\xd8\xff"):
-        return JPEG
-    return None
-
-
 def check_upload(filename: str, data: bytes, max_bytes: int = DEFAULT_MAX_BYTES) -> str:
     """The content type of an uploaded scan, from its content; DocumentError if it is empty, too big or of
     another kind (whatever its name says)."""
-    if not data:
-        raise DocumentError("Il file è vuoto: scegli la scansione del foglio firmato.")
-    if len(data) > max_bytes:
-        raise DocumentError(
-            f"Il file è troppo grande ({len(data) / 1048576:.1f} MB): il massimo è "
-            f"{max_bytes / 1048576:.0f} MB. Scansiona a risoluzione più bassa o in bianco e nero.", code="too_large")
-    content_type = sniff_content_type(data)
-    if content_type is None:
-        raise DocumentError("Il file non è un PDF, un PNG o un JPEG: carica la scansione in uno di questi formati.")
-    return content_type
+    return _check_upload(data, SCAN, max_bytes)
 
 
 def safe_filename(filename: str, content_type: str) -> str:
     """A plain name to store and to offer on download, with the extension of the real content."""
-    stem = (filename or "").replace("\\", "/").rsplit("/", 1)[-1].rsplit(".", 1)[0]
-    stem = unicodedata.normalize("NFKD", stem).encode("ascii", "ignore").decode("ascii")
-    stem = "".join(c if c.isalnum() or c in "-_" else "-" for c in stem).strip("-_")[:80] or "foglio-firmato"
-    return f"{stem}.{_EXTENSIONS[content_type]}"
+    return _safe_filename(filename, content_type, SCAN.default_stem)
 
 
 def store_signed_sheet(meeting: Meeting, filename: str, data: bytes, actor_id: int | None,
                        max_bytes: int = DEFAULT_MAX_BYTES) -> SignedSheet:
     """Keep the scan of the signed sheet with the meeting and log it; does not commit."""
-    content_type = check_upload(filename, data, max_bytes)
+    scan = accept_upload(filename, data, SCAN, max_bytes)
     sheet = SignedSheet(
-        meeting_id=meeting.id, filename=safe_filename(filename, content_type), content_type=content_type,
-        size=len(data), sha256=hashlib.sha256(data).hexdigest(), data=data, uploaded_by_id=actor_id,
+        meeting_id=meeting.id, filename=scan.filename, content_type=scan.content_type, size=scan.size,
+        sha256=scan.sha256, data=scan.data, uploaded_by_id=actor_id,
     )
     db.session.add(sheet)
     db.session.flush()
     db.session.add(RegisterEvent(
         meeting_id=meeting.id, actor_id=actor_id, action="sheet_uploaded",
-        detail=f"{sheet.filename} ({content_type}, {len(data)} byte, sha256 {sheet.sha256[:12]})",
+        detail=f"{sheet.filename} ({scan.content_type}, {scan.size} byte, sha256 {sheet.sha256[:12]})",
     ))
     db.session.flush()
     return sheet

@@ -5,6 +5,7 @@ Every POST answers JSON to fetch() (Accept: application/json) and redirects back
 
 from __future__ import annotations
 
+from datetime import datetime
 from functools import cached_property
 
 from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
@@ -21,6 +22,7 @@ from scheduler.extensions import db
 from scheduler.links import public_url
 from scheduler.registry.models import Organization
 from scheduler.textutil import clean_line
+from scheduler.timeutil import ROME, utcnow
 from scheduler.web import int_arg, meeting_or_404, status_for
 
 takers = role_required(Role.STAFF, Role.FACILITATOR)
@@ -72,11 +74,27 @@ def _render_register(meeting: Meeting, *, highlight: Rsvp | None = None, code: s
     ), status
 
 
+def _by_day(meetings: list[Meeting], now: datetime) -> dict[str, list[Meeting]]:
+    """The registers a taker opens today first (held today or under way), then the next ones, soonest first,
+    then the ones that ended recently (since yesterday), most recent first."""
+    today = now.astimezone(ROME).date()
+    groups: dict[str, list[Meeting]] = {"today": [], "next": [], "recent": []}
+    for meeting in meetings:
+        if meeting.starts_at.astimezone(ROME).date() == today or meeting.starts_at <= now < meeting.ends_at:
+            groups["today"].append(meeting)
+        elif meeting.starts_at > now:
+            groups["next"].append(meeting)
+        else:
+            groups["recent"].append(meeting)
+    groups["recent"].reverse()
+    return groups
+
+
 @bp.route("/presenze")
 @takers
 def my_registers():
     meetings = register.meetings_for_register(current_user)
-    return render_template("attendance/register_list.html", meetings=meetings)
+    return render_template("attendance/register_list.html", meetings=meetings, groups=_by_day(meetings, utcnow()))
 
 
 @bp.route("/presenze/<int:meeting_id>", endpoint="register")

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Response
 from scheduler.auth import bp
 from scheduler.auth import services as auth
 from scheduler.auth.forms import LinkRequestForm, PasswordLoginForm
+from scheduler.auth.landing import after_sign_in
 from scheduler.auth.models import User
 from scheduler.extensions import db, limiter
 
@@ -67,7 +68,7 @@ def login() -> Response | tuple[str, int]:
     db.session.commit()
     _sign_in(user)
     flash(_("Accesso effettuato."), "success")
-    return redirect(auth.safe_next_path(form.next.data) or "/")
+    return redirect(after_sign_in(user, form.next.data))
 
 
 @bp.post("/accedi/link")
@@ -117,7 +118,7 @@ def use_link(token: str) -> Response | tuple[str, int]:
     db.session.commit()
     _sign_in(user)
     flash(_("Accesso effettuato."), "success")
-    return redirect(auth.safe_next_path(next_path) or "/")
+    return redirect(after_sign_in(user, next_path))
 
 
 @bp.post("/esci")

@@ -6,4 +6,11 @@ bp = Blueprint("calendar", __name__)
 
 # the views, and the receivers of scheduler.hooks (call_meetings, personal_data): importing the package, as the
 # app factory does, connects them
-from scheduler.calendar import call_meetings, manage_views, personal_data, rsvp_views, views  # noqa: E402,F401
+from scheduler.calendar import (  # noqa: E402,F401
+    call_meetings,
+    manage_views,
+    personal_data,
+    rsvp_views,
+    table_views,
+    views,
+)

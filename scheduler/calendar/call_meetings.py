@@ -24,6 +24,13 @@ def load_meetings(call: Call, *, spec: CallSpec, report: LoadReport) -> None:
     tracks = {t.key: t for t in call.tracks}
     for spec_track in spec.tracks:
         track = tracks[spec_track.key]
+        if track.edited_in_app_at is not None:
+            # the office manages this table in the app, its meetings too: the file changes none of them
+            known = {m.key for m in track.meetings if m.key}
+            if any(m.key not in known for m in spec_track.meetings):
+                report.warnings.append(f"Il percorso '{track.key}' è gestito dalla gestione del calendario: "
+                                       "gli incontri nuovi del file non sono stati aggiunti.")
+            continue
         meetings = {m.key: m for m in track.meetings if m.key}
         for spec_meeting in spec_track.meetings:
             starts_at = local_instant(spec_meeting.day, spec_meeting.start, tz)

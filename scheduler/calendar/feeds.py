@@ -30,7 +30,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduler import ics
 from scheduler.caching import LRUCache, app_cache
-from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus, Venue
+from scheduler.calendar.models import Meeting, MeetingMode, Rsvp, RsvpStatus, Venue
 from scheduler.calls.models import Area, Call, Track
 from scheduler.extensions import db
 from scheduler.formatting import format_when
@@ -71,10 +71,13 @@ def meeting_description(meeting: Meeting, url: str) -> str:
     area = meeting.track.area
     lines = [meeting_summary(meeting), f"Area {area.label}"]
     if meeting.is_cancelled:
-        lines.append("L'incontro è ANNULLATO.")
+        lines.append(f"L'incontro è ANNULLATO. Motivo: {meeting.cancel_reason}" if meeting.cancel_reason
+                     else "L'incontro è ANNULLATO.")
     lines.append(f"Quando: {format_when(meeting.starts_at, meeting.ends_at)} (ora italiana)")
     venue = meeting.venue
-    if venue is None:
+    if meeting.mode is MeetingMode.ONLINE:
+        lines.append("Dove: online (il collegamento è inviato agli enti confermati)")
+    elif venue is None:
         lines.append(f"Dove: {ics.NO_VENUE} (sarà comunicata appena possibile)")
     else:
         lines.append(f"Dove: {venue.location}")
@@ -85,21 +88,31 @@ def meeting_description(meeting: Meeting, url: str) -> str:
     return "\n".join(lines)
 
 
-def event_data(meeting: Meeting, base_url: str) -> ics.EventData:
-    """The meeting as one calendar event (for invites and feeds alike)."""
+#: LOCATION of an online meeting (no room).
+ONLINE = "Online"
+
+
+def event_data(meeting: Meeting, base_url: str, *, online: bool = False) -> ics.EventData:
+    """The meeting as one calendar event (for invites and feeds alike); `online`: the recipient may see the
+    online room (a confirmed entity), which the event then carries."""
     url = meeting_url(meeting.id, base_url)
+    if meeting.venue:
+        location = meeting.venue.location
+    else:
+        location = ONLINE if meeting.mode is MeetingMode.ONLINE else ics.NO_VENUE
     return ics.EventData(
         uid=meeting.uid,
         sequence=meeting.sequence,
         starts_at=meeting.starts_at,
         ends_at=meeting.ends_at,
         summary=meeting_summary(meeting),
-        location=meeting.venue.location if meeting.venue else ics.NO_VENUE,
+        location=location,
         description=meeting_description(meeting, url),
         url=url,
         cancelled=meeting.is_cancelled,
         created=meeting.created_at,
         last_modified=meeting.updated_at,
+        conference=meeting.online_url if online and meeting.is_online and not meeting.is_cancelled else None,
     )
 
 
@@ -144,7 +157,7 @@ class Stamp:
 
     def etag(self, *identity: object) -> str:
         """`identity` names the feed (kind, area, entity, public address): the same stamps, another feed."""
-        digest = hashlib.sha256(repr((FEED_FORMAT, identity, self.values)).encode("utf-8"))
+        digest = hashlib.sha256(repr((FEED_FORMAT, self.call_id, identity, self.values)).encode("utf-8"))
         return digest.hexdigest()[:40]
 
 
@@ -193,7 +206,9 @@ def _stamp_query(kind: str, by_slug: bool) -> sa.Select:
         query = sa.select(Call.id, *_calendar_stamps(), area)
     else:
         query = sa.select(Call.id, *_calendar_stamps())
-    query = query.where(Call.slug == sa.bindparam("slug")) if by_slug else query.order_by(Call.id.desc())
+    # no slug: the current call, else the one loaded last (as `calls.services.current_call`)
+    query = (query.where(Call.slug == sa.bindparam("slug")) if by_slug
+             else query.order_by(Call.is_current.desc(), Call.id.desc()))
     return query.limit(1)
 
 
@@ -347,8 +362,11 @@ def find_area(call: Call, code: str) -> Area | None:
     return db.session.scalar(sa.select(Area).where(Area.call_id == call.id, Area.code == code.upper()))
 
 
-def _feed(call: Call, name: str, description: str, meetings: list[Meeting], base_url: str) -> Feed:
-    events = tuple(sorted((event_data(m, base_url) for m in meetings), key=lambda e: (e.starts_at, e.uid)))
+def _feed(call: Call, name: str, description: str, meetings: list[Meeting], base_url: str,
+          online_ids: frozenset[int] = frozenset()) -> Feed:
+    """`online_ids`: the meetings whose online room the feed's reader may see (a confirmed seat)."""
+    events = tuple(sorted((event_data(m, base_url, online=m.id in online_ids) for m in meetings),
+                          key=lambda e: (e.starts_at, e.uid)))
     return Feed(
         name=name, description=description, events=events, organizer_email=call.office_email,
         organizer_name=call.office_name, tz=call.timezone or "Europe/Rome",
@@ -392,8 +410,8 @@ def meeting_feed(meeting_id: int, base_url: str) -> Feed | None:
 
 def private_feed(call: Call, organization: Organization, base_url: str) -> Feed:
     """The meetings of the call the entity said yes to or waits for a seat at."""
-    meetings = list(db.session.scalars(
-        sa.select(Meeting)
+    rows = db.session.execute(
+        sa.select(Meeting, Rsvp.status)
         .join(Rsvp, Rsvp.meeting_id == Meeting.id)
         .join(Track, Track.id == Meeting.track_id)
         .where(
@@ -406,7 +424,9 @@ def private_feed(call: Call, organization: Organization, base_url: str) -> Feed:
             selectinload(Meeting.venue).selectinload(Venue.comune),
             selectinload(Meeting.track).options(selectinload(Track.area), selectinload(Track.meetings)),
         )
-    ))
+    ).all()
+    meetings = [meeting for meeting, _ in rows]
+    confirmed = frozenset(meeting.id for meeting, status in rows if status is RsvpStatus.YES)
     name = f"{organization.name} – I miei incontri"
     description = f"Gli incontri del {call.plan_title} a cui {organization.name} partecipa o è in lista d'attesa."
-    return _feed(call, name, description, meetings, base_url)
+    return _feed(call, name, description, meetings, base_url, confirmed)

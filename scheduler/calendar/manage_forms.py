@@ -15,7 +15,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
-from scheduler.calendar.models import Meeting, Venue
+from scheduler.calendar.models import Meeting, MeetingMode, Venue
 from scheduler.calendar.planning import MeetingPlan, VenueData
 from scheduler.calls.models import Call, Comune, Track
 from scheduler.forms import REQUIRED, MultiCheckboxField, email, plausible_year, strip_lines, strip_text, text
@@ -72,6 +72,15 @@ def _local(value: datetime) -> datetime:
     return value.astimezone(ROME)
 
 
+MODE_CHOICES = [(MeetingMode.IN_PERSON.value, _l("In presenza")), (MeetingMode.ONLINE.value, _l("Online")),
+                (MeetingMode.HYBRID.value, _l("In presenza e online"))]
+
+
+def _online_url(_form: FlaskForm, field: StringField) -> None:
+    if field.data and not MAP_URL.match(field.data):
+        raise ValidationError(_l("Indica un indirizzo web che inizi con https:// (il link della videochiamata)."))
+
+
 class MeetingForm(FlaskForm):
     """A meeting of a track: day and times (local), venue, seats, deadline for answers, title, notes."""
 
@@ -84,6 +93,10 @@ class MeetingForm(FlaskForm):
     deadline_day = LocalDateField(_l("Termine per le adesioni: giorno"), validators=[Optional(), plausible_year])
     deadline_time = LocalTimeField(_l("Termine per le adesioni: ora"), validators=[Optional()])
     notes = TextAreaField(_l("Note per lo staff"), validators=[Optional(), Length(max=5000)], filters=[strip_lines])
+    agenda = TextAreaField(_l("Ordine del giorno"), validators=[Optional(), Length(max=10000)], filters=[strip_lines])
+    mode = SelectField(_l("Modalità di partecipazione"), choices=MODE_CHOICES, default=MeetingMode.IN_PERSON.value)
+    online_url = StringField(_l("Collegamento per partecipare online"),
+                             validators=[Optional(), Length(max=500), _online_url], filters=[strip_text])
 
     def __init__(self, venues: list[Venue], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -94,11 +107,12 @@ class MeetingForm(FlaskForm):
 
     @classmethod
     def for_track(cls, venues: list[Venue], track: Track, **kwargs: Any) -> MeetingForm:
-        """An empty form with the track's usual slot, so staff only pick the day."""
+        """An empty form with the track's usual slot and venue, so staff only pick the day."""
         form = cls(venues, **kwargs)
         if not form.is_submitted():
             form.start.data = track.slot_start
             form.end.data = track.slot_end
+            form.venue.data = str(track.venue_id) if track.venue_id else ""
         return form
 
     @classmethod
@@ -110,7 +124,8 @@ class MeetingForm(FlaskForm):
             venues, day=starts.date(), start=starts.time(), end=ends.time(), title=meeting.title,
             venue=str(meeting.venue_id) if meeting.venue_id else "", capacity=meeting.capacity,
             deadline_day=deadline.date() if deadline else None, deadline_time=deadline.time() if deadline else None,
-            notes=meeting.notes, **kwargs,
+            notes=meeting.notes, agenda=meeting.agenda, mode=meeting.mode.value, online_url=meeting.online_url,
+            **kwargs,
         )
 
     def validate_deadline_time(self, field: TimeField) -> None:
@@ -136,14 +151,15 @@ class MeetingForm(FlaskForm):
         return MeetingPlan(
             starts_at=self.starts_at(), ends_at=self.ends_at(), venue=self.venues.get(self.venue.data or ""),
             title=self.title.data or None, capacity=self.capacity.data, rsvp_deadline=self.rsvp_deadline(),
-            notes=self.notes.data or "",
+            notes=self.notes.data or "", agenda=self.agenda.data or "", mode=MeetingMode(self.mode.data),
+            online_url=self.online_url.data or None,
         )
 
     def field_for(self, name: str | None) -> Any:
         """The field where a service's error belongs (`CalendarError.field`), or None for the whole form."""
         return {
             "starts_at": self.day, "ends_at": self.end, "rsvp_deadline": self.deadline_day,
-            "capacity": self.capacity, "venue": self.venue, "title": self.title,
+            "capacity": self.capacity, "venue": self.venue, "title": self.title, "online_url": self.online_url,
         }.get(name or "")
 
 

@@ -11,14 +11,18 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
+from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from scheduler.audit.labels import action_label, changed_fields
+from scheduler.audit.services import entries_for
 from scheduler.auth.decorators import staff_required
 from scheduler.auth.services import AuthError
 from scheduler.calendar import bp, planning
 from scheduler.calendar.manage_forms import FacilitatorsForm, MeetingForm, NewFacilitatorForm, VenueForm
 from scheduler.calendar.models import Meeting, RsvpStatus, Venue
 from scheduler.calendar.services import CalendarError, Outcome, effective_capacity
+from scheduler.calendar.table_forms import CancelForm, RestoreForm
 from scheduler.calls.models import Call, Phase, Track
 from scheduler.extensions import db
 from scheduler.formatting import format_when
@@ -81,26 +85,32 @@ def manage_new_meeting(track_id: int) -> ViewResult:
     call = call_or_404()
     track = _track_or_404(call, track_id)
     form = MeetingForm.for_track(planning.venues_of(call), track)
+    status = 400 if form.is_submitted() else 200
     if form.validate_on_submit():
         try:
-            meeting = planning.plan_meeting(track, form.plan())
+            meeting = planning.plan_meeting(track, form.plan(), actor_id=current_user.id)
             db.session.commit()
         except CalendarError as error:
             db.session.rollback()
             put_error(form, error)
+            status = status_for(error)
         else:
             flash(_("Incontro creato: %(when)s.", when=_meeting_label(meeting)), "success")
             _warn_overlaps(meeting)
             return redirect(url_for("calendar.manage", _anchor=f"percorso-{track.id}"), 303)
-    status = 400 if form.is_submitted() else 200
     return render_template("calendar/manage_meeting_new.html", call=call, track=track, form=form), status
 
 
-def _edit_page(call: Call, meeting: Meeting, form: MeetingForm, status: int = 200) -> tuple[str, int]:
+def _edit_page(call: Call, meeting: Meeting, form: MeetingForm | None = None, status: int = 200, *,
+               cancel_form: CancelForm | None = None, restore_form: RestoreForm | None = None) -> tuple[str, int]:
+    if form is None:
+        form = MeetingForm.for_meeting(planning.venues_of(call), meeting, formdata=None)
     return render_template(
         "calendar/manage_meeting_edit.html", call=call, meeting=meeting, track=meeting.track, form=form,
         answers=planning.answers_of(meeting), capacity=effective_capacity(meeting), RsvpStatus=RsvpStatus,
-        now=utcnow(),
+        now=utcnow(), cancel_form=cancel_form or CancelForm(formdata=None),
+        restore_form=restore_form or RestoreForm.for_meeting(meeting, formdata=None),
+        history=entries_for("meeting", meeting.id), action_label=action_label, changed_fields=changed_fields,
     ), status
 
 
@@ -128,7 +138,7 @@ def manage_meeting(meeting_id: int) -> ViewResult:
     if not form.validate():
         return _edit_page(call, meeting, form, 400)
     try:
-        outcome = planning.edit_meeting(meeting, form.plan())
+        outcome = planning.edit_meeting(meeting, form.plan(), actor_id=current_user.id)
         db.session.commit()
     except CalendarError as error:
         db.session.rollback()
@@ -145,13 +155,43 @@ def manage_meeting(meeting_id: int) -> ViewResult:
 def manage_cancel_meeting(meeting_id: int) -> ViewResult:
     call = call_or_404()
     meeting = meeting_or_404(meeting_id, call)
+    form = CancelForm()
     if meeting.is_cancelled:
         flash(_("L'incontro era già annullato."), "info")
-    else:
-        notified = planning.cancel_meeting(meeting)
+        return redirect(url_for("calendar.manage_meeting", meeting_id=meeting.id), 303)
+    if not form.validate():
+        return _edit_page(call, meeting, status=400, cancel_form=form)
+    try:
+        notified = planning.cancel_meeting(meeting, form.reason.data, actor_id=current_user.id)
         db.session.commit()
-        flash(ngettext("Incontro annullato: %(num)d destinatario riceverà l'annullamento.",
-                       "Incontro annullato: %(num)d destinatari riceveranno l'annullamento.", notified), "success")
+    except CalendarError as error:
+        db.session.rollback()
+        put_error(form, error, form.reason)
+        return _edit_page(call, meeting_or_404(meeting_id, call), status=status_for(error), cancel_form=form)
+    flash(ngettext("Incontro annullato: %(num)d destinatario riceverà l'annullamento.",
+                   "Incontro annullato: %(num)d destinatari riceveranno l'annullamento.", notified), "success")
+    return redirect(url_for("calendar.manage_meeting", meeting_id=meeting.id), 303)
+
+
+@bp.post("/gestione/calendario/incontri/<int:meeting_id>/ripristina")
+@staff_required
+def manage_restore_meeting(meeting_id: int) -> ViewResult:
+    """A cancelled meeting back in the calendar (same event, higher SEQUENCE), on its day or a new one."""
+    call = call_or_404()
+    meeting = meeting_or_404(meeting_id, call)
+    form = RestoreForm()
+    if not form.validate():
+        return _edit_page(call, meeting, status=400, restore_form=form)
+    try:
+        outcome = planning.restore_meeting(meeting, *form.times(), actor_id=current_user.id)
+        db.session.commit()
+    except CalendarError as error:
+        db.session.rollback()
+        put_error(form, error)
+        return _edit_page(call, meeting_or_404(meeting_id, call), status=status_for(error), restore_form=form)
+    flash(ngettext("Incontro di nuovo in programma: %(num)d destinatario riceverà l'invito aggiornato.",
+                   "Incontro di nuovo in programma: %(num)d destinatari riceveranno l'invito aggiornato.",
+                   outcome.notified), "success")
     return redirect(url_for("calendar.manage_meeting", meeting_id=meeting.id), 303)
 
 

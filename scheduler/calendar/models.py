@@ -25,6 +25,21 @@ class MeetingStatus(enum.Enum):
     CANCELLED = "cancelled"
 
 
+class MeetingMode(enum.Enum):
+    """Where people take part: in the room, online, or both."""
+
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
+
+
+class DocumentVisibility(enum.Enum):
+    """Who reads a meeting's document: everyone, or the admitted entities (and staff)."""
+
+    PUBLIC = "public"
+    ADMITTED = "admitted"
+
+
 class RsvpStatus(enum.Enum):
     YES = "yes"
     NO = "no"
@@ -104,6 +119,18 @@ class Meeting(db.Model):
     #: Confirmed places; beyond it answers go to the waiting list. Null: the venue's capacity or none.
     capacity: Mapped[int | None] = mapped_column()
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    #: Why staff cancelled it: shown on the meeting's page and in the cancellation sent to calendars.
+    cancel_reason: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The agenda (ordine del giorno), Markdown, shown on the meeting's page.
+    agenda: Mapped[str] = mapped_column(sa.Text, default="")
+    mode: Mapped[MeetingMode] = mapped_column(enum_column(MeetingMode, "meeting_mode"), default=MeetingMode.IN_PERSON)
+    #: The online room (video call) of an online or hybrid meeting: shown only to confirmed entities and staff,
+    #: and carried in their invitations (URL, CONFERENCE, the body).
+    online_url: Mapped[str | None] = mapped_column(sa.String(500))
+    #: The minutes staff approved for publication on the meeting's page (no personal data).
+    minutes_text: Mapped[str] = mapped_column(sa.Text, default="")
+    minutes_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    minutes_published_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: The facilitator closed the register: from then on only staff change it, and every change is logged.
     register_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     register_closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
@@ -119,6 +146,12 @@ class Meeting(db.Model):
     rsvps: Mapped[list[Rsvp]] = relationship(back_populates="meeting", order_by="Rsvp.answered_at")
     copies: Mapped[list[CalendarCopy]] = relationship(back_populates="meeting", order_by="CalendarCopy.id")
     attendances: Mapped[list[Attendance]] = relationship(back_populates="meeting")
+    documents: Mapped[list[MeetingDocument]] = relationship(
+        back_populates="meeting", order_by="MeetingDocument.id", cascade="all, delete-orphan")
+
+    @property
+    def is_online(self) -> bool:
+        return self.mode is not MeetingMode.IN_PERSON
 
     @property
     def is_cancelled(self) -> bool:
@@ -188,3 +221,25 @@ class CalendarCopy(db.Model):
 
     meeting: Mapped[Meeting] = relationship(back_populates="copies")
     organization: Mapped[Organization | None] = relationship()
+
+
+class MeetingDocument(db.Model):
+    """A document of a meeting (materials, slides, a report), uploaded by staff, checked by its content."""
+
+    __tablename__ = "meeting_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    visibility: Mapped[DocumentVisibility] = mapped_column(
+        enum_column(DocumentVisibility, "document_visibility"), default=DocumentVisibility.PUBLIC)
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    #: Read from the content (magic bytes), never from the name the browser sent.
+    content_type: Mapped[str] = mapped_column(sa.String(60))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    meeting: Mapped[Meeting] = relationship(back_populates="documents")

@@ -44,11 +44,17 @@ class MeetingChange:
     time: bool = False
     title: bool = False
     cancelled: bool = False
+    #: A cancelled meeting is on again (perhaps at another time): its answers' calendars get it back.
+    restored: bool = False
     previous_location: str | None = None
+    #: The time the holders knew, as the pages write it, when the time changed ("prima: ...").
+    previous_when: str | None = None
+    #: How people take part changed (in the room, online, both) or the online room's link did.
+    online: bool = False
 
     @property
     def any(self) -> bool:
-        return self.venue or self.time or self.title or self.cancelled
+        return self.venue or self.time or self.title or self.cancelled or self.restored or self.online
 
 
 @dataclass(frozen=True)
@@ -143,6 +149,7 @@ class _Writer:
         self.call = meeting.track.call
         self.copies = copies if copies is not None else Copies(meeting)
         self.event = event_data(meeting, public_url())
+        self.online_event = event_data(meeting, public_url(), online=True) if meeting.is_online else self.event
         self.when = format_when(meeting.starts_at, meeting.ends_at)
         self.meeting_url = public_url(f"/incontri/{meeting.id}")
         self._parts: dict[tuple[str, int], ics.Invitation] = {}
@@ -156,10 +163,11 @@ class _Writer:
             self._refused[kind] = preferences.opted_out(self._emails, kind)
         return self._refused[kind]
 
-    def part(self, method: str, sequence: int) -> ics.Invitation:
-        key = (method, sequence)
+    def part(self, method: str, sequence: int, online: bool = False) -> ics.Invitation:
+        """The calendar part for one SEQUENCE; `online`: with the online room (for a confirmed seat)."""
+        key = (method, sequence, online)
         if key not in self._parts:
-            event = dataclasses.replace(self.event, sequence=sequence)
+            event = dataclasses.replace(self.online_event if online else self.event, sequence=sequence)
             self._parts[key] = ics.Invitation(
                 event, method=method, organizer_email=self.call.office_email, organizer_name=self.call.office_name,
                 tz=self.call.timezone or "Europe/Rome",
@@ -173,7 +181,9 @@ class _Writer:
         status = rsvp.status if rsvp else None
         organization = address.organization
         partstat = "DECLINED" if method == "CANCEL" else partstat_of(status)
-        calendar = self.part(method, sequence).for_attendee(
+        # the online room only reaches a confirmed seat, in the calendar part and in the body alike
+        online = status is RsvpStatus.YES and self.meeting.is_online and bool(self.meeting.online_url)
+        calendar = self.part(method, sequence, online).for_attendee(
             ics.Attendee(address.email, organization.name if organization else address.name, partstat))
         if notice is not None:
             rendered = notice.render(address, status)
@@ -185,6 +195,7 @@ class _Writer:
                 template, meeting=self.meeting, rsvp=rsvp, call=self.call, change=change, when=self.when,
                 meeting_url=self.meeting_url, rsvp_url=answer_url(self.meeting, organization, address.email),
                 organization=organization, waiting=status is RsvpStatus.WAITLIST,
+                online_url=self.meeting.online_url if online else None,
             )
         topic = notice.topic if notice else topic
         message = enqueue(to=address.email, to_name=address.name, subject=subject, text=text, html=html,
@@ -258,6 +269,11 @@ def meeting_changed(meeting: Meeting, change: MeetingChange | None,
         organizations.update((o.id, o) for o in db.session.scalars(
             sa.select(Organization).where(Organization.id.in_(missing))))
     to_holders = notice is None or notice.to_holders
+    if change is not None and change.restored:
+        # the cancellation took the event out of every calendar: it goes back to those of the entities whose
+        # answer still stands (not to an address whose entity withdrew)
+        live = {org_id for org_id, r in answers.items() if r.status in (RsvpStatus.YES, RsvpStatus.WAITLIST)}
+        held = [c for c in copies.by_email.values() if c.held or c.organization_id in live]
     targets = [(_copy_address(c, organizations), True) for c in held] if to_holders else []
     keys = {address.key for address, _ in targets}
     for address in notice.audience if notice else []:
@@ -273,10 +289,14 @@ def meeting_changed(meeting: Meeting, change: MeetingChange | None,
     else:
         if change is None:
             what = "invito"
+        elif change.restored:
+            what = "incontro di nuovo in programma"
         elif change.venue:
             what = "nuova sede" if meeting.venue else "sede da definire"
         elif change.time:
             what = "nuovo orario"
+        elif change.online:
+            what = "partecipazione online"
         else:
             what = "nuovo titolo"
         subject, method, template, topic = f"Aggiornamento ({what}): " + _title(meeting), "REQUEST", "invite", "update"

@@ -18,7 +18,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 from scheduler.auth.models import Role, User
 from scheduler.auth.services import create_staff
 from scheduler.calendar import services
-from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus, Venue
+from scheduler.calendar.models import Meeting, MeetingMode, MeetingStatus, Rsvp, RsvpStatus, Venue
 from scheduler.calendar.services import CalendarError, Outcome
 from scheduler.calls.models import Call, Comune, Track
 from scheduler.extensions import db
@@ -123,27 +123,42 @@ class MeetingPlan:
     capacity: int | None = None
     rsvp_deadline: datetime | None = None
     notes: str = ""
+    agenda: str = ""
+    mode: MeetingMode = MeetingMode.IN_PERSON
+    online_url: str | None = None
 
 
-def plan_meeting(track: Track, plan: MeetingPlan) -> Meeting:
+def plan_meeting(track: Track, plan: MeetingPlan, *, actor_id: int | None = None) -> Meeting:
     """A new meeting of the track (nobody has answered yet, so no e-mail)."""
     return services.create_meeting(
         track, plan.starts_at, plan.ends_at, title=plan.title, venue=plan.venue, capacity=plan.capacity,
-        rsvp_deadline=plan.rsvp_deadline, notes=plan.notes,
+        rsvp_deadline=plan.rsvp_deadline, notes=plan.notes, agenda=plan.agenda, mode=plan.mode,
+        online_url=plan.online_url, actor_id=actor_id,
     )
 
 
-def edit_meeting(meeting: Meeting, plan: MeetingPlan) -> Outcome:
+def edit_meeting(meeting: Meeting, plan: MeetingPlan, *, actor_id: int | None = None) -> Outcome:
     """Apply one form's worth of changes as one change of the meeting (one SEQUENCE, one message each)."""
     return services.change_meeting(
         meeting, starts_at=plan.starts_at, ends_at=plan.ends_at, venue=plan.venue, title=plan.title,
-        capacity=plan.capacity, rsvp_deadline=plan.rsvp_deadline, notes=plan.notes,
+        capacity=plan.capacity, rsvp_deadline=plan.rsvp_deadline, notes=plan.notes, agenda=plan.agenda,
+        mode=plan.mode, online_url=plan.online_url, actor_id=actor_id,
     )
 
 
-def cancel_meeting(meeting: Meeting) -> int:
-    """Cancel the meeting; returns how many messages tell its holders (0 if it already was)."""
-    return services.cancel(meeting).notified
+def cancel_meeting(meeting: Meeting, reason: str, *, actor_id: int | None = None) -> int:
+    """Cancel the meeting with the reason staff give; returns how many messages tell its holders."""
+    if meeting.is_cancelled:
+        raise CalendarError("L'incontro era già annullato.", code="closed")
+    if not reason.strip():
+        raise CalendarError("Indica il motivo: gli enti lo leggeranno nell'annullamento.", "reason")
+    return services.cancel(meeting, reason, actor_id=actor_id).notified
+
+
+def restore_meeting(meeting: Meeting, starts_at: datetime, ends_at: datetime, *,
+                    actor_id: int | None = None) -> Outcome:
+    """Put a cancelled meeting back in the calendar, at the time typed (its own, or a new one)."""
+    return services.restore(meeting, starts_at, ends_at, actor_id=actor_id)
 
 
 def overlaps(track_id: int, starts_at: datetime, ends_at: datetime, exclude_id: int | None = None) -> list[Meeting]:

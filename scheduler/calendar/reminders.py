@@ -70,6 +70,7 @@ def send_due() -> ReminderStats:
         text, html = render_mail(
             "reminder", meeting=meeting, rsvp=rsvp, call=call, organization=rsvp.organization,
             when=format_when(meeting.starts_at, meeting.ends_at), meeting_url=public_url(f"/incontri/{meeting.id}"),
+            online_url=meeting.online_url if meeting.is_online else None,  # reminders go to confirmed seats only
         )
         for address in directory.addresses(rsvp.organization, Purpose.REMINDER, answered_by_id=rsvp.answered_by_id):
             queued = enqueue(to=address.email, to_name=address.name, subject=f"Promemoria: {meeting.track.name} – "

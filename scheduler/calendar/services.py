@@ -15,17 +15,19 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from scheduler.audit.services import changes, record
 from scheduler.auth.models import Role, User
 from scheduler.calendar import notifications
-from scheduler.calendar.models import CalendarCopy, Meeting, MeetingStatus, Rsvp, RsvpStatus, Venue
+from scheduler.calendar.models import CalendarCopy, Meeting, MeetingMode, MeetingStatus, Rsvp, RsvpStatus, Venue
 from scheduler.calendar.notifications import MeetingChange, Notice
 from scheduler.calls.models import Phase, Track
 from scheduler.errors import DomainError
 from scheduler.extensions import db
+from scheduler.formatting import format_when
 from scheduler.mailing.models import OutboxMessage
 from scheduler.registry.models import Application, ApplicationStatus, Organization
 from scheduler.registry.recipients import Address, Directory, Purpose, addresses
-from scheduler.textutil import clean_line
+from scheduler.textutil import clean_line, clean_multiline
 from scheduler.timeutil import local_instant, utcnow
 
 #: The most people an entity can announce for one meeting.
@@ -61,12 +63,15 @@ class Outcome:
     venue_changed: bool = False
     retitled: bool = False
     cancelled: bool = False
+    restored: bool = False
+    online_changed: bool = False
     messages: list[OutboxMessage] = field(default_factory=list)
     promoted: list[Rsvp] = field(default_factory=list)
 
     @property
     def event_changed(self) -> bool:
-        return self.moved or self.venue_changed or self.retitled or self.cancelled
+        return (self.moved or self.venue_changed or self.retitled or self.cancelled or self.restored
+                or self.online_changed)
 
     @property
     def notified(self) -> int:
@@ -328,19 +333,28 @@ def _check_deadline(deadline: datetime | None, starts_at: datetime) -> None:
 def create_meeting(track: Track, starts_at: datetime, ends_at: datetime, *, title: str | None = None,
                    venue: Venue | None = None, capacity: int | None = None,
                    rsvp_deadline: datetime | None = None, notes: str = "", key: str | None = None,
-                   allow_past: bool = False) -> Meeting:
+                   agenda: str = "", mode: MeetingMode = MeetingMode.IN_PERSON, online_url: str | None = None,
+                   allow_past: bool = False, actor_id: int | None = None) -> Meeting:
     """A new meeting of the track, numbered after the others (nobody has answered yet, so no e-mail)."""
+    if track.is_closed:
+        raise CalendarError("Il tavolo è chiuso: riaprilo per aggiungere incontri.", code="closed")
     _check_times(starts_at, ends_at)
     if starts_at < utcnow() and not allow_past:
         raise CalendarError("La data è già passata.", "starts_at")
     _check_deadline(rsvp_deadline, starts_at)
     if capacity is not None and capacity < 1:
         raise CalendarError("La capienza deve essere almeno 1.", "capacity")
+    online_url = clean_line(online_url) or None if mode is not MeetingMode.IN_PERSON else None
+    if mode is not MeetingMode.IN_PERSON and not online_url:
+        raise CalendarError("Indica il collegamento per partecipare online.", "online_url")
     meeting = Meeting(track=track, key=key, number=track.next_meeting_number(), starts_at=starts_at,
                       ends_at=ends_at, title=title or None, venue=venue, capacity=capacity or None,
-                      rsvp_deadline=rsvp_deadline, notes=notes or "")
+                      rsvp_deadline=rsvp_deadline, notes=notes or "", agenda=clean_multiline(agenda or ""),
+                      mode=mode, online_url=online_url)
     db.session.add(meeting)
     db.session.flush()
+    record("meeting.created", "meeting", meeting.id, actor_id=actor_id, call_id=track.call_id, track=track.id,
+           starts_at=starts_at, ends_at=ends_at, venue=venue, key=key)
     return meeting
 
 
@@ -355,8 +369,9 @@ def _minute(instant: datetime) -> datetime:
 
 def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: datetime = KEEP,
                    venue: Venue | None = KEEP, title: str | None = KEEP, capacity: int | None = KEEP,
-                   rsvp_deadline: datetime | None = KEEP, notes: str = KEEP, notice: Notice | None = None,
-                   told_later: bool = False, allow_past: bool = False) -> Outcome:
+                   rsvp_deadline: datetime | None = KEEP, notes: str = KEEP, agenda: str = KEEP,
+                   mode: MeetingMode = KEEP, online_url: str | None = KEEP, notice: Notice | None = None,
+                   told_later: bool = False, allow_past: bool = False, actor_id: int | None = None) -> Outcome:
     """The one way a meeting changes.
 
     What calendars show (time, venue, title) is one change of the event however many parts moved: SEQUENCE
@@ -378,6 +393,13 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: dat
     outcome.venue_changed = venue is not KEEP and (venue.id if venue else None) != meeting.venue_id
     new_title = meeting.title if title is KEEP else clean_line(title) or None
     outcome.retitled = new_title != meeting.title
+    new_mode = meeting.mode if mode is KEEP else mode
+    new_online = meeting.online_url if online_url is KEEP else clean_line(online_url) or None
+    if new_mode is MeetingMode.IN_PERSON:
+        new_online = None  # a link nobody should use is not kept
+    elif not new_online:
+        raise CalendarError("Indica il collegamento per partecipare online.", "online_url")
+    outcome.online_changed = (new_mode, new_online) != (meeting.mode, meeting.online_url)
     if (outcome.event_changed or notice is not None or told_later) and meeting.is_cancelled:
         raise CalendarError("L'incontro è annullato: non si possono cambiare data, orario, sede o titolo.",
                             code="closed")
@@ -391,12 +413,18 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: dat
         raise CalendarError("La capienza deve essere almeno 1.", "capacity")
 
     change = MeetingChange(time=outcome.moved, venue=outcome.venue_changed, title=outcome.retitled,
-                           previous_location=meeting.venue.location if meeting.venue else None)
+                           online=outcome.online_changed,
+                           previous_location=meeting.venue.location if meeting.venue else None,
+                           previous_when=format_when(meeting.starts_at, meeting.ends_at) if outcome.moved else None)
+    before = _audited(meeting)
     if outcome.moved:
         meeting.starts_at, meeting.ends_at = starts, ends
     if outcome.venue_changed:
         meeting.venue = venue
     meeting.title = new_title
+    meeting.mode, meeting.online_url = new_mode, new_online
+    if agenda is not KEEP:
+        meeting.agenda = clean_multiline(agenda or "")
     if rsvp_deadline is not KEEP:
         meeting.rsvp_deadline = rsvp_deadline
     if notes is not KEEP:
@@ -411,7 +439,19 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: dat
         meeting.capacity = capacity or None
         db.session.flush()
         outcome.promoted = promote_from_waitlist(meeting)
+    changed = changes(before, _audited(meeting))
+    if changed:
+        record("meeting.changed", "meeting", meeting.id, actor_id=actor_id, call_id=meeting.track.call_id,
+               changes=changed, notified=outcome.notified)
     return outcome
+
+
+def _audited(meeting: Meeting) -> dict[str, Any]:
+    """What the audit log compares before and after a change of a meeting."""
+    return {"starts_at": meeting.starts_at, "ends_at": meeting.ends_at, "venue": meeting.venue_id,
+            "title": meeting.title, "capacity": meeting.capacity, "rsvp_deadline": meeting.rsvp_deadline,
+            "notes": meeting.notes, "agenda": meeting.agenda, "mode": meeting.mode,
+            "online_url": meeting.online_url}
 
 
 def _announce(meeting: Meeting, change: MeetingChange | None, notice: Notice | None = None, *,
@@ -455,12 +495,45 @@ def send_event(meeting: Meeting, notice: Notice) -> list[OutboxMessage]:
     return notifications.send_event(meeting, notice)
 
 
-def cancel(meeting: Meeting) -> Outcome:
-    """Cancel: STATUS:CANCELLED with METHOD:CANCEL to every holder of the event."""
+def cancel(meeting: Meeting, reason: str = "", *, actor_id: int | None = None) -> Outcome:
+    """Cancel: STATUS:CANCELLED with METHOD:CANCEL to every holder of the event, the reason in its text and on
+    the meeting's page. Answers are kept, so the meeting can be restored."""
     if meeting.is_cancelled:
         return Outcome()
     meeting.status = MeetingStatus.CANCELLED
-    return Outcome(cancelled=True, messages=_announce(meeting, MeetingChange(cancelled=True)))
+    meeting.cancel_reason = clean_line(reason)[:1000]
+    outcome = Outcome(cancelled=True, messages=_announce(meeting, MeetingChange(cancelled=True)))
+    record("meeting.cancelled", "meeting", meeting.id, actor_id=actor_id, call_id=meeting.track.call_id,
+           reason=meeting.cancel_reason, notified=outcome.notified)
+    return outcome
+
+
+def restore(meeting: Meeting, starts_at: datetime = KEEP, ends_at: datetime = KEEP, *,
+            actor_id: int | None = None) -> Outcome:
+    """A cancelled meeting is on again, at its time or at a new one: the same event (same UID) with a higher
+    SEQUENCE goes back to the calendars of every entity whose answer stands (their seats kept)."""
+    if not meeting.is_cancelled:
+        raise CalendarError("L'incontro non è annullato.", code="closed")
+    if meeting.track.is_closed:
+        raise CalendarError("Il tavolo è chiuso: riaprilo per ripristinare l'incontro.", code="closed")
+    starts = meeting.starts_at if starts_at is KEEP else starts_at
+    ends = meeting.ends_at if ends_at is KEEP else ends_at
+    _check_times(starts, ends)
+    if starts < utcnow():
+        raise CalendarError("La data è già passata: scegli una nuova data per ripristinare l'incontro.",
+                            "starts_at")
+    _check_deadline(meeting.rsvp_deadline, starts)
+    moved = (_minute(starts), _minute(ends)) != (_minute(meeting.starts_at), _minute(meeting.ends_at))
+    change = MeetingChange(restored=True, time=moved,
+                           previous_when=format_when(meeting.starts_at, meeting.ends_at) if moved else None)
+    before = _audited(meeting)
+    meeting.status = MeetingStatus.SCHEDULED
+    reason, meeting.cancel_reason = meeting.cancel_reason, ""
+    meeting.starts_at, meeting.ends_at = starts, ends
+    outcome = Outcome(moved=moved, restored=True, messages=_announce(meeting, change))
+    record("meeting.restored", "meeting", meeting.id, actor_id=actor_id, call_id=meeting.track.call_id,
+           changes=changes(before, _audited(meeting)), cancel_reason=reason, notified=outcome.notified)
+    return outcome
 
 
 def regenerate_feed_token(organization: Organization) -> str:

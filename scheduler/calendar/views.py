@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Response, abort, current_app, render_template, request, url_for
+from flask import Response, abort, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.http import is_resource_modified
@@ -12,10 +12,10 @@ from werkzeug.http import is_resource_modified
 from scheduler.auth.models import Role
 from scheduler.calendar import bp, feeds
 from scheduler.calls.models import Area, Call
-from scheduler.calls.services import current_call
 from scheduler.extensions import db
 from scheduler.links import public_url
 from scheduler.registry.models import Organization
+from scheduler.web import page_call
 
 FEED_MAX_AGE = 300
 
@@ -66,12 +66,13 @@ def _calendar_response(stamp: feeds.Stamp, identity: tuple, render: Callable[[],
 
 
 def _call_slug() -> str | None:
-    return current_app.config.get("CALL_SLUG")
+    """The call named in the address (/avvisi/<slug>/...); None: the current one, as the stamp queries choose."""
+    return g.get("call_slug")
 
 
 @bp.get("/calendario")
 def public_calendar():
-    call = current_call()
+    call = page_call()
     if call is None:
         return render_template("calendar/public_calendar.html", call=None, tracks=[], areas=[], area=None,
                                webcal_all=None, area_links=[])
@@ -84,13 +85,14 @@ def public_calendar():
         status = 400
     tracks = feeds.calendar_tracks(call, area.code if area else None)
     area_links = [
-        {"area": a, "webcal": webcal_url(f"/calendario/{a.code}.ics"),
+        {"area": a, "webcal": webcal_url(url_for("calendar.feed_area", code=a.code)),
          "download": url_for("calendar.feed_area", code=a.code)}
         for a in call.areas
     ]
     return render_template(
         "calendar/public_calendar.html", call=call, tracks=tracks, areas=call.areas, area=area, error=error,
-        webcal_all=webcal_url("/calendario.ics"), feed_url=_base_url() + "/calendario.ics", area_links=area_links,
+        webcal_all=webcal_url(url_for("calendar.feed_all")), feed_url=_base_url() + url_for("calendar.feed_all"),
+        area_links=area_links,
     ), status
 
 

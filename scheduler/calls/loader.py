@@ -31,6 +31,8 @@ from scheduler.timeutil import local_instant
 SLUG_RE = re.compile(r"^[a-z0-9][a-z0-9-]{1,78}$")
 #: Tracks made by `flask demo` carry this key prefix: they are not expected in the call file.
 SAMPLE_KEY_PREFIX = "esempio-"
+#: Tables created by staff in the app carry this key prefix: a reload of the file never touches them.
+APP_KEY_PREFIX = "app-"
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -252,6 +254,9 @@ def parse_call_text(text: str) -> CallSpec:
         anchor = f'key = "{key}"'
         if key in track_keys:
             raise r.fail(f"il percorso '{key}' è ripetuto", anchor, anchor)
+        if key.startswith(APP_KEY_PREFIX):
+            raise r.fail(f"la chiave '{key}' inizia con '{APP_KEY_PREFIX}', riservato ai tavoli creati dalla "
+                         "gestione del calendario: scegline un'altra", anchor)
         track_keys.add(key)
         area_code = r.text(track, "area", f"tracks.{key}", anchor)
         if area_code not in codes:
@@ -412,7 +417,9 @@ def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
     report = LoadReport()
     call = db.session.scalar(sa.select(Call).where(Call.slug == spec.slug))
     if call is None:
-        call = Call(slug=spec.slug, **spec.fields)
+        # the first call of an installation is the one its short addresses show; staff choose later ones
+        first = db.session.scalar(sa.select(sa.func.count()).select_from(Call)) == 0
+        call = Call(slug=spec.slug, is_current=first, **spec.fields)
         db.session.add(call)
         db.session.flush()
         report.count(report.created, "avviso")
@@ -471,12 +478,17 @@ def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
             track = Track(key=spec_track.key, **values)
             call.tracks.append(track)
             report.count(report.created, "percorsi")
+        elif track.edited_in_app_at is not None:
+            # the office changed it in the app: what staff typed wins over the file
+            if any(getattr(track, name) != value for name, value in values.items() if name != "position"):
+                report.warnings.append(f"Il percorso '{spec_track.key}' è stato modificato dalla gestione del "
+                                       "calendario: il file non lo cambia.")
         elif _assign(track, values):
             report.count(report.updated, "percorsi")
         db.session.flush()
     call_loaded.send(call, spec=spec, report=report)
     for key in set(tracks) - {t.key for t in spec.tracks}:
-        if key.startswith(SAMPLE_KEY_PREFIX):
+        if key.startswith((SAMPLE_KEY_PREFIX, APP_KEY_PREFIX)):
             continue
         report.warnings.append(f"Il percorso '{key}' non è più nel file: resta nel database.")
     db.session.flush()

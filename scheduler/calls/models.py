@@ -29,6 +29,11 @@ class Call(db.Model):
     """One avviso di manifestazione di interesse; loaded from a TOML file, never hard-coded."""
 
     __tablename__ = "calls"
+    __table_args__ = (
+        # one call at most is the current one: the site's short addresses (/candidatura, /elenco...) show it
+        sa.Index("uq_calls_current", "is_current", unique=True, postgresql_where=sa.text("is_current"),
+                 sqlite_where=sa.text("is_current")),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stable key of the call file (e.g. ``crema-2025-2027``); reloading the file updates this row.
@@ -58,6 +63,10 @@ class Call(db.Model):
     website: Mapped[str | None] = mapped_column(sa.String(300))
     open_data_licence: Mapped[str] = mapped_column(sa.String(100), default="CC BY 4.0")
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: The call the site's short addresses show (/candidatura, /elenco, /calendario), chosen by staff.
+    is_current: Mapped[bool] = mapped_column(default=False)
+    #: When staff moved the call to the archive: its pages stay, read only in spirit, listed as concluded.
+    archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     comuni: Mapped[list[Comune]] = relationship(
         back_populates="call", order_by="Comune.name", cascade="all, delete-orphan"
@@ -69,6 +78,10 @@ class Call(db.Model):
         back_populates="call", order_by="Track.position", cascade="all, delete-orphan"
     )
     venues: Mapped[list[Venue]] = relationship(back_populates="call", order_by="Venue.name")
+
+    @property
+    def is_archived(self) -> bool:
+        return self.archived_at is not None
 
 
 class Comune(db.Model):
@@ -146,15 +159,26 @@ class Track(db.Model):
     slot_end: Mapped[time | None] = mapped_column(sa.Time)
     description: Mapped[str] = mapped_column(sa.Text, default="")
     position: Mapped[int] = mapped_column(default=0)
+    #: Where its meetings are usually held: a new meeting of the track starts with this venue.
+    venue_id: Mapped[int | None] = mapped_column(sa.ForeignKey("venues.id", ondelete="SET NULL"), index=True)
+    #: When staff created or last edited the track in the app: reloading the call file no longer changes it.
+    edited_in_app_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: When staff closed the table: it keeps its history, takes no new meetings and leaves the upcoming list.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Last change: part of the validators of the calendar feeds.
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
     call: Mapped[Call] = relationship(back_populates="tracks")
     area: Mapped[Area] = relationship(back_populates="tracks")
+    venue: Mapped[Venue | None] = relationship()
     meetings: Mapped[list[Meeting]] = relationship(back_populates="track", order_by="Meeting.starts_at")
     facilitators: Mapped[list[User]] = relationship(
         secondary=track_facilitators, back_populates="tracks", order_by="User.email"
     )
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
 
     def next_meeting_number(self) -> int:
         """The number a new meeting of the track is given ("Incontro 4"): one more than the highest so far."""

@@ -9,6 +9,7 @@ TOPIC_LABELS: dict[str, LazyString] = {
     "login-link": _l("Collegamento per accedere"),
     "application-confirm": _l("Conferma della candidatura"),
     "application-receipt": _l("Ricevuta della candidatura"),
+    "call-invitation": _l("Invito a confermare la partecipazione a un nuovo avviso"),
     "application-admitted": _l("Candidatura ammessa"),
     "application-rejected": _l("Candidatura non ammessa"),
     "application-info": _l("Richiesta di integrazioni"),

@@ -13,4 +13,4 @@ def status_badge(status) -> str:
     return STATUS_BADGES[status]
 
 
-from scheduler.registry import public_views, review_views, views  # noqa: E402,F401
+from scheduler.registry import carry_over_views, public_views, review_views, views  # noqa: E402,F401

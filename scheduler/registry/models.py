@@ -209,3 +209,29 @@ class ApplicationEvent(db.Model):
 
     application: Mapped[Application] = relationship(back_populates="events")
     actor: Mapped[User | None] = relationship()
+
+
+class CallInvitation(db.Model):
+    """Staff asked an entity admitted to an earlier call to confirm its participation in this one.
+
+    The entity keeps its identity (codice fiscale), contacts and account; confirming writes its application to
+    this call from the earlier one (its areas, competences and phases), which staff then review as any other.
+    """
+
+    __tablename__ = "call_invitations"
+    __table_args__ = (sa.UniqueConstraint("call_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True)
+    #: The call the entity was admitted to, whose application is carried over.
+    from_call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id", ondelete="CASCADE"))
+    invited_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    invited_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    #: The application the entity confirmed with; null while it has not answered.
+    application_id: Mapped[int | None] = mapped_column(sa.ForeignKey("applications.id", ondelete="SET NULL"))
+
+    call: Mapped[Call] = relationship(foreign_keys=[call_id])
+    from_call: Mapped[Call] = relationship(foreign_keys=[from_call_id])
+    organization: Mapped[Organization] = relationship()
+    application: Mapped[Application | None] = relationship()

@@ -12,7 +12,7 @@ from scheduler.auth.services import issue_login_token, login_link_url
 from scheduler.links import public_url
 from scheduler.mailing.services import enqueue, render_mail
 from scheduler.registry.labels import STATUS_LABELS, register_label
-from scheduler.registry.models import Application, Contact
+from scheduler.registry.models import Application, CallInvitation, Contact
 from scheduler.registry.recipients import Purpose, addresses
 
 #: How long the link that confirms an application's e-mail address works.
@@ -99,3 +99,13 @@ def info_requested(application: Application) -> None:
 def withdrawn(application: Application) -> None:
     _send(application, "registry_decision", f"Candidatura {application.protocol or ''}: ritirata",
           "application-withdrawn")
+
+
+def call_invitation(invitation: CallInvitation, link: str) -> None:
+    """Ask an entity admitted to an earlier call to confirm its participation in this one (one step, signed in)."""
+    call = invitation.call
+    for address in addresses(invitation.organization, Purpose.DECISION):
+        text, html = render_mail("call_invitation", recipient_name=address.name, call=call,
+                                 from_call=invitation.from_call, organization=invitation.organization, link=link)
+        enqueue(to=address.email, to_name=address.name, subject=f"Conferma la partecipazione: {call.title}",
+                text=text, html=html, topic="call-invitation")

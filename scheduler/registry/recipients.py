@@ -9,8 +9,9 @@ never picks addresses itself:
 - ANNOUNCEMENT (the office's messages): the contact person and the delegates (a delegate for one area only hears
   about that area); with `all_contacts` also the legal representative and the entity's address; for a meeting,
   also the person who answered yes or waits.
-- DECISION (receipt, admission, refusal, requests for information): the contact person, then the legal
-  representative.
+- DECISION (receipt, admission, refusal, requests for information; the request to adhere to the Accordo di
+  Programma, its reminders and receipts, which the legal representative signs): the contact person, then the
+  legal representative.
 - SIGN_IN: the account's own address, never anyone else's.
 
 Updates and cancellations of a meeting are not chosen here again: they go to every address that holds the

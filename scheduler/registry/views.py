@@ -11,7 +11,7 @@ from scheduler.auth.models import Role
 from scheduler.calendar import services as calendar_services  # a view sits above every layer it shows
 from scheduler.extensions import db, limiter
 from scheduler.mailing.preferences import OPTIONAL_KINDS
-from scheduler.registry import bp, contacts
+from scheduler.registry import bp, carry_over, contacts
 from scheduler.registry import services as registry
 from scheduler.registry.contact_forms import ContactForm
 from scheduler.registry.forms import ApplicationForm
@@ -53,12 +53,12 @@ def applied():
 
 
 def _own_application() -> Application:
-    """The signed-in entity's application for the current call; never another entity's."""
+    """The signed-in entity's application for the current call, else its latest one (an entity admitted to an
+    earlier call keeps its area while it is invited to the new one); never another entity's."""
     call = call_or_404()
     application = db.session.scalar(
-        db.select(Application).where(
-            Application.call_id == call.id, Application.organization_id == current_user.organization_id
-        )
+        db.select(Application).where(Application.organization_id == current_user.organization_id)
+        .order_by((Application.call_id == call.id).desc(), Application.call_id.desc()).limit(1)
     )
     if application is None:
         abort(404)
@@ -87,9 +87,11 @@ def my_area():
     if application.status is ApplicationStatus.ADMITTED:
         meetings = calendar_services.meetings_for(application.organization, application)
         answers = calendar_services.rsvps_of(application.organization_id, [m.id for m in meetings])
+    call = call_or_404()
     return render_template(
         "registry/my_area.html", application=application, organization=application.organization,
-        meetings=meetings, answers=answers,
+        meetings=meetings, answers=answers, current=call,
+        invitations=carry_over.pending_invitations(current_user.organization_id),
         status_label=STATUS_LABELS[application.status], register_label=register_label,
         kept_after_erasure=_(registry.KEPT_AFTER_ERASURE), ContactKind=ContactKind, ApplicationStatus=ApplicationStatus,
     )

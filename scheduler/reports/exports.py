@@ -1,9 +1,14 @@
-"""The report's sections as tables (header and rows), written as CSV or XLSX with the same numbers as the page."""
+"""The report's sections as tables (header and rows), written as CSV or XLSX with the same numbers as the page.
+
+`csv_bytes` and `xlsx_bytes` write any table (header and rows) the way staff's spreadsheets expect it, cells
+that would start a formula neutralised: the other staff exports (the adhesions to the Accordo) use them too.
+"""
 
 from __future__ import annotations
 
 import csv
 import io
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -80,9 +85,9 @@ def _csv_cell(value: Any) -> str:
     return text
 
 
-def to_csv(report: Report, section: str) -> bytes:
-    """Semicolon-separated, UTF-8 with BOM (Excel in Italian opens it as it is), formulas neutralised."""
-    header, rows = table(report, section)
+def csv_bytes(header: Sequence[Any], rows: Iterable[Sequence[Any]]) -> bytes:
+    """Semicolon-separated, UTF-8 with BOM (Excel in Italian opens it as it is), formulas neutralised; dates
+    as dd/mm/yyyy (with the time for a `datetime`), decimals with a comma."""
     buffer = io.StringIO()
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerow([_csv_cell(h) for h in header])
@@ -91,25 +96,31 @@ def to_csv(report: Report, section: str) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(report: Report, section: str) -> bytes:
-    """One sheet with the section, or every section (one sheet each) when `section` is None."""
+def _xlsx_cell(value: Any) -> Any:
+    return ("'" + value) if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def xlsx_bytes(sheets: Iterable[tuple[str, Sequence[Any], Iterable[Sequence[Any]]]]) -> bytes:
+    """A workbook with one sheet per (title, header, rows): bold header, frozen first row, columns as wide as
+    their text, dates shown as dd/mm/yyyy (with the time for a `datetime`), formulas neutralised."""
     # openpyxl takes a noticeable time to import: only the staff's spreadsheet downloads pay for it
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
     workbook = Workbook()
     workbook.remove(workbook.active)
-    for name in ([section] if section else list(SECTIONS)):
-        sheet = workbook.create_sheet(str(SECTIONS[name]))
-        header, rows = table(report, name)
-        sheet.append(header)
+    for title, header, rows in sheets:
+        sheet = workbook.create_sheet(str(title)[:31])
+        sheet.append([str(h) for h in header])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append([("'" + v) if isinstance(v, str) and v.startswith(FORMULA_START) else v for v in row])
+            sheet.append([_xlsx_cell(v) for v in row])
         for column in sheet.iter_cols(min_row=2):
             for cell in column:
-                if isinstance(cell.value, date):
+                if isinstance(cell.value, datetime):
+                    cell.number_format = "DD/MM/YYYY HH:MM"
+                elif isinstance(cell.value, date):
                     cell.number_format = "DD/MM/YYYY"
         for column in sheet.columns:
             longest = max(len(str(cell.value)) if cell.value is not None else 0 for cell in column)
@@ -118,3 +129,14 @@ def to_xlsx(report: Report, section: str) -> bytes:
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def to_csv(report: Report, section: str) -> bytes:
+    """One section of the report as CSV (see `csv_bytes`)."""
+    return csv_bytes(*table(report, section))
+
+
+def to_xlsx(report: Report, section: str | None) -> bytes:
+    """One sheet with the section, or every section (one sheet each) when `section` is None."""
+    names = [section] if section else list(SECTIONS)
+    return xlsx_bytes((str(SECTIONS[name]), *table(report, name)) for name in names)

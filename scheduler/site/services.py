@@ -1,14 +1,18 @@
-"""Checks behind /health: the database answers, and how much mail waits."""
+"""Checks behind /health (the database answers, how much mail waits), and where the call stands in time."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from scheduler.calls.models import Call
 from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
-from scheduler.timeutil import utcnow
+from scheduler.registry.services import is_late
+from scheduler.timeutil import ROME, utcnow
 
 
 def health() -> tuple[bool, dict[str, Any]]:
@@ -39,3 +43,23 @@ def health() -> tuple[bool, dict[str, Any]]:
             "oldest_pending_seconds": int((utcnow() - oldest).total_seconds()) if oldest else 0,
         },
     }
+
+
+@dataclass(frozen=True)
+class CallDates:
+    """Where the call stands in time, for the home page's deadline box."""
+
+    #: The drafting-phase deadline (its whole local day) has passed: applications now join implementation only.
+    deadline_passed: bool
+    #: The implementation phase, which late applications join, has begun.
+    implementation_started: bool
+
+
+def call_dates(call: Call, now: datetime | None = None) -> CallDates:
+    """The deadline as the application form reads it (`registry.services.is_late`), and the start of
+    implementation as a local day."""
+    now = now or utcnow()
+    return CallDates(
+        deadline_passed=is_late(call, now),
+        implementation_started=now.astimezone(ROME).date() >= call.late_implementation_from,
+    )

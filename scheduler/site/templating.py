@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, current_app, request, url_for
 from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from scheduler import formatting
-from scheduler.calls.services import current_call
+from scheduler.site.timeline import track_timelines
 from scheduler.timeutil import utcnow
+from scheduler.web import page_call
 
 #: Main navigation: (endpoint, label, who sees it). Entries whose endpoint is not registered are skipped.
 NAV_ITEMS = [
@@ -21,9 +22,12 @@ NAV_ITEMS = [
     ("registry.apply", _l("Candidatura"), "anonymous"),
     ("registry.my_area", _l("Area riservata"), "entity"),
     ("attendance.my_registers", _l("Registri presenze"), "facilitator"),
+    ("site.dashboard", _l("Cruscotto"), "staff"),
+    ("site.manage_calls", _l("Avvisi"), "staff"),
     ("registry.review_list", _l("Candidature"), "staff"),
     ("calendar.manage", _l("Gestione calendario"), "staff"),
     ("announcements.index", _l("Comunicazioni"), "staff"),
+    ("agreements.index", _l("Accordo"), "staff"),
     ("reports.index", _l("Partecipazione"), "staff"),
     ("mailing.outbox", _l("Posta in uscita"), "staff"),
 ]
@@ -57,7 +61,8 @@ def nav_items() -> list[dict]:
         elif audience != "all" and role != audience and not (role == "staff" and audience == "facilitator"):
             continue
         items.append(
-            {"url": url_for(endpoint), "label": label, "active": request.endpoint == endpoint}
+            # the site's own pages: from a call's pages (/avvisi/<slug>/...) back to the current call's
+            {"url": url_for(endpoint, call_slug=None), "label": label, "active": request.endpoint == endpoint}
         )
     return items
 
@@ -72,14 +77,13 @@ def register(app: Flask) -> None:
 
     @app.context_processor
     def _globals() -> dict:
-        if "current_call" not in g:
-            g.current_call = current_call()
         return {
-            "current_call": g.current_call,
+            "current_call": page_call(),
             "nav_items": nav_items,
             "current_locale": _locale(),
             "now": formatting_now,
             "has_endpoint": lambda endpoint: endpoint in current_app.view_functions,
+            "track_timelines": track_timelines,
         }
 
 

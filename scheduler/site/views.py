@@ -4,22 +4,45 @@ from urllib.parse import urlsplit
 
 from flask import abort, current_app, jsonify, redirect, render_template, request, send_from_directory, session
 
+from scheduler.auth.decorators import staff_required
 from scheduler.calendar.planning import tracks_with_meetings
-from scheduler.calls.services import current_call
+from scheduler.calls.services import all_calls, current_call
+from scheduler.registry.labels import STATUS_LABELS
 from scheduler.site import bp
 from scheduler.site import services as site_services
+from scheduler.site.dashboard import staff_dashboard
+from scheduler.timeutil import utcnow
+from scheduler.web import page_call
 
 
 @bp.get("/")
 def index():
-    call = current_call()
+    """The current call's page (or, at /avvisi/<slug>, that call's), with the other open calls and the archive."""
+    call = page_call()
     tracks = tracks_with_meetings(call) if call else []
-    return render_template("site/index.html", call=call, tracks=tracks)
+    dates = site_services.call_dates(call) if call else None
+    others = [c for c in all_calls() if call is None or c.id != call.id]
+    return render_template(
+        "site/index.html", call=call, tracks=tracks,
+        deadline_passed=dates.deadline_passed if dates else False,
+        implementation_started=dates.implementation_started if dates else False,
+        open_calls=[c for c in others if not c.is_archived], archived_calls=[c for c in others if c.is_archived],
+    )
+
+
+@bp.get("/gestione")
+@staff_required
+def dashboard():
+    """What needs the office's action, each with a link to the page where it is done."""
+    call = current_call()
+    return render_template(
+        "site/dashboard.html", call=call, dashboard=staff_dashboard(call, utcnow()), status_labels=STATUS_LABELS,
+    )
 
 
 @bp.get("/privacy")
 def privacy():
-    call = current_call()
+    call = page_call()
     if call is None:
         abort(404)
     return render_template("site/privacy.html", call=call)

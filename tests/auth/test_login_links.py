@@ -139,11 +139,11 @@ def test_the_button_signs_in_once(app, client, make_entity_user):
     assert 'href="/accedi"' in response.get_data(as_text=True)
 
 
-def test_link_without_next_goes_home(app, client, make_entity_user):
+def test_link_without_a_safe_next_goes_to_the_reserved_area(app, client, make_entity_user):
     make_entity_user()
     ask_for_link(client, ENTITY_EMAIL, next_path="https://evil.example/")
     response = use_link(client, link_token(app))
-    assert response.headers["Location"] == "/"
+    assert response.headers["Location"] == "/area-riservata"
 
 
 def test_expired_link_is_refused(app, client, make_entity_user, monkeypatch):

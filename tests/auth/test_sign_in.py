@@ -35,8 +35,8 @@ def test_staff_signs_in_and_sees_their_name(app, client, auth, make_user):
     response = auth.login(STAFF_EMAIL, STAFF_PASSWORD)
 
     assert response.status_code == 302
-    assert response.headers["Location"] == "/"
-    page = client.get("/").get_data(as_text=True)
+    assert response.headers["Location"] == "/gestione"
+    page = client.get("/gestione").get_data(as_text=True)
     assert "Maria Rossi" in page
     assert "Esci" in page
     assert "Accesso effettuato." in page
@@ -131,10 +131,11 @@ def test_huge_values_are_a_form_error_not_a_crash(client, auth, make_user):
     ("next_value", "expected"),
     [
         ("/calendario?area=A", "/calendario?area=A"),
-        ("https://evil.example/", "/"),
-        ("//evil.example/", "/"),
-        ("/\\evil.example/", "/"),
-        ("javascript:alert(1)", "/"),
+        # an unsafe next is ignored: staff land on their dashboard
+        ("https://evil.example/", "/gestione"),
+        ("//evil.example/", "/gestione"),
+        ("/\\evil.example/", "/gestione"),
+        ("javascript:alert(1)", "/gestione"),
     ],
 )
 def test_next_is_followed_only_when_local(client, make_user, next_value, expected):

@@ -419,9 +419,15 @@ def test_cancel_sends_a_cancellation_to_everyone_and_marks_the_meeting(staff, ap
     with_answers(app, meeting_id, ["Ente Uno", "Ente Due", "Ente Tre"])
     before = meeting_row(app, meeting_id)
     path = f"/gestione/calendario/incontri/{meeting_id}"
-    response = staff.post(f"{path}/annulla", data={"csrf_token": csrf_from(staff, path)}, follow_redirects=True)
+    refused = staff.post(f"{path}/annulla", data={"csrf_token": csrf_from(staff, path), "reason": "  "})
+    assert refused.status_code == 400
+    assert "Indica il motivo: gli enti lo leggeranno nell'annullamento." in page_text(refused)
+    assert len(outbox(app)) == 0 and meeting_row(app, meeting_id).status is MeetingStatus.SCHEDULED
+    response = staff.post(f"{path}/annulla", data={"csrf_token": csrf_from(staff, path),
+                                                   "reason": "La sala non è disponibile."}, follow_redirects=True)
     html = page_text(response)
     assert "Incontro annullato: 3 destinatari riceveranno l'annullamento." in html
+    assert "La sala non è disponibile." in html
     assert "Annullato" in html
     after = meeting_row(app, meeting_id)
     assert after.status is MeetingStatus.CANCELLED and after.sequence == before.sequence + 1
@@ -429,7 +435,7 @@ def test_cancel_sends_a_cancellation_to_everyone_and_marks_the_meeting(staff, ap
     assert len(messages) == 3 and {m.ics_method for m in messages} == {"CANCEL"}
     assert "Annullato" in page_text(staff.get("/gestione/calendario"))
     # cancelling twice sends nothing more; a cancelled meeting cannot be moved
-    staff.post(f"{path}/annulla", data={"csrf_token": csrf_from(staff, path)})
+    staff.post(f"{path}/annulla", data={"csrf_token": csrf_from(staff, path), "reason": "Di nuovo."})
     assert len(outbox(app)) == 3
     data = meeting_form(after, start="15:00", end="18:00")
     data["csrf_token"] = csrf_from(staff, path)

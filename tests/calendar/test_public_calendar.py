@@ -78,7 +78,8 @@ def test_cancelled_meeting_is_marked(app, client, monkeypatch):
     assert "meeting-cancelled" in cancelled[0]
 
 
-def test_venue_shown_when_set(app, client):
+def test_venue_shown_when_set(app, client, monkeypatch):
+    at(monkeypatch, 2024, 5, 1, 10)
     with app.app_context():
         call = db.session.scalar(sa.select(Call))
         crema = db.session.scalar(sa.select(Comune).where(Comune.name == "Crema"))
@@ -127,7 +128,8 @@ def test_navigation_links_the_calendar(client):
     assert 'href="/calendario"' in client.get("/").get_data(as_text=True)
 
 
-def test_meeting_page_without_venue(app, client):
+def test_meeting_page_without_venue(app, client, monkeypatch):
+    at(monkeypatch, 2024, 5, 1, 10)
     mid = meeting_id(app, "A2")
     response = client.get(f"/incontri/{mid}")
     assert response.status_code == 200

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
@@ -50,7 +51,8 @@ def test_health_reports_database_and_outbox(client, app):
     assert body["outbox"]["backlog"] == 1
 
 
-def test_home_page_shows_the_call_areas_and_meetings(client, crema):
+def test_home_page_shows_the_call_areas_and_meetings(client, crema, monkeypatch):
+    monkeypatch.setattr("scheduler.timeutil.clock", lambda: datetime(2024, 5, 1, 10, tzinfo=UTC))  # before them all
     response = client.get("/")
     assert response.status_code == 200
     page = response.get_data(as_text=True)

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
 import pytest
 
 pytestmark = pytest.mark.e2e
 
 
-def test_home_page_shows_areas_and_the_twelve_meetings(page, live_server, crema):
+def test_home_page_shows_areas_and_the_twelve_meetings(page, live_server, crema, monkeypatch):
+    monkeypatch.setattr("scheduler.timeutil.clock", lambda: datetime(2024, 5, 1, 10, tzinfo=UTC))  # before them all
     page.goto(live_server.url + "/")
     assert page.locator("h1").inner_text().startswith("Avviso di manifestazione di interesse")
     areas = page.locator("#areas-title ~ .row .card-title")

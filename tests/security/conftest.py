@@ -66,6 +66,14 @@ class World:
     answer_token: str = ""
     #: The confirmation link sent to the entity's unconfirmed delegate (`contact`).
     delegate_token: str = ""
+    #: An open Accordo di Programma asked of entity 1 only, and entity 1's adhesion to it (with a signed PDF).
+    agreement: int = 0
+    adhesion: int = 0
+    #: The area of `track` (a table's form names it).
+    area: int = 0
+    #: The call of everything above, and its slug.
+    call: int = 0
+    call_slug: str = ""
 
 
 @lru_cache(maxsize=1)
@@ -132,6 +140,7 @@ def build_world(app: Flask) -> World:
         delegate = Contact(organization=organization, kind=ContactKind.DELEGATE, full_name="Delegata Uno",
                            email="delegata@example.org")
         db.session.add(delegate)
+        agreement_id, adhesion_id = _agreement(meeting, organization, entity["user"])
         db.session.commit()
         answer_link = answer_token(meeting, organization, entity["email"])
         confirmation = delegate_token(delegate)
@@ -145,8 +154,35 @@ def build_world(app: Flask) -> World:
             other_attendance=other_attendance.id, feed_token=feed_token, login_token=login_token, entity=entity,
             other_entity=other_entity, users=users, announcement=announcement.id, contact=delegate.id,
             unsubscribe_token=unsubscribe_token(entity["email"], "announcements"), answer_token=answer_link,
-            delegate_token=confirmation,
+            delegate_token=confirmation, agreement=agreement_id, adhesion=adhesion_id, area=meeting.track.area_id,
+            call=meeting.track.call_id, call_slug=meeting.track.call.slug,
         )
+
+
+def _agreement(meeting: Meeting, organization: Organization, user_id: int) -> tuple[int, int]:
+    """An open Accordo asked of the entity, and the entity's adhesion with a signed PDF (written as rows: no mail)."""
+    import hashlib
+    from datetime import timedelta
+
+    from scheduler.agreements.models import Agreement, AgreementAdhesion, AgreementInvitation, AgreementStatus
+    from scheduler.timeutil import utcnow
+
+    text, signed = b"%PDF-1.4\n% accordo\n", b"%PDF-1.4\n% adesione firmata\n"
+    agreement = Agreement(
+        call=meeting.track.call, title="Accordo di Programma", status=AgreementStatus.OPEN, opened_at=utcnow(),
+        closes_at=utcnow() + timedelta(days=30), document_filename="accordo.pdf",
+        document_content_type="application/pdf", document_size=len(text),
+        document_sha256=hashlib.sha256(text).hexdigest(), document_data=text,
+    )
+    invitation = AgreementInvitation(agreement=agreement, organization=organization, notified_at=utcnow())
+    adhesion = AgreementAdhesion(
+        invitation=invitation, user_id=user_id, signatory_name="Giulia Verdi", signatory_role="Presidente",
+        signed_filename="adesione.pdf", signed_content_type="application/pdf", signed_size=len(signed),
+        signed_sha256=hashlib.sha256(signed).hexdigest(), signed_data=signed,
+    )
+    db.session.add(agreement)
+    db.session.flush()
+    return agreement.id, adhesion.id
 
 
 @pytest.fixture

@@ -38,6 +38,11 @@ PARAMETERS = {
     "sheet_id": "world:sheet",
     "announcement_id": "world:announcement",
     "contact_id": "world:contact",
+    "call_id": "world:call",
+    "call_slug": "world:call_slug",
+    ("registry.confirm_participation", "slug"): "world:call_slug",
+    "agreement_id": "world:agreement",
+    "adhesion_id": "world:adhesion",
     ("mailing.unsubscribe", "token"): "world:unsubscribe_token",
     ("reports.write_to_absent", "meeting_id"): "world:past_meeting",
     ("attendance.paper_register", "meeting_id"): "world:past_meeting",
@@ -67,6 +72,13 @@ PROBE_DATA = {
     "registry.review_public_change": {"action": "accept"},
     "calendar.manage_meeting": {"day": "2099-01-01", "start": "09:00", "end": "10:00"},
     "calendar.manage_new_meeting": {"day": "2099-01-01", "start": "09:00", "end": "10:00"},
+    "calendar.manage_cancel_meeting": {"reason": "La sala non è disponibile."},
+    "site.invite_entities": {"from_call": "world:call"},
+    "calendar.manage_restore_meeting": {"day": "2099-01-02", "start": "09:00", "end": "10:00"},
+    "calendar.manage_new_table": {"name": "Tavolo nuovo", "area": "world:area", "phase": "implementation"},
+    "calendar.manage_table": {"name": "Tavolo cambiato", "area": "world:area", "phase": "drafting"},
+    "calendar.manage_series": {"first_day": "2099-01-05", "last_day": "2099-02-28", "frequency": "weekly",
+                               "start": "09:30", "end": "12:30", "azione": "crea"},
     "calendar.manage_new_venue": {"name": "Sala nuova", "address": "Via Nuova 1"},
     "calendar.manage_venue": {"name": "Sala cambiata", "address": "Via Cambiata 1"},
     "calendar.manage_facilitators": {"azione": "crea", "email": "nuovo@example.org", "full_name": "Nuovo"},
@@ -84,12 +96,18 @@ PROBE_DATA = {
                                    "subject": "Sede", "body": "La sede è {sede}."},
     "registry.contacts_page": {"full_name": "Persona Nuova", "email": "nuova@example.org"},
     "registry.mail_preferences": {"wanted": "reminders:nessuno@example.org"},
+    "agreements.new": {"title": "Accordo nuovo", "closes_on": "2099-06-30"},
+    "agreements.edit": {"title": "Accordo cambiato", "closes_on": "2099-06-30"},
+    "agreements.annul": {"reason": "Firmata da chi non poteva."},
+    "agreements.adhere": {"signatory_name": "Giulia Verdi", "signatory_role": "Presidente", "declaration": "y"},
 }
 
 #: POST probes that change the signed-in state or the objects the others use: probed last, in this order.
-LAST = ("registry.remove_contact", "announcements.delete", "attendance.close", "attendance.reopen",
-        "calendar.manage_cancel_meeting", "registry.withdraw", "registry.request_erasure", "registry.review_erase",
-        "auth.logout")
+LAST = ("agreements.annul", "registry.remove_contact", "announcements.delete", "attendance.close",
+        "attendance.reopen",
+        # the table's form sets its facilitators: the probe leaves track A without its facilitator
+        "calendar.manage_table", "calendar.manage_cancel_meeting", "registry.withdraw", "registry.request_erasure",
+        "registry.review_erase", "auth.logout")
 
 # fmt: off
 MATRIX: dict[tuple[str, str], tuple] = {
@@ -151,6 +169,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     # the minutes: a facilitator is sent back to the register while it is open
     ("attendance.minutes", "GET"):                    (LOGIN, 403,   403,    403,    303,    200),
     # --- staff only
+    ("site.dashboard", "GET"):                        (LOGIN, 403,   403,    403,    403,    200),
     ("attendance.documents_page", "GET"):             (LOGIN, 403,   403,    403,    403,    200),
     ("attendance.upload_signed_sheet", "POST"):       (LOGIN, 403,   403,    403,    403,    400),
     ("attendance.download_signed_sheet", "GET"):      (LOGIN, 403,   403,    403,    403,    200),
@@ -160,6 +179,27 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("calendar.manage_meeting", "GET"):               (LOGIN, 403,   403,    403,    403,    200),
     ("calendar.manage_meeting", "POST"):              (LOGIN, 403,   403,    403,    403,    303),
     ("calendar.manage_cancel_meeting", "POST"):       (LOGIN, 403,   403,    403,    403,    303),
+    # restoring a meeting that is not cancelled: refused by the service, after the role check
+    ("calendar.manage_restore_meeting", "POST"):      (LOGIN, 403,   403,    403,    403,    409),
+    ("site.manage_calls", "GET"):                     (LOGIN, 403,   403,    403,    403,    200),
+    ("site.make_current_call", "POST"):               (LOGIN, 403,   403,    403,    403,    303),
+    # the current call is not archived: refused by the service, after the role check
+    ("site.archive_call", "POST"):                    (LOGIN, 403,   403,    403,    403,    409),
+    ("site.reopen_call", "POST"):                     (LOGIN, 403,   403,    403,    403,    303),
+    # inviting a call's own entities into itself: refused next to the choice, after the role check
+    ("site.invite_entities", "POST"):                 (LOGIN, 403,   403,    403,    403,    400),
+    # an entity with no invitation to confirm finds nothing
+    ("registry.confirm_participation", "GET"):        (LOGIN, 404,   404,    403,    403,    403),
+    ("registry.confirm_participation", "POST"):       (LOGIN, 404,   404,    403,    403,    403),
+    ("calendar.manage_new_table", "GET"):             (LOGIN, 403,   403,    403,    403,    200),
+    ("calendar.manage_new_table", "POST"):            (LOGIN, 403,   403,    403,    403,    303),
+    ("calendar.manage_table", "GET"):                 (LOGIN, 403,   403,    403,    403,    200),
+    ("calendar.manage_table", "POST"):                (LOGIN, 403,   403,    403,    403,    303),
+    # closing a table with meetings to come: refused by the service, after the role check
+    ("calendar.manage_close_table", "POST"):          (LOGIN, 403,   403,    403,    403,    409),
+    ("calendar.manage_reopen_table", "POST"):         (LOGIN, 403,   403,    403,    403,    303),
+    ("calendar.manage_series", "GET"):                (LOGIN, 403,   403,    403,    403,    200),
+    ("calendar.manage_series", "POST"):               (LOGIN, 403,   403,    403,    403,    303),
     ("calendar.manage_new_meeting", "GET"):           (LOGIN, 403,   403,    403,    403,    200),
     ("calendar.manage_new_meeting", "POST"):          (LOGIN, 403,   403,    403,    403,    303),
     ("calendar.manage_facilitators", "GET"):          (LOGIN, 403,   403,    403,    403,    200),
@@ -217,5 +257,27 @@ MATRIX: dict[tuple[str, str], tuple] = {
     # the unsubscribe link of optional mail: the signed token is the access check (one-click POST, RFC 8058)
     ("mailing.unsubscribe", "GET"):                   (200,   200,   200,    200,    200,    200),
     ("mailing.unsubscribe", "POST"):                  (200,   200,   200,    200,    200,    200),
+    # --- the Accordo di Programma: staff's pages; the entity adheres from its area (entity 2 is not asked: 404).
+    # The Accordo is open and entity 1 adhered: opening it again, reminding and deleting are refused by the service
+    # (409), after the role check; a new Accordo without a PDF nor entities is sent back (400)
+    ("agreements.index", "GET"):                      (LOGIN, 403,   403,    403,    403,    200),
+    ("agreements.new", "GET"):                        (LOGIN, 403,   403,    403,    403,    200),
+    ("agreements.new", "POST"):                       (LOGIN, 403,   403,    403,    403,    400),
+    ("agreements.detail", "GET"):                     (LOGIN, 403,   403,    403,    403,    200),
+    ("agreements.edit", "GET"):                       (LOGIN, 403,   403,    403,    403,    200),
+    ("agreements.edit", "POST"):                      (LOGIN, 403,   403,    403,    403,    303),
+    ("agreements.open_for_adhesion", "POST"):         (LOGIN, 403,   403,    403,    403,    409),
+    ("agreements.remind", "POST"):                    (LOGIN, 403,   403,    403,    403,    409),
+    ("agreements.delete", "POST"):                    (LOGIN, 403,   403,    403,    403,    409),
+    ("agreements.document", "GET"):                   (LOGIN, 403,   403,    403,    403,    200),
+    ("agreements.signed_copy", "GET"):                (LOGIN, 403,   403,    403,    403,    200),
+    ("agreements.annul", "GET"):                      (LOGIN, 403,   403,    403,    403,    200),
+    ("agreements.annul", "POST"):                     (LOGIN, 403,   403,    403,    403,    303),
+    ("agreements.export_csv", "GET"):                 (LOGIN, 403,   403,    403,    403,    200),
+    ("agreements.export_xlsx", "GET"):                (LOGIN, 403,   403,    403,    403,    200),
+    # entity 1 adhered already (409); entity 2 was not asked (404, as for no Accordo at all)
+    ("agreements.adhere", "GET"):                     (LOGIN, 200,   404,    403,    403,    403),
+    ("agreements.adhere", "POST"):                    (LOGIN, 409,   404,    403,    403,    403),
+    ("agreements.entity_document", "GET"):            (LOGIN, 200,   404,    403,    403,    403),
 }
 # fmt: on

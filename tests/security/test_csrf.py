@@ -98,7 +98,7 @@ def test_the_same_post_with_the_token_goes_through(app, client, world):
     """The control for the tests above: the forms they send work once the token is there."""
     sign_in_as(client, app, world, "staff")
     response = client.post(f"/gestione/calendario/incontri/{world.meeting}/annulla",
-                           data={"csrf_token": csrf_from(client, "/")})
+                           data={"csrf_token": csrf_from(client, "/"), "reason": "La sala non è disponibile."})
     assert response.status_code == 303
     with app.app_context():
         from scheduler.calendar.models import Meeting, MeetingStatus

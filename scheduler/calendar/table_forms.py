@@ -1,0 +1,163 @@
+"""Forms of the tables staff manage: a table, a series of meetings, a cancellation's reason, a restoration."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Any
+
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+
+from scheduler.calendar.manage_forms import LocalDateField, LocalTimeField, capacity_field
+from scheduler.calendar.models import Meeting, Venue
+from scheduler.calendar.tables import Frequency, SeriesPlan, TableData
+from scheduler.calls.models import Area, Call, Phase, Track
+from scheduler.formatting import format_day
+from scheduler.forms import REQUIRED, MultiCheckboxField, plausible_year, strip_lines, text
+from scheduler.timeutil import ROME, local_instant
+
+PHASE_CHOICES = [(Phase.DRAFTING.value, _l("Fase di stesura del Piano")),
+                 (Phase.IMPLEMENTATION.value, _l("Fase di attuazione (tavoli tematici del triennio)"))]
+FREQUENCY_CHOICES = [(Frequency.WEEKLY.value, _l("Ogni settimana")),
+                     (Frequency.FORTNIGHTLY.value, _l("Ogni due settimane")),
+                     (Frequency.MONTHLY.value, _l("Una volta al mese, nella stessa settimana del mese"))]
+
+
+class TableForm(FlaskForm):
+    """A table of the call: name, area, phase, description, usual slot and venue, facilitators."""
+
+    name = text(_l("Nome del tavolo"), 300)
+    area = SelectField(_l("Area tematica"), validators=[DataRequired(message=REQUIRED)], validate_choice=False)
+    phase = RadioField(_l("Fase"), choices=PHASE_CHOICES, default=Phase.IMPLEMENTATION.value,
+                       validators=[InputRequired(message=REQUIRED)])
+    description = TextAreaField(_l("Descrizione (facoltativa)"), validators=[Optional(), Length(max=5000)],
+                                filters=[strip_lines])
+    slot_start = LocalTimeField(_l("Orario abituale: inizio"), validators=[Optional()])
+    slot_end = LocalTimeField(_l("Orario abituale: fine"), validators=[Optional()])
+    venue = SelectField(_l("Sede abituale"), default="", validate_choice=False)
+    facilitators = MultiCheckboxField(_l("Facilitatori"), coerce=int)
+
+    def __init__(self, call: Call, venues: list[Venue], people: list[tuple[int, str]], *args: Any,
+                 **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.areas: dict[str, Area] = {str(a.id): a for a in call.areas}
+        self.area.choices = [("", _l("Scegli l'area"))] + [(key, a.label) for key, a in self.areas.items()]
+        self.venues = {str(v.id): v for v in venues}
+        self.venue.choices = [("", _l("Da definire"))] + [(key, v.location) for key, v in self.venues.items()]
+        self.facilitators.choices = people
+
+    @classmethod
+    def for_track(cls, call: Call, venues: list[Venue], people: list[tuple[int, str]], track: Track,
+                  **kwargs: Any) -> TableForm:
+        return cls(call, venues, people, name=track.name, area=str(track.area_id), phase=track.phase.value,
+                   description=track.description, slot_start=track.slot_start, slot_end=track.slot_end,
+                   venue=str(track.venue_id) if track.venue_id else "",
+                   facilitators=[u.id for u in track.facilitators], **kwargs)
+
+    def validate_area(self, field: SelectField) -> None:
+        if field.data not in self.areas:
+            raise ValidationError(_("Scegli l'area dall'elenco."))
+
+    def validate_venue(self, field: SelectField) -> None:
+        if field.data and field.data not in self.venues:
+            raise ValidationError(_("Scegli la sede dall'elenco."))
+
+    def table_data(self) -> TableData:
+        return TableData(
+            name=self.name.data, area=self.areas[self.area.data], phase=Phase(self.phase.data),
+            description=self.description.data or "", slot_start=self.slot_start.data, slot_end=self.slot_end.data,
+            venue=self.venues.get(self.venue.data or ""), facilitator_ids=set(self.facilitators.data or []),
+        )
+
+    def field_for(self, name: str | None) -> Any:
+        return {"name": self.name, "area": self.area, "venue": self.venue, "slot_end": self.slot_end,
+                "slot_start": self.slot_start, "facilitators": self.facilitators}.get(name or "")
+
+
+class SeriesForm(FlaskForm):
+    """A series of meetings: from a first day to a last, how often, at which time; the venue for all of them."""
+
+    first_day = LocalDateField(_l("Primo incontro"), validators=[InputRequired(message=REQUIRED), plausible_year])
+    last_day = LocalDateField(_l("Fino al giorno"), validators=[InputRequired(message=REQUIRED), plausible_year])
+    frequency = RadioField(_l("Ogni quanto"), choices=FREQUENCY_CHOICES, default=Frequency.WEEKLY.value,
+                           validators=[InputRequired(message=REQUIRED)])
+    start = LocalTimeField(_l("Inizio"), validators=[InputRequired(message=REQUIRED)])
+    end = LocalTimeField(_l("Fine"), validators=[InputRequired(message=REQUIRED)])
+    venue = SelectField(_l("Sede"), default="", validate_choice=False)
+    capacity = capacity_field(_l("Posti disponibili (facoltativo)"))
+
+    def __init__(self, venues: list[Venue], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.venues = {str(v.id): v for v in venues}
+        self.venue.choices = [("", _l("Sede da definire"))] + [(key, v.location) for key, v in self.venues.items()]
+
+    @classmethod
+    def for_track(cls, venues: list[Venue], track: Track, **kwargs: Any) -> SeriesForm:
+        """Empty, with the table's usual slot and venue."""
+        form = cls(venues, **kwargs)
+        if not form.is_submitted():
+            form.start.data = track.slot_start
+            form.end.data = track.slot_end
+            form.venue.data = str(track.venue_id) if track.venue_id else ""
+        return form
+
+    def validate_venue(self, field: SelectField) -> None:
+        if field.data and field.data not in self.venues:
+            raise ValidationError(_("Scegli la sede dall'elenco."))
+
+    def plan(self) -> SeriesPlan:
+        return SeriesPlan(first_day=self.first_day.data, last_day=self.last_day.data,
+                          frequency=Frequency(self.frequency.data), start=self.start.data, end=self.end.data,
+                          venue=self.venues.get(self.venue.data or ""), capacity=self.capacity.data)
+
+    def field_for(self, name: str | None) -> Any:
+        return {"first_day": self.first_day, "last_day": self.last_day, "end": self.end, "start": self.start,
+                "capacity": self.capacity}.get(name or "")
+
+
+def describe_rule(plan: SeriesPlan) -> str:
+    """The series' rule in words for the preview ("ogni secondo martedì del mese")."""
+    weekday = format_day(local_instant(plan.first_day, plan.start, ROME), str(get_locale() or "it")).split(" ")[0]
+    if plan.frequency is Frequency.WEEKLY:
+        return _("ogni %(weekday)s", weekday=weekday)
+    if plan.frequency is Frequency.FORTNIGHTLY:
+        return _("ogni due settimane, di %(weekday)s", weekday=weekday)
+    week = (plan.first_day.day - 1) // 7 + 1
+    ordinal = {1: _("primo"), 2: _("secondo"), 3: _("terzo"), 4: _("quarto")}.get(week, _("ultimo"))
+    return _("il %(ordinal)s %(weekday)s del mese", ordinal=ordinal, weekday=weekday)
+
+
+class CancelForm(FlaskForm):
+    """Why the meeting is cancelled: the entities read it in the cancellation and on the meeting's page."""
+
+    reason = TextAreaField(_l("Motivo dell'annullamento"),
+                           validators=[DataRequired(message=_l("Indica il motivo: gli enti lo leggeranno "
+                                                               "nell'annullamento.")),
+                                       Length(max=1000, message=_l("Al massimo %(max)d caratteri.", max=1000))],
+                           filters=[strip_lines])
+
+
+class RestoreForm(FlaskForm):
+    """A cancelled meeting back in the calendar, on its day or on a new one."""
+
+    day = LocalDateField(_l("Data"), validators=[InputRequired(message=REQUIRED), plausible_year])
+    start = LocalTimeField(_l("Inizio"), validators=[InputRequired(message=REQUIRED)])
+    end = LocalTimeField(_l("Fine"), validators=[InputRequired(message=REQUIRED)])
+
+    @classmethod
+    def for_meeting(cls, meeting: Meeting, **kwargs: Any) -> RestoreForm:
+        starts, ends = meeting.starts_at.astimezone(ROME), meeting.ends_at.astimezone(ROME)
+        return cls(day=starts.date(), start=starts.time(), end=ends.time(), **kwargs)
+
+    def times(self) -> tuple[datetime, datetime]:
+        day: date = self.day.data
+        start: time = self.start.data
+        end: time = self.end.data
+        return local_instant(day, start), local_instant(day, end)
+
+    def field_for(self, name: str | None) -> Any:
+        return {"starts_at": self.day, "ends_at": self.end, "rsvp_deadline": self.day}.get(name or "")
