@@ -13,13 +13,17 @@ import re
 import sqlalchemy as sa
 from flask import abort, current_app, flash, redirect, render_template, request, send_file, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response
+from wtforms import TextAreaField
+from wtforms.validators import Length, Optional
 
 from scheduler.attendance import bp, documents, paper
+from scheduler.attendance import minutes as public_minutes
 from scheduler.attendance.models import Attendance, RegisterEvent, SignedSheet
 from scheduler.auth.decorators import role_required, staff_required
 from scheduler.auth.models import Role
@@ -36,6 +40,13 @@ ViewResult = Response | str | tuple[str, int]
 
 class SignedSheetForm(FlaskForm):
     sheet = FileField("Foglio firmato (PDF, PNG o JPEG)")
+
+
+class MinutesForm(FlaskForm):
+    """The text of the public minutes, as staff approve it."""
+
+    minutes = TextAreaField(_l("Testo del verbale pubblico"),
+                            validators=[Optional(), Length(max=20_000, message=_l("Al massimo 20000 caratteri."))])
 
 
 class PaperForm(FlaskForm):
@@ -124,7 +135,7 @@ def _sheets_of(meeting: Meeting) -> list[SignedSheet]:
 
 
 def _documents_page(meeting: Meeting, form: SignedSheetForm, status: int = 200,
-                    upload_error: str | None = None) -> tuple[str, int]:
+                    upload_error: str | None = None, minutes_form: MinutesForm | None = None) -> tuple[str, int]:
     events = list(db.session.scalars(
         sa.select(RegisterEvent).where(RegisterEvent.meeting_id == meeting.id,
                                        RegisterEvent.action.in_(("sheet_uploaded", "paper_recorded")))
@@ -134,9 +145,11 @@ def _documents_page(meeting: Meeting, form: SignedSheetForm, status: int = 200,
         sa.select(sa.func.count()).select_from(Attendance)
         .where(Attendance.meeting_id == meeting.id, Attendance.undone_at.is_(None))
     ) or 0
+    minutes_form = minutes_form or MinutesForm(formdata=None, minutes=meeting.minutes_text or (
+        public_minutes.draft(meeting) if meeting.register_closed_at else ""))
     return render_template(
         "attendance/documents.html", meeting=meeting, form=form, sheets=_sheets_of(meeting), events=events,
-        present=present, upload_error=upload_error, max_mb=_max_bytes() / 1048576,
+        present=present, upload_error=upload_error, max_mb=_max_bytes() / 1048576, minutes_form=minutes_form,
     ), status
 
 
@@ -220,3 +233,28 @@ def paper_register(meeting_id: int) -> ViewResult:
                            error_org=error.organization_id, status=status_for(error))
     flash(_("Registro cartaceo inserito: %(num)d presenze.", num=len(rows)), "success")
     return redirect(url_for("attendance.documents_page", meeting_id=meeting.id), 303)
+
+
+@bp.post("/gestione/presenze/<int:meeting_id>/verbale-pubblico")
+@staff_required
+def publish_minutes(meeting_id: int) -> ViewResult:
+    """Staff approve the minutes for the meeting's public page (or take them off with `azione=ritira`)."""
+    meeting = meeting_or_404(meeting_id, options=MEETING_PAGE)
+    form = MinutesForm()
+    if not form.validate():
+        return _documents_page(meeting, SignedSheetForm(formdata=None), 400, minutes_form=form)
+    try:
+        if request.form.get("azione") == "ritira":
+            public_minutes.withdraw(meeting, actor_id=current_user.id)
+            message = _("Verbale tolto dalla pagina dell'incontro.")
+        else:
+            public_minutes.publish(meeting, form.minutes.data, actor_id=current_user.id)
+            message = _("Verbale pubblicato sulla pagina dell'incontro.")
+        db.session.commit()
+    except public_minutes.MinutesError as error:
+        db.session.rollback()
+        form.minutes.errors = [*form.minutes.errors, error.message]
+        return _documents_page(meeting_or_404(meeting_id, options=MEETING_PAGE), SignedSheetForm(formdata=None),
+                               status_for(error), minutes_form=form)
+    flash(message, "success")
+    return redirect(url_for("attendance.documents_page", meeting_id=meeting.id, _anchor="verbale-pubblico"), 303)

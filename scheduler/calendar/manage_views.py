@@ -7,7 +7,7 @@ delivers them, so the page answers at once.
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -18,12 +18,13 @@ from scheduler.audit.labels import action_label, changed_fields
 from scheduler.audit.services import entries_for
 from scheduler.auth.decorators import staff_required
 from scheduler.auth.services import AuthError
-from scheduler.calendar import bp, planning
+from scheduler.calendar import bp, meeting_documents, planning
 from scheduler.calendar.manage_forms import FacilitatorsForm, MeetingForm, NewFacilitatorForm, VenueForm
-from scheduler.calendar.models import Meeting, RsvpStatus, Venue
+from scheduler.calendar.models import DocumentVisibility, Meeting, MeetingDocument, RsvpStatus, Venue
 from scheduler.calendar.services import CalendarError, Outcome, effective_capacity
-from scheduler.calendar.table_forms import CancelForm, RestoreForm
+from scheduler.calendar.table_forms import CancelForm, DocumentForm, RestoreForm
 from scheduler.calls.models import Call, Phase, Track
+from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.formatting import format_when
 from scheduler.mailing.services import sender_mismatch
@@ -102,7 +103,8 @@ def manage_new_meeting(track_id: int) -> ViewResult:
 
 
 def _edit_page(call: Call, meeting: Meeting, form: MeetingForm | None = None, status: int = 200, *,
-               cancel_form: CancelForm | None = None, restore_form: RestoreForm | None = None) -> tuple[str, int]:
+               cancel_form: CancelForm | None = None, restore_form: RestoreForm | None = None,
+               document_form: DocumentForm | None = None) -> tuple[str, int]:
     if form is None:
         form = MeetingForm.for_meeting(planning.venues_of(call), meeting, formdata=None)
     return render_template(
@@ -110,6 +112,8 @@ def _edit_page(call: Call, meeting: Meeting, form: MeetingForm | None = None, st
         answers=planning.answers_of(meeting), capacity=effective_capacity(meeting), RsvpStatus=RsvpStatus,
         now=utcnow(), cancel_form=cancel_form or CancelForm(formdata=None),
         restore_form=restore_form or RestoreForm.for_meeting(meeting, formdata=None),
+        document_form=document_form or DocumentForm(formdata=None),
+        documents=meeting_documents.documents_for(meeting, current_user),
         history=entries_for("meeting", meeting.id), action_label=action_label, changed_fields=changed_fields,
     ), status
 
@@ -314,3 +318,47 @@ def _create_facilitator(call: Call, track: Track) -> tuple[str, int]:
         form.email.errors = [*form.email.errors, str(error)]
         return _facilitators_page(call, track, new_form=form, status=400)
     return _facilitators_page(call, track, created=(user, password))
+
+
+# --- documents -----------------------------------------------------------------------------------------------
+
+
+@bp.post("/gestione/calendario/incontri/<int:meeting_id>/documenti")
+@staff_required
+def manage_add_document(meeting_id: int) -> ViewResult:
+    call = call_or_404()
+    meeting = meeting_or_404(meeting_id, call)
+    form = DocumentForm()
+    if not form.validate():
+        return _edit_page(call, meeting, status=400, document_form=form)
+    upload = request.files.get("document")
+    if upload is None or not upload.filename:
+        form.document.errors = [*form.document.errors, _("Scegli il file da pubblicare.")]
+        return _edit_page(call, meeting, status=400, document_form=form)
+    limit = int(current_app.config.get("MEETING_DOCUMENT_MAX_BYTES", meeting_documents.DEFAULT_MAX_BYTES))
+    try:
+        document = meeting_documents.add_document(
+            meeting, form.title.data, upload.filename, upload.stream.read(limit + 1),
+            DocumentVisibility(form.visibility.data), max_bytes=limit, actor_id=current_user.id)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        put_error(form, error)
+        return _edit_page(call, meeting_or_404(meeting_id, call), status=status_for(error), document_form=form)
+    flash(_("Documento pubblicato: %(title)s.", title=document.title), "success")
+    return redirect(url_for("calendar.manage_meeting", meeting_id=meeting.id, _anchor="documenti"), 303)
+
+
+@bp.post("/gestione/calendario/incontri/<int:meeting_id>/documenti/<int:document_id>/elimina")
+@staff_required
+def manage_remove_document(meeting_id: int, document_id: int) -> ViewResult:
+    call = call_or_404()
+    meeting = meeting_or_404(meeting_id, call)
+    document = db.session.get(MeetingDocument, document_id) if valid_id(document_id) else None
+    if document is None or document.meeting_id != meeting.id:
+        abort(404)
+    title = document.title
+    meeting_documents.remove_document(document, actor_id=current_user.id)
+    db.session.commit()
+    flash(_("Documento tolto: %(title)s.", title=title), "success")
+    return redirect(url_for("calendar.manage_meeting", meeting_id=meeting.id, _anchor="documenti"), 303)

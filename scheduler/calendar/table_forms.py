@@ -9,11 +9,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import RadioField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
 
 from scheduler.calendar.manage_forms import LocalDateField, LocalTimeField, capacity_field
-from scheduler.calendar.models import Meeting, Venue
+from scheduler.calendar.models import DocumentVisibility, Meeting, Venue
 from scheduler.calendar.tables import Frequency, SeriesPlan, TableData
 from scheduler.calls.models import Area, Call, Phase, Track
 from scheduler.formatting import format_day
@@ -161,3 +162,17 @@ class RestoreForm(FlaskForm):
 
     def field_for(self, name: str | None) -> Any:
         return {"starts_at": self.day, "ends_at": self.end, "rsvp_deadline": self.day}.get(name or "")
+
+
+class DocumentForm(FlaskForm):
+    """A document of a meeting: its title, the file, who reads it."""
+
+    title = text(_l("Titolo del documento"), 200)
+    document = FileField(_l("File (PDF, PNG o JPEG)"))
+    visibility = RadioField(_l("Chi lo vede"), default=DocumentVisibility.PUBLIC.value, choices=[
+        (DocumentVisibility.PUBLIC.value, _l("Tutti: è pubblicato sulla pagina dell'incontro")),
+        (DocumentVisibility.ADMITTED.value, _l("Solo gli enti ammessi all'avviso (e l'Ufficio di Piano)")),
+    ], validators=[InputRequired(message=REQUIRED)])
+
+    def field_for(self, name: str | None) -> Any:
+        return {"title": self.title, "document": self.document}.get(name or "", self.document)

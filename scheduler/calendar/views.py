@@ -10,12 +10,14 @@ from flask_login import current_user
 from werkzeug.http import is_resource_modified
 
 from scheduler.auth.models import Role
-from scheduler.calendar import bp, feeds
+from scheduler.calendar import bp, feeds, meeting_documents, services
+from scheduler.calendar.models import DocumentVisibility, RsvpStatus
 from scheduler.calls.models import Area, Call
 from scheduler.extensions import db
 from scheduler.links import public_url
+from scheduler.markup import render_markdown
 from scheduler.registry.models import Organization
-from scheduler.web import page_call
+from scheduler.web import page_call, valid_id
 
 FEED_MAX_AGE = 300
 
@@ -101,17 +103,37 @@ def meeting(meeting_id: int):
     found = feeds.load_meeting(meeting_id)
     if found is None:
         abort(404)
-    can_answer = (
-        "calendar.rsvp" in current_app.view_functions
-        and current_user.is_authenticated
-        and current_user.role is Role.ENTITY
-    )
+    entity = current_user.is_authenticated and current_user.role is Role.ENTITY
+    can_answer = "calendar.rsvp" in current_app.view_functions and entity
     area_code = found.track.area.code
+    seat = services.rsvps_of(current_user.organization_id, [found.id]).get(found.id) if entity else None
+    staff = current_user.is_authenticated and current_user.role in (Role.STAFF, Role.FACILITATOR)
+    # the online room: for a confirmed seat (and the office), never on the public page
+    online_url = found.online_url if found.is_online and (staff or (seat and seat.status is RsvpStatus.YES)) else None
     return render_template(
         "calendar/meeting.html", meeting=found, summary=feeds.meeting_summary(found),
         map_url=feeds.map_link(found.venue) if found.venue else None, can_answer=can_answer,
-        webcal_area=webcal_url(f"/calendario/{area_code}.ics"), area_code=area_code,
+        webcal_area=webcal_url(url_for("calendar.feed_area", code=area_code)), area_code=area_code,
+        agenda=render_markdown(found.agenda) if found.agenda else None, online_url=online_url,
+        documents=meeting_documents.documents_for(found, current_user),
+        minutes=render_markdown(found.minutes_text) if found.minutes_published_at else None,
     )
+
+
+@bp.get("/incontri/<int:meeting_id>/documenti/<int:document_id>")
+def meeting_document(meeting_id: int, document_id: int) -> Response:
+    """A document of the meeting, to whoever may read it (a reserved one is not found by anyone else)."""
+    found = feeds.load_meeting(meeting_id)
+    document = meeting_documents.document_for(found, document_id, current_user) if found and valid_id(document_id) \
+        else None
+    if document is None:
+        abort(404)
+    response = Response(document.data, mimetype=document.content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{document.filename}"'
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    if document.visibility is DocumentVisibility.ADMITTED:
+        response.headers["Cache-Control"] = "private, no-store"
+    return response
 
 
 @bp.get("/incontri/<int:meeting_id>.ics")

@@ -101,3 +101,21 @@ def test_the_office_plans_an_implementation_table_and_an_entity_answers(live_ser
     assert section.count() >= 1
     first_item = section.first.locator("li").first.inner_text()
     assert "gennaio" in first_item and str(year) in first_item
+
+
+def test_a_second_call_is_shown_beside_the_first_and_the_old_addresses_stay(live_server, app, page, crema):
+    from tests.calls.test_successive_calls import NEXT_SLUG, load_next_call
+
+    load_next_call(app)
+    page.goto(live_server.url + "/")
+    assert "Piano di Zona 2025-2027" in page.inner_text("h1") or "Piano di Zona 2025-2027" in page.content()
+    others = page.locator("#altri-avvisi")
+    assert "Avviso per il Piano di Zona 2028-2030" in others.inner_text()
+    others.get_by_role("link", name="Avviso per il Piano di Zona 2028-2030").click()
+    page.wait_for_url(f"**/avvisi/{NEXT_SLUG}")
+    assert "Piano di Zona 2028-2030" in page.content()
+    for path in ("/candidatura", "/elenco", "/calendario"):
+        page.goto(live_server.url + path)
+        assert "Piano di Zona 2025-2027" in page.content(), path
+    response = page.request.get(live_server.url + "/calendario/A.ics")
+    assert response.status == 200 and "Piano di Zona 2025-2027" in response.text()

@@ -74,6 +74,8 @@ class World:
     #: The call of everything above, and its slug.
     call: int = 0
     call_slug: str = ""
+    #: A document of `meeting` for the admitted entities only.
+    document: int = 0
 
 
 @lru_cache(maxsize=1)
@@ -128,6 +130,11 @@ def build_world(app: Flask) -> World:
         other_attendance = check_in(other_meeting, db.session.get(User, users["other_facilitator"]),
                                     rsvp=other_rsvp, person_name="Marco Gialli", client_ref="altro-1")
         sheet = store_signed_sheet(meeting, "foglio.pdf", b"%PDF-1.4\n% scanned sheet\n", users["staff"])
+        from scheduler.calendar.meeting_documents import add_document
+        from scheduler.calendar.models import DocumentVisibility
+
+        document = add_document(meeting, "Materiali riservati", "materiali.pdf", b"%PDF-1.4\n% materials\n",
+                                DocumentVisibility.ADMITTED, actor_id=users["staff"])
         feed_token = regenerate_feed_token(organization)
         login_token = issue_login_token(db.session.get(User, link_entity["user"]))
         from scheduler.announcements.audience import Audience
@@ -155,7 +162,7 @@ def build_world(app: Flask) -> World:
             other_entity=other_entity, users=users, announcement=announcement.id, contact=delegate.id,
             unsubscribe_token=unsubscribe_token(entity["email"], "announcements"), answer_token=answer_link,
             delegate_token=confirmation, agreement=agreement_id, adhesion=adhesion_id, area=meeting.track.area_id,
-            call=meeting.track.call_id, call_slug=meeting.track.call.slug,
+            call=meeting.track.call_id, call_slug=meeting.track.call.slug, document=document.id,
         )
 
 

@@ -40,6 +40,7 @@ PARAMETERS = {
     "contact_id": "world:contact",
     "call_id": "world:call",
     "call_slug": "world:call_slug",
+    "document_id": "world:document",
     ("registry.confirm_participation", "slug"): "world:call_slug",
     "agreement_id": "world:agreement",
     "adhesion_id": "world:adhesion",
@@ -74,6 +75,8 @@ PROBE_DATA = {
     "calendar.manage_new_meeting": {"day": "2099-01-01", "start": "09:00", "end": "10:00"},
     "calendar.manage_cancel_meeting": {"reason": "La sala non è disponibile."},
     "site.invite_entities": {"from_call": "world:call"},
+    "attendance.publish_minutes": {"minutes": "Verbale dell'incontro."},
+    "calendar.manage_add_document": {"title": "Documento senza file", "visibility": "public"},
     "calendar.manage_restore_meeting": {"day": "2099-01-02", "start": "09:00", "end": "10:00"},
     "calendar.manage_new_table": {"name": "Tavolo nuovo", "area": "world:area", "phase": "implementation"},
     "calendar.manage_table": {"name": "Tavolo cambiato", "area": "world:area", "phase": "drafting"},
@@ -106,7 +109,8 @@ PROBE_DATA = {
 LAST = ("agreements.annul", "registry.remove_contact", "announcements.delete", "attendance.close",
         "attendance.reopen",
         # the table's form sets its facilitators: the probe leaves track A without its facilitator
-        "calendar.manage_table", "calendar.manage_cancel_meeting", "registry.withdraw", "registry.request_erasure",
+        "calendar.manage_table", "calendar.manage_remove_document", "calendar.manage_cancel_meeting",
+        "registry.withdraw", "registry.request_erasure",
         "registry.review_erase", "auth.logout")
 
 # fmt: off
@@ -181,6 +185,13 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("calendar.manage_cancel_meeting", "POST"):       (LOGIN, 403,   403,    403,    403,    303),
     # restoring a meeting that is not cancelled: refused by the service, after the role check
     ("calendar.manage_restore_meeting", "POST"):      (LOGIN, 403,   403,    403,    403,    409),
+    # a document for the admitted entities: every signed-in role of the call reads it, a visitor finds nothing
+    ("calendar.meeting_document", "GET"):             (404,   200,   200,    200,    200,    200),
+    # a document with no file: refused next to the field, after the role check
+    ("calendar.manage_add_document", "POST"):         (LOGIN, 403,   403,    403,    403,    400),
+    ("calendar.manage_remove_document", "POST"):      (LOGIN, 403,   403,    403,    403,    303),
+    # the register of the world's meeting is open: refused by the service, after the role check
+    ("attendance.publish_minutes", "POST"):           (LOGIN, 403,   403,    403,    403,    409),
     ("site.manage_calls", "GET"):                     (LOGIN, 403,   403,    403,    403,    200),
     ("site.make_current_call", "POST"):               (LOGIN, 403,   403,    403,    403,    303),
     # the current call is not archived: refused by the service, after the role check
