@@ -8,6 +8,7 @@ model is found by name, as `relationship("Meeting")` names it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, overload
@@ -52,6 +53,8 @@ CALL_PAGES = frozenset({
     "calendar.feed_area",
 })
 CALL_PREFIX = "/avvisi/<call_slug>"
+#: The shape of a call's slug (as the call loader checks it).
+SLUG_SHAPE = re.compile(r"[a-z0-9][a-z0-9-]{1,78}")
 
 
 def page_call() -> Call | None:
@@ -83,6 +86,9 @@ def install_call_addresses(app: Flask) -> None:
     def _call_from_address(_endpoint: str | None, values: dict[str, Any] | None) -> None:
         if values and "call_slug" in values:
             g.call_slug = values.pop("call_slug")
+            # a slug no call can have (a NUL, too long) is not looked up: PostgreSQL refuses a NUL outright
+            if not SLUG_SHAPE.fullmatch(g.call_slug):
+                g.page_call = None  # the 404 page asks for it too: never looked up
             if page_call() is None:
                 abort(404)
 

@@ -66,6 +66,7 @@ def test_a_second_call_has_its_own_pages_and_the_short_addresses_stay(app, clien
     assert f'href="/avvisi/{NEXT_SLUG}/calendario' in text_of(client.get(f"/avvisi/{NEXT_SLUG}/calendario"))
     assert client.get("/avvisi/nessun-avviso/elenco").status_code == 404
     assert client.get("/avvisi/nessun-avviso/calendario.ics").status_code == 404
+    assert client.get("/avvisi/%00/elenco").status_code == 404  # PostgreSQL refuses a NUL: never a 500
 
 
 def test_staff_choose_the_current_call_and_archive_the_old_one(staff, app, crema):
