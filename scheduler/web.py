@@ -18,7 +18,7 @@ from sqlalchemy.orm.interfaces import ORMOption
 
 from scheduler.bounds import MAX_ID, valid_id, whole_number
 from scheduler.calls.models import Call
-from scheduler.calls.services import call_by_slug, current_call
+from scheduler.calls.services import current_call
 from scheduler.errors import DomainError
 from scheduler.extensions import db
 
@@ -60,8 +60,7 @@ SLUG_SHAPE = re.compile(r"[a-z0-9][a-z0-9-]{1,78}")
 def page_call() -> Call | None:
     """The call this request is about: the one named in the address (/avvisi/<slug>/...), else the current one."""
     if "page_call" not in g:
-        slug = g.get("call_slug")
-        g.page_call = call_by_slug(slug) if slug else current_call()
+        g.page_call = current_call(g.get("call_slug"))
     return g.page_call
 
 

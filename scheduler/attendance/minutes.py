@@ -32,10 +32,9 @@ def draft(meeting: Meeting) -> str:
         sa.select(Attendance).where(Attendance.meeting_id == meeting.id).options(sa.orm.selectinload(
             Attendance.organization))
     ))
-    groups = present_groups(attendances)
-    people = sum(len(group.people) for group in groups)
-    entities = [group.label for group in groups if not group.label.endswith("(ospite)")
-                and group.label != "A titolo personale"]
+    people = sum(len(group.people) for group in present_groups(attendances))
+    entities = sorted({row.organization.name for row in attendances
+                       if row.undone_at is None and row.organization is not None}, key=str.lower)
     lines = [f"Incontro del {format_when(meeting.starts_at, meeting.ends_at)}.", ""]
     if entities:
         lines.append("Enti presenti: " + ", ".join(entities) + ".")

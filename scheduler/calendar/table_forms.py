@@ -15,7 +15,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from scheduler.calendar.manage_forms import LocalDateField, LocalTimeField, capacity_field
 from scheduler.calendar.models import DocumentVisibility, Meeting, Venue
-from scheduler.calendar.tables import Frequency, SeriesPlan, TableData
+from scheduler.calendar.tables import Frequency, SeriesPlan, TableData, week_of_month
 from scheduler.calls.models import Area, Call, Phase, Track
 from scheduler.formatting import format_day
 from scheduler.forms import REQUIRED, MultiCheckboxField, plausible_year, strip_lines, text
@@ -127,8 +127,8 @@ def describe_rule(plan: SeriesPlan) -> str:
         return _("ogni %(weekday)s", weekday=weekday)
     if plan.frequency is Frequency.FORTNIGHTLY:
         return _("ogni due settimane, di %(weekday)s", weekday=weekday)
-    week = (plan.first_day.day - 1) // 7 + 1
-    ordinal = {1: _("primo"), 2: _("secondo"), 3: _("terzo"), 4: _("quarto")}.get(week, _("ultimo"))
+    ordinal = {1: _("primo"), 2: _("secondo"), 3: _("terzo"), 4: _("quarto"), -1: _("ultimo")}[
+        week_of_month(plan.first_day)]
     return _("il %(ordinal)s %(weekday)s del mese", ordinal=ordinal, weekday=weekday)
 
 

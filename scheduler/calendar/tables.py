@@ -167,7 +167,7 @@ class SeriesPlan:
     capacity: int | None = None
 
 
-def _week_of_month(day: date) -> int:
+def week_of_month(day: date) -> int:
     """1 for the first such weekday of the month ... 4; -1 for the last one when it is the fifth."""
     week = (day.day - 1) // 7 + 1
     return -1 if week == 5 else week
@@ -177,7 +177,7 @@ def series_days(plan: SeriesPlan) -> list[date]:
     """The days of the series, the first day included (the rule every calendar app understands: RRULE)."""
     if plan.frequency is Frequency.MONTHLY:
         rule = rrule(MONTHLY, dtstart=plan.first_day, until=plan.last_day,
-                     byweekday=weekday(plan.first_day.weekday(), _week_of_month(plan.first_day)))
+                     byweekday=weekday(plan.first_day.weekday(), week_of_month(plan.first_day)))
     else:
         rule = rrule(WEEKLY, dtstart=plan.first_day, until=plan.last_day,
                      interval=2 if plan.frequency is Frequency.FORTNIGHTLY else 1)

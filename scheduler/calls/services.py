@@ -35,14 +35,6 @@ def all_calls() -> list[Call]:
     ))
 
 
-def open_calls() -> list[Call]:
-    return [c for c in all_calls() if not c.is_archived]
-
-
-def archived_calls() -> list[Call]:
-    return [c for c in all_calls() if c.is_archived]
-
-
 def make_current(call: Call, *, actor_id: int | None = None) -> Call:
     """Make `call` the one the short addresses show; the previous current call keeps its own addresses."""
     if call.is_archived:

@@ -5,23 +5,18 @@ home page with its next meeting first."""
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
 
 import pytest
 import sqlalchemy as sa
 from icalendar import Calendar
 
 from scheduler.timeutil import utcnow
+from tests.calendar.test_tables import second_tuesday
 from tests.factories import make_entity
 
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "password-di-prova-1"
-
-
-def second_tuesday(year: int, month: int) -> date:
-    first = date(year, month, 1)
-    return first + timedelta(days=(1 - first.weekday()) % 7 + 7)
 
 
 def test_the_office_plans_an_implementation_table_and_an_entity_answers(live_server, app, page, crema, make_user):
