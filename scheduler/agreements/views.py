@@ -20,6 +20,7 @@ from werkzeug.wrappers import Response
 from scheduler.agreements import bp, exports, services
 from scheduler.agreements.forms import AdhesionForm, AgreementForm, AnnulForm, sent_file
 from scheduler.agreements.models import Agreement, AgreementAdhesion, AgreementInvitation, AgreementStatus
+from scheduler.audit.labels import action_label
 from scheduler.audit.services import entries_for
 from scheduler.auth.decorators import role_required, staff_required
 from scheduler.auth.models import Role, User
@@ -33,14 +34,6 @@ from scheduler.web import call_or_404, object_or_404, put_error, status_for
 ViewResult = Response | str | tuple[str, int]
 
 #: How the staff pages name each step recorded in the audit log.
-ACTION_LABELS = {
-    "agreement.created": _l("Accordo creato"),
-    "agreement.updated": _l("Accordo modificato"),
-    "agreement.opened": _l("Aperto alle adesioni"),
-    "agreement.reminded": _l("Sollecito inviato"),
-    "agreement.adhered": _l("Adesione registrata"),
-    "agreement.adhesion_annulled": _l("Adesione annullata"),
-}
 #: The tabs of the staff list of who adhered.
 FILTERS = {"": _l("Tutti"), "aderito": _l("Hanno aderito"), "mancante": _l("In attesa")}
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -152,13 +145,9 @@ def _detail_page(call: Call, agreement: Agreement, status: int = 200) -> tuple[s
     if shown not in FILTERS:
         shown = ""
     rows = [r for r in board.rows if not shown or (r.adhesion is not None) == (shown == "aderito")]
-    history = entries_for("agreement", agreement.id, limit=50)
-    actor_ids = {e.actor_id for e in history if e.actor_id}
-    actors = ({u.id: u for u in db.session.scalars(db.select(User).where(User.id.in_(actor_ids)))}
-              if actor_ids else {})
     return render_template(
         "agreements/detail.html", call=call, agreement=agreement, board=board, rows=rows, shown=shown,
-        filters=FILTERS, history=history, actors=actors, action_labels=ACTION_LABELS,
+        filters=FILTERS, history=entries_for("agreement", agreement.id, limit=50), action_label=action_label,
         closed=agreement.is_closed(), Status=AgreementStatus,
     ), status
 

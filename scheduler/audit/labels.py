@@ -20,6 +20,12 @@ ACTION_LABELS = {
     "meeting.document_removed": N_("Documento tolto"),
     "meeting.minutes_published": N_("Verbale pubblicato"),
     "meeting.minutes_withdrawn": N_("Verbale ritirato"),
+    "agreement.created": N_("Accordo creato"),
+    "agreement.updated": N_("Accordo modificato"),
+    "agreement.opened": N_("Aperto alle adesioni"),
+    "agreement.reminded": N_("Sollecito inviato"),
+    "agreement.adhered": N_("Adesione registrata"),
+    "agreement.adhesion_annulled": N_("Adesione annullata"),
 }
 
 FIELD_LABELS = {
