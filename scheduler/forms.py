@@ -43,6 +43,14 @@ class MultiCheckboxField(SelectMultipleField):
     widget = ListWidget(prefix_label=False)
     option_widget = CheckboxInput()
 
+    def pre_validate(self, form: Any) -> None:
+        """A value that is not among the boxes (a forged form): an Italian message, not WTForms' own English one,
+        which its Italian catalogue lacks."""
+        try:
+            super().pre_validate(form)
+        except ValidationError:
+            raise ValidationError(_l("Scegli tra le voci dell'elenco.")) from None
+
 
 def text(label: Any, max_length: int, required: bool = True, **kwargs: Any) -> StringField:
     """A one-line text field that fits its column of `max_length` characters."""

@@ -52,6 +52,11 @@ CALL_PAGES = frozenset({
     "registry.public_list_csv", "registry.public_list_json", "calendar.public_calendar", "calendar.feed_all",
     "calendar.feed_area",
 })
+#: The office's pages work on one call too: /gestione/... on the current one, /avvisi/<slug>/gestione/... on any
+#: other (an earlier call still being closed, the next one being prepared). These are the office's pages that
+#: are not about one call: the list of calls and the outbox.
+OFFICE_PREFIX = "/gestione"
+OFFICE_PAGES_OF_NO_CALL = ("/gestione/avvisi", "/gestione/posta")
 CALL_PREFIX = "/avvisi/<call_slug>"
 #: The shape of a call's slug (as the call loader checks it).
 SLUG_SHAPE = re.compile(r"[a-z0-9][a-z0-9-]{1,78}")
@@ -72,14 +77,45 @@ def call_or_404() -> Call:
     return call
 
 
+def show_call(call: Call) -> None:
+    """The page is about `call` (found from its object, e.g. a meeting): its links stay within that call, as on
+    the call's own addresses; the current call keeps its short ones."""
+    g.page_call = call
+    if call.is_current:
+        g.pop("call_slug", None)
+    else:
+        g.call_slug = call.slug
+
+
+def in_its_call(call: Call) -> None:
+    """An object found by its id (an application, a meeting) is shown within its own call: 404 when the address
+    names another call, else the page's links follow the object's call."""
+    if g.get("call_slug") and g.call_slug != call.slug:
+        abort(404)
+    show_call(call)
+
+
+def managing_other_call() -> bool:
+    """Whether this is one of the office's pages for a call that is not the current one (the page says so)."""
+    call = g.get("page_call")
+    return call is not None and not call.is_current and request.path.startswith(f"/avvisi/{call.slug}/gestione")
+
+
+def _within_a_call(rule: str, endpoint: str) -> bool:
+    return endpoint in CALL_PAGES or (rule.startswith(OFFICE_PREFIX) and not rule.startswith(OFFICE_PAGES_OF_NO_CALL))
+
+
 def install_call_addresses(app: Flask) -> None:
-    """Give each of CALL_PAGES its address under /avvisi/<slug> too (the same view: it reads `page_call`), and
-    keep the links of such a page within its call."""
+    """Give each of CALL_PAGES and of the office's pages their address under /avvisi/<slug> too (the same view:
+    it reads `page_call`), and keep the links of such a page within its call."""
+    within: set[str] = set()
     for rule in list(app.url_map.iter_rules()):
-        if rule.endpoint in CALL_PAGES and not rule.rule.startswith("/avvisi/"):
+        if _within_a_call(rule.rule, rule.endpoint) and not rule.rule.startswith("/avvisi/"):
+            within.add(rule.endpoint)
             app.add_url_rule(CALL_PREFIX + (rule.rule if rule.rule != "/" else ""), endpoint=rule.endpoint,
                              view_func=app.view_functions[rule.endpoint],
                              methods=sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
+    app.extensions["tavoli_call_endpoints"] = frozenset(within)
 
     @app.url_value_preprocessor
     def _call_from_address(_endpoint: str | None, values: dict[str, Any] | None) -> None:
@@ -93,7 +129,7 @@ def install_call_addresses(app: Flask) -> None:
 
     @app.url_defaults
     def _stay_in_the_call(endpoint: str, values: dict[str, Any]) -> None:
-        if endpoint in CALL_PAGES and "call_slug" not in values and g.get("call_slug"):
+        if endpoint in within and "call_slug" not in values and g.get("call_slug"):
             values["call_slug"] = g.call_slug
 
 

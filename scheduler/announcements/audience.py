@@ -180,7 +180,7 @@ def resolve(call: Call, audience: Audience) -> list[Recipient]:
         organizations = [app.organization for app in _admitted_applications(call)]
     else:
         meeting = meeting_of(call, audience.meeting_id)
-        area_ids = {meeting.track.area_id}
+        area_ids = meeting.track.area_ids
         organizations = _meeting_organizations(call, meeting, audience.kind)
 
     answers: dict[int, Rsvp] = {}
@@ -219,7 +219,7 @@ def _meeting_organizations(call: Call, meeting: Meeting, kind: str) -> list[Orga
     # invited: the admitted entities this meeting is for (area, phase, late rule)
     answered = {org_id: status for org_id, status in db.session.execute(
         sa.select(Rsvp.organization_id, Rsvp.status).where(Rsvp.meeting_id == meeting.id))}
-    invited = [app for app in _admitted_applications(call, {meeting.track.area_id})
+    invited = [app for app in _admitted_applications(call, meeting.track.area_ids)
                if eligibility_problem(app, meeting) is None]
     if kind == "meeting_no_answer":
         return [app.organization for app in invited if app.organization_id not in answered]

@@ -502,7 +502,7 @@ def announce_venue(meeting: Meeting, venue: Venue, draft: Draft, actor: User) ->
     for the venue, not for hundreds of messages to be written.
     """
     announcement = _venue_notice(meeting, venue, draft, actor)
-    set_venue(meeting, venue, told_later=True)
+    set_venue(meeting, venue, told_later=True, actor_id=actor.id)
     announcement.venue = venue
     announcement.status = AnnouncementStatus.SENDING
     announcement.send_at = utcnow()

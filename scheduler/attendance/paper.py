@@ -39,14 +39,14 @@ class Person:
 
 
 def admitted_entities(meeting: Meeting) -> list[Organization]:
-    """The entities admitted to the meeting's call for its track's area, by name."""
+    """The entities admitted to the meeting's call for one of its table's areas, by name."""
     track = meeting.track
+    admitted = (sa.select(Application.organization_id).join(ApplicationArea)
+                .where(Application.call_id == track.call_id, Application.status == ApplicationStatus.ADMITTED,
+                       ApplicationArea.area_id.in_(track.area_ids)))
     return list(db.session.scalars(
         sa.select(Organization)
-        .join(Application, Application.organization_id == Organization.id)
-        .join(ApplicationArea, ApplicationArea.application_id == Application.id)
-        .where(Application.call_id == track.call_id, Application.status == ApplicationStatus.ADMITTED,
-               ApplicationArea.area_id == track.area_id, Organization.erased_at.is_(None))
+        .where(Organization.id.in_(admitted), Organization.erased_at.is_(None))
         .order_by(sa.func.lower(Organization.name), Organization.id)
     ))
 

@@ -152,7 +152,7 @@ def register_view(meeting: Meeting) -> RegisterView:
     # ids in a subquery, not DISTINCT over the rows: PostgreSQL cannot compare a JSON column (pending_public)
     admitted = sa.select(Application.organization_id).join(ApplicationArea).where(
         Application.call_id == track.call_id, Application.status == ApplicationStatus.ADMITTED,
-        ApplicationArea.area_id == track.area_id,
+        ApplicationArea.area_id.in_(track.area_ids),
     )
     others = [o for o in db.session.scalars(
         sa.select(Organization).where(Organization.id.in_(admitted)).order_by(Organization.name)

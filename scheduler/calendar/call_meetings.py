@@ -36,6 +36,13 @@ def load_meetings(call: Call, *, spec: CallSpec, report: LoadReport) -> None:
             starts_at = local_instant(spec_meeting.day, spec_meeting.start, tz)
             ends_at = local_instant(spec_meeting.day, spec_meeting.end, tz)
             meeting = meetings.get(spec_meeting.key)
+            if meeting is not None and meeting.edited_in_app_at is not None:
+                # staff moved, renamed, cancelled or restored it in the app: what they did wins over the file
+                if (meeting.starts_at, meeting.ends_at, meeting.title) != (starts_at, ends_at, spec_meeting.title):
+                    report.warnings.append(
+                        f"L'incontro '{spec_meeting.key}' del percorso '{track.key}' è stato modificato dalla "
+                        "gestione del calendario: il file non lo cambia.")
+                continue
             try:
                 if meeting is None:
                     create_meeting(track, starts_at, ends_at, title=spec_meeting.title, key=spec_meeting.key,

@@ -31,7 +31,7 @@ from sqlalchemy.orm import selectinload
 from scheduler import ics
 from scheduler.caching import LRUCache, app_cache
 from scheduler.calendar.models import Meeting, MeetingMode, Rsvp, RsvpStatus, Venue
-from scheduler.calls.models import Area, Call, Track
+from scheduler.calls.models import Area, Call, Track, tracks_of_areas
 from scheduler.extensions import db
 from scheduler.formatting import format_when
 from scheduler.registry.models import Organization
@@ -68,8 +68,9 @@ def meeting_summary(meeting: Meeting) -> str:
 
 def meeting_description(meeting: Meeting, url: str) -> str:
     """Italian text for DESCRIPTION: what, when, where, access, and the page that always has the news."""
-    area = meeting.track.area
-    lines = [meeting_summary(meeting), f"Area {area.label}"]
+    areas = meeting.track.areas or [meeting.track.area]
+    lines = [meeting_summary(meeting),
+             f"Area {areas[0].label}" if len(areas) == 1 else "Aree " + "; ".join(a.label for a in areas)]
     if meeting.is_cancelled:
         lines.append(f"L'incontro è ANNULLATO. Motivo: {meeting.cancel_reason}" if meeting.cancel_reason
                      else "L'incontro è ANNULLATO.")
@@ -182,6 +183,21 @@ def _calendar_stamps() -> list[Any]:
     ]
 
 
+#: The `call_id` of stamps that cover every call (an entity's private feed holds meetings of any call).
+EVERY_CALL = 0
+
+
+def _every_call_stamps() -> list[Any]:
+    """The stamps of every call at once, in the shape of `_calendar_stamps`: what any meeting's event shows."""
+    return [
+        sa.select(sa.func.max(Call.loaded_at)).scalar_subquery(),
+        *(part for model in (Meeting, Venue, Track, Area) for part in (
+            sa.select(sa.func.max(model.updated_at)).scalar_subquery(),
+            sa.select(sa.func.count()).select_from(model).scalar_subquery(),
+        )),
+    ]
+
+
 @lru_cache(maxsize=16)
 def _stamp_query(kind: str, by_slug: bool) -> sa.Select:
     """The stamp query of one kind of feed, built once per process with bound parameters, so a poll neither
@@ -193,14 +209,15 @@ def _stamp_query(kind: str, by_slug: bool) -> sa.Select:
             .where(Meeting.id == sa.bindparam("meeting_id"))
         )
         return query.limit(1)
-    if kind == "private":
+    if kind == "private":  # an entity's own meetings, of every call
         organization = sa.and_(Organization.feed_token == sa.bindparam("token"), Organization.erased_at.is_(None))
         query = (
-            sa.select(Call.id, *_calendar_stamps(), Organization.updated_at,
+            sa.select(sa.literal(EVERY_CALL), *_every_call_stamps(), Organization.updated_at,
                       *_stamps_of(Rsvp, Rsvp.organization_id == Organization.id, Organization), Organization.id)
-            .select_from(Call).join(Organization, organization)
+            .where(organization)
         )
-    elif kind == "area":
+        return query.limit(1)
+    if kind == "area":
         area = (sa.select(Area.id).where(Area.call_id == Call.id, Area.code == sa.bindparam("code"))
                 .correlate(Call).scalar_subquery())
         query = sa.select(Call.id, *_calendar_stamps(), area)
@@ -289,30 +306,31 @@ def meeting_stamp(meeting_id: int) -> Stamp | None:
     return _stamp("meeting", None, extra=1, meeting_id=meeting_id)
 
 
-def private_stamp(slug: str | None, token: str, cache: StampCache | None = None) -> Stamp | None:
-    """The stamps of an entity's private feed: the call's, its own and its answers'; None for an unknown,
-    revoked or erased token. `target_id` is the entity.
+def private_stamp(token: str, cache: StampCache | None = None) -> Stamp | None:
+    """The stamps of an entity's private feed: every call's (it holds meetings of any call the entity
+    answered), its own and its answers'; None for an unknown, revoked or erased token. `target_id` is the entity.
 
-    With the call's stamps fresh in `cache`, only the entity's part is read (one small indexed query);
-    otherwise one query reads both, and the call's part is kept for the next feeds.
+    With the calls' stamps fresh in `cache`, only the entity's part is read (one small indexed query);
+    otherwise one query reads both, and the calls' part is kept for the next feeds.
     """
     if not token:
         return None
-    calendar = cache.fresh((slug, None)) if cache is not None else None
+    key = (EVERY_CALL, None)
+    calendar = cache.fresh(key) if cache is not None else None
     if calendar is not None:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             row = connection.execute(_entity_stamp_query(), {"token": token}).first()
         if row is None:
             return None
         return Stamp(call_id=calendar.call_id, values=calendar.values + tuple(row[1:]), target_id=row[0])
-    stamp = _stamp("private", slug, extra=1, token=token)
+    stamp = _stamp("private", None, extra=1, token=token)
     if stamp is not None and cache is not None:
-        cache.put((slug, None), Stamp(call_id=stamp.call_id, values=stamp.values[:_CALENDAR_STAMPS]))
+        cache.put(key, Stamp(call_id=stamp.call_id, values=stamp.values[:_CALENDAR_STAMPS]))
     return stamp
 
 
-#: How many of a stamp's values are the call's (`_calendar_stamps`: its load, then the latest change and the
-#: count of four tables); an entity's own follow.
+#: How many of a stamp's values are the calls' (`_calendar_stamps`, `_every_call_stamps`: the latest load, then
+#: the latest change and the count of four tables); an entity's own follow.
 _CALENDAR_STAMPS = 1 + 2 * 4
 
 
@@ -349,12 +367,13 @@ def calendar_tracks(call: Call, area_code: str | None = None) -> list[Track]:
         .where(Track.call_id == call.id)
         .order_by(Track.position, Track.id)
         .options(
-            selectinload(Track.area),
+            selectinload(Track.area), selectinload(Track.areas),
             selectinload(Track.meetings).selectinload(Meeting.venue).selectinload(Venue.comune),
         )
     )
-    if area_code:
-        query = query.join(Track.area).where(Area.code == area_code)
+    if area_code:  # the tables serving the area, the joint ones of several areas too
+        query = query.where(Track.id.in_(tracks_of_areas(
+            sa.select(Area.id).where(Area.call_id == call.id, Area.code == area_code))))
     return list(db.session.scalars(query))
 
 
@@ -393,7 +412,8 @@ def load_meeting(meeting_id: int) -> Meeting | None:
         .options(
             selectinload(Meeting.venue).selectinload(Venue.comune),
             selectinload(Meeting.track).options(
-                selectinload(Track.area), selectinload(Track.meetings), selectinload(Track.call)
+                selectinload(Track.area), selectinload(Track.areas), selectinload(Track.meetings),
+                selectinload(Track.call)
             ),
         )
     )
@@ -409,24 +429,24 @@ def meeting_feed(meeting_id: int, base_url: str) -> Feed | None:
 
 
 def private_feed(call: Call, organization: Organization, base_url: str) -> Feed:
-    """The meetings of the call the entity said yes to or waits for a seat at."""
+    """The meetings the entity said yes to or waits for a seat at, of every call (an entity of the plan just
+    closed and of the next one keeps one calendar); `call` (the current one) signs the feed."""
     rows = db.session.execute(
         sa.select(Meeting, Rsvp.status)
         .join(Rsvp, Rsvp.meeting_id == Meeting.id)
-        .join(Track, Track.id == Meeting.track_id)
         .where(
             Rsvp.organization_id == organization.id,
             Rsvp.status.in_(PRIVATE_FEED_STATUSES),
-            Track.call_id == call.id,
         )
         .order_by(Meeting.starts_at, Meeting.id)
         .options(
             selectinload(Meeting.venue).selectinload(Venue.comune),
-            selectinload(Meeting.track).options(selectinload(Track.area), selectinload(Track.meetings)),
+            selectinload(Meeting.track).options(selectinload(Track.area), selectinload(Track.areas),
+                                                selectinload(Track.meetings)),
         )
     ).all()
     meetings = [meeting for meeting, _ in rows]
     confirmed = frozenset(meeting.id for meeting, status in rows if status is RsvpStatus.YES)
     name = f"{organization.name} – I miei incontri"
-    description = f"Gli incontri del {call.plan_title} a cui {organization.name} partecipa o è in lista d'attesa."
+    description = f"Gli incontri dei tavoli a cui {organization.name} partecipa o è in lista d'attesa."
     return _feed(call, name, description, meetings, base_url, confirmed)

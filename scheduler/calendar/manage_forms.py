@@ -76,8 +76,13 @@ MODE_CHOICES = [(MeetingMode.IN_PERSON.value, _l("In presenza")), (MeetingMode.O
                 (MeetingMode.HYBRID.value, _l("In presenza e online"))]
 
 
+#: A video call's room: https only (the link goes to people's calendars; a plain http one can be read and changed
+#: on the way).
+ONLINE_URL = re.compile(r"^https://[^\s/$.?#][^\s<>\"']*$", re.IGNORECASE)
+
+
 def _online_url(_form: FlaskForm, field: StringField) -> None:
-    if field.data and not MAP_URL.match(field.data):
+    if field.data and not ONLINE_URL.match(field.data):
         raise ValidationError(_l("Indica un indirizzo web che inizi con https:// (il link della videochiamata)."))
 
 

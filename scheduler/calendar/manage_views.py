@@ -218,7 +218,7 @@ def manage_new_venue() -> ViewResult:
     form = VenueForm(call)
     if form.validate_on_submit():
         try:
-            venue = planning.create_venue(call, form.data_for_service())
+            venue = planning.create_venue(call, form.data_for_service(), actor_id=current_user.id)
             db.session.commit()
         except CalendarError as error:
             db.session.rollback()
@@ -238,7 +238,7 @@ def manage_venue(venue_id: int) -> ViewResult:
     form = VenueForm(call) if request.method == "POST" else VenueForm.for_venue(call, venue, formdata=None)
     if form.validate_on_submit():
         try:
-            outcome = planning.update_venue(venue, form.data_for_service())
+            outcome = planning.update_venue(venue, form.data_for_service(), actor_id=current_user.id)
             db.session.commit()
         except CalendarError as error:
             db.session.rollback()
@@ -257,7 +257,8 @@ def manage_venue(venue_id: int) -> ViewResult:
             return redirect(url_for("calendar.manage_venues"), 303)
     status = 400 if form.is_submitted() else 200
     return render_template("calendar/manage_venue_form.html", call=call, form=form, venue=venue,
-                           upcoming=planning.upcoming_at(venue)), status
+                           upcoming=planning.upcoming_at(venue), history=entries_for("venue", venue.id),
+                           action_label=action_label, changed_fields=changed_fields), status
 
 
 # --- facilitators ------------------------------------------------------------------------------------------------
@@ -293,12 +294,13 @@ def manage_facilitators(track_id: int) -> ViewResult:
     if not form.validate():
         return _facilitators_page(call, track, assign_form=form, status=400)
     try:
-        added, removed = planning.set_facilitators(track, set(form.facilitators.data or []))
+        added, removed = planning.assign_facilitators(track, set(form.facilitators.data or []),
+                                                      actor_id=current_user.id)
         db.session.commit()
     except CalendarError as error:
         db.session.rollback()
         put_error(form, error)
-        return _facilitators_page(call, track, assign_form=form, status=400)
+        return _facilitators_page(call, track, assign_form=form, status=status_for(error))
     flash(_("Facilitatori del percorso aggiornati: %(added)s, %(removed)s.",
             added=ngettext("%(num)d aggiunto", "%(num)d aggiunti", len(added)),
             removed=ngettext("%(num)d tolto", "%(num)d tolti", len(removed))), "success")
@@ -311,12 +313,17 @@ def _create_facilitator(call: Call, track: Track) -> tuple[str, int]:
     if not form.validate():
         return _facilitators_page(call, track, new_form=form, status=400)
     try:
-        user, password = planning.create_facilitator(track, form.email.data, form.full_name.data)
+        user, password = planning.create_facilitator(track, form.email.data, form.full_name.data,
+                                                     actor_id=current_user.id)
         db.session.commit()
     except AuthError as error:
         db.session.rollback()
         form.email.errors = [*form.email.errors, str(error)]
         return _facilitators_page(call, track, new_form=form, status=400)
+    except CalendarError as error:
+        db.session.rollback()
+        form.email.errors = [*form.email.errors, error.message]
+        return _facilitators_page(call, track, new_form=form, status=status_for(error))
     return _facilitators_page(call, track, created=(user, password))
 
 

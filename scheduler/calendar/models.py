@@ -119,6 +119,9 @@ class Meeting(db.Model):
     #: Confirmed places; beyond it answers go to the waiting list. Null: the venue's capacity or none.
     capacity: Mapped[int | None] = mapped_column()
     notes: Mapped[str] = mapped_column(sa.Text, default="")
+    #: When staff last moved, renamed, cancelled or restored it in the app: reloading the call file no longer
+    #: changes it (what staff did wins over the file).
+    edited_in_app_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Why staff cancelled it: shown on the meeting's page and in the cancellation sent to calendars.
     cancel_reason: Mapped[str] = mapped_column(sa.Text, default="")
     #: The agenda (ordine del giorno), Markdown, shown on the meeting's page.

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.interfaces import ORMOption
 
+from scheduler.audit.services import changes, record
 from scheduler.auth.models import Role, User
 from scheduler.auth.services import create_staff
 from scheduler.calendar import services
@@ -40,7 +41,7 @@ def _tracks(call: Call, *options: ORMOption) -> list[Track]:
         sa.select(Track)
         .where(Track.call_id == call.id)
         .order_by(Track.position, Track.id)
-        .options(selectinload(Track.area), *options)
+        .options(selectinload(Track.area), selectinload(Track.areas), *options)
     )
     return list(db.session.scalars(query))
 
@@ -86,7 +87,7 @@ def meeting_for_staff(meeting_id: int) -> Meeting | None:
         sa.select(Meeting)
         .where(Meeting.id == meeting_id)
         .options(
-            selectinload(Meeting.track).selectinload(Track.area),
+            selectinload(Meeting.track).options(selectinload(Track.area), selectinload(Track.areas)),
             selectinload(Meeting.track).selectinload(Track.call),
             selectinload(Meeting.venue).selectinload(Venue.comune),
         )
@@ -231,21 +232,31 @@ def _apply(venue: Venue, data: VenueData) -> None:
     venue.capacity = data.capacity
 
 
-def create_venue(call: Call, data: VenueData) -> Venue:
+def _audited_venue(venue: Venue) -> dict:
+    return {"name": venue.name, "address": venue.address, "comune": venue.comune_id, "room": venue.room,
+            "accessibility_notes": venue.accessibility_notes, "map_url": venue.map_url, "capacity": venue.capacity}
+
+
+def create_venue(call: Call, data: VenueData, *, actor_id: int | None = None) -> Venue:
     venue = Venue(call=call)
     _apply(venue, data)
     db.session.add(venue)
     db.session.flush()
+    record("venue.created", "venue", venue.id, actor_id=actor_id, call_id=call.id, **_audited_venue(venue))
     return venue
 
 
-def update_venue(venue: Venue, data: VenueData) -> Outcome:
+def update_venue(venue: Venue, data: VenueData, *, actor_id: int | None = None) -> Outcome:
     """Save the venue. If where it is changed, the upcoming meetings held there get an updated invitation
     (their LOCATION changed); if its seats changed, their waiting lists move up."""
     before = venue.location
     before_capacity = venue.capacity
+    audited = _audited_venue(venue)
     _apply(venue, data)
     db.session.flush()
+    changed = changes(audited, _audited_venue(venue))
+    if changed:
+        record("venue.changed", "venue", venue.id, actor_id=actor_id, call_id=venue.call_id, changes=changed)
     outcome = Outcome()
     meetings = upcoming_at(venue)
     if venue.location != before:
@@ -286,12 +297,31 @@ def set_facilitators(track: Track, user_ids: set[int]) -> tuple[list[User], list
     return added, removed
 
 
-def create_facilitator(track: Track | None, email: str, full_name: str) -> tuple[User, str]:
+def assign_facilitators(track: Track, user_ids: set[int], *, actor_id: int | None = None,
+                        ) -> tuple[list[User], list[User]]:
+    """Staff choose the table's facilitators (its page of facilitators): not on a closed table, and audited."""
+    if track.is_closed:
+        raise CalendarError("Il tavolo è chiuso: riaprilo per cambiarne i facilitatori.", "facilitators",
+                            code="closed")
+    before = sorted(u.id for u in track.facilitators)
+    added, removed = set_facilitators(track, user_ids)
+    if added or removed:
+        record("track.facilitators_changed", "track", track.id, actor_id=actor_id, call_id=track.call_id,
+               changes={"facilitators": [before, sorted(u.id for u in track.facilitators)]})
+    return added, removed
+
+
+def create_facilitator(track: Track | None, email: str, full_name: str, *,
+                       actor_id: int | None = None) -> tuple[User, str]:
     """A facilitator account with a generated password (returned once, to be handed over), assigned to the
     track if one is given. Raises the `AuthError` of `create_staff` with its Italian message."""
+    if track is not None and track.is_closed:
+        raise CalendarError("Il tavolo è chiuso: riaprilo per assegnargli un facilitatore.", "email", code="closed")
     user, password = create_staff(email, role=Role.FACILITATOR, full_name=full_name)
     assert password is not None  # generated, since none was given
     if track is not None:
         track.facilitators.append(user)
         db.session.flush()
+        record("track.facilitator_created", "track", track.id, actor_id=actor_id, call_id=track.call_id,
+               user=user.id)
     return user, password

@@ -20,7 +20,7 @@ from scheduler.auth.models import Role, User
 from scheduler.calendar import notifications
 from scheduler.calendar.models import CalendarCopy, Meeting, MeetingMode, MeetingStatus, Rsvp, RsvpStatus, Venue
 from scheduler.calendar.notifications import MeetingChange, Notice
-from scheduler.calls.models import Phase, Track
+from scheduler.calls.models import Phase, Track, tracks_of_areas
 from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.formatting import format_when
@@ -110,7 +110,7 @@ def eligibility_problem(application: Application | None, meeting: Meeting) -> st
     if application is None:
         return "Possono rispondere solo gli enti ammessi all'elenco."
     track = meeting.track
-    if track.area_id not in {a.area_id for a in application.areas}:
+    if not track.area_ids & {a.area_id for a in application.areas}:
         return "L'incontro è di un'area per cui l'ente non ha manifestato interesse."
     if track.phase is Phase.DRAFTING and not application.wants_drafting:
         return "L'ente partecipa solo alla fase di attuazione: questo incontro è della fase di stesura."
@@ -129,9 +129,12 @@ def meetings_for(organization: Organization, application: Application) -> list[M
     query = (
         sa.select(Meeting)
         .join(Track)
-        .where(Track.call_id == application.call_id, Track.area_id.in_(area_ids), Track.phase.in_(phases))
+        .where(Track.call_id == application.call_id, Track.id.in_(tracks_of_areas(area_ids)),
+               Track.phase.in_(phases))
         .order_by(Meeting.starts_at)
-        .options(sa.orm.selectinload(Meeting.venue), sa.orm.selectinload(Meeting.track).selectinload(Track.area))
+        .options(sa.orm.selectinload(Meeting.venue),
+                 sa.orm.selectinload(Meeting.track).options(sa.orm.selectinload(Track.area),
+                                                            sa.orm.selectinload(Track.areas)))
     )
     meetings = list(db.session.scalars(query))
     return [m for m in meetings if eligibility_problem(application, m) is None]
@@ -330,6 +333,20 @@ def _check_deadline(deadline: datetime | None, starts_at: datetime) -> None:
         raise CalendarError("Il termine per le risposte deve precedere l'inizio dell'incontro.", "rsvp_deadline")
 
 
+def _online_room(mode: MeetingMode, url: str | None) -> str | None:
+    """The online room a meeting of `mode` keeps: none in person (a link nobody should use is not kept); else a
+    secure address, since it goes to people's calendars."""
+    if mode is MeetingMode.IN_PERSON:
+        return None
+    url = clean_line(url or "") or None
+    if not url:
+        raise CalendarError("Indica il collegamento per partecipare online.", "online_url")
+    if not url.lower().startswith("https://") or len(url) > 500:
+        raise CalendarError("Indica un indirizzo web che inizi con https:// (il link della videochiamata).",
+                            "online_url")
+    return url
+
+
 def create_meeting(track: Track, starts_at: datetime, ends_at: datetime, *, title: str | None = None,
                    venue: Venue | None = None, capacity: int | None = None,
                    rsvp_deadline: datetime | None = None, notes: str = "", key: str | None = None,
@@ -344,9 +361,7 @@ def create_meeting(track: Track, starts_at: datetime, ends_at: datetime, *, titl
     _check_deadline(rsvp_deadline, starts_at)
     if capacity is not None and capacity < 1:
         raise CalendarError("La capienza deve essere almeno 1.", "capacity")
-    online_url = clean_line(online_url) or None if mode is not MeetingMode.IN_PERSON else None
-    if mode is not MeetingMode.IN_PERSON and not online_url:
-        raise CalendarError("Indica il collegamento per partecipare online.", "online_url")
+    online_url = _online_room(mode, online_url)
     meeting = Meeting(track=track, key=key, number=track.next_meeting_number(), starts_at=starts_at,
                       ends_at=ends_at, title=title or None, venue=venue, capacity=capacity or None,
                       rsvp_deadline=rsvp_deadline, notes=notes or "", agenda=clean_multiline(agenda or ""),
@@ -394,11 +409,7 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: dat
     new_title = meeting.title if title is KEEP else clean_line(title) or None
     outcome.retitled = new_title != meeting.title
     new_mode = meeting.mode if mode is KEEP else mode
-    new_online = meeting.online_url if online_url is KEEP else clean_line(online_url) or None
-    if new_mode is MeetingMode.IN_PERSON:
-        new_online = None  # a link nobody should use is not kept
-    elif not new_online:
-        raise CalendarError("Indica il collegamento per partecipare online.", "online_url")
+    new_online = _online_room(new_mode, meeting.online_url if online_url is KEEP else online_url)
     outcome.online_changed = (new_mode, new_online) != (meeting.mode, meeting.online_url)
     if (outcome.event_changed or notice is not None or told_later) and meeting.is_cancelled:
         raise CalendarError("L'incontro è annullato: non si possono cambiare data, orario, sede o titolo.",
@@ -440,6 +451,8 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: dat
         db.session.flush()
         outcome.promoted = promote_from_waitlist(meeting)
     changed = changes(before, _audited(meeting))
+    if actor_id is not None and (outcome.moved or outcome.retitled):
+        meeting.edited_in_app_at = utcnow()  # staff's time and title win over the call file's
     if changed:
         record("meeting.changed", "meeting", meeting.id, actor_id=actor_id, call_id=meeting.track.call_id,
                changes=changed, notified=outcome.notified)
@@ -473,11 +486,11 @@ def reschedule(meeting: Meeting, starts_at: datetime, ends_at: datetime) -> Outc
 
 
 def set_venue(meeting: Meeting, venue: Venue | None, notice: Notice | None = None, *,
-              told_later: bool = False) -> Outcome:
+              told_later: bool = False, actor_id: int | None = None) -> Outcome:
     """Set or change the venue; with staff's `notice` that message is what every holder and the notice's
     audience receive, one each, with the updated invitation; with `told_later` ("Comunica la sede") the same
     notice is written by the worker (`send_event` with `to_holders`) once this transaction has committed."""
-    return change_meeting(meeting, venue=venue, notice=notice, told_later=told_later)
+    return change_meeting(meeting, venue=venue, notice=notice, told_later=told_later, actor_id=actor_id)
 
 
 def venue_edited(meeting: Meeting, previous_location: str) -> Outcome:
@@ -502,6 +515,8 @@ def cancel(meeting: Meeting, reason: str = "", *, actor_id: int | None = None) -
         return Outcome()
     meeting.status = MeetingStatus.CANCELLED
     meeting.cancel_reason = clean_line(reason)[:1000]
+    if actor_id is not None:
+        meeting.edited_in_app_at = utcnow()
     outcome = Outcome(cancelled=True, messages=_announce(meeting, MeetingChange(cancelled=True)))
     record("meeting.cancelled", "meeting", meeting.id, actor_id=actor_id, call_id=meeting.track.call_id,
            reason=meeting.cancel_reason, notified=outcome.notified)
@@ -530,6 +545,8 @@ def restore(meeting: Meeting, starts_at: datetime = KEEP, ends_at: datetime = KE
     meeting.status = MeetingStatus.SCHEDULED
     reason, meeting.cancel_reason = meeting.cancel_reason, ""
     meeting.starts_at, meeting.ends_at = starts, ends
+    if actor_id is not None:
+        meeting.edited_in_app_at = utcnow()
     outcome = Outcome(moved=moved, restored=True, messages=_announce(meeting, change))
     record("meeting.restored", "meeting", meeting.id, actor_id=actor_id, call_id=meeting.track.call_id,
            changes=changes(before, _audited(meeting)), cancel_reason=reason, notified=outcome.notified)

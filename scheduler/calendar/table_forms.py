@@ -29,10 +29,10 @@ FREQUENCY_CHOICES = [(Frequency.WEEKLY.value, _l("Ogni settimana")),
 
 
 class TableForm(FlaskForm):
-    """A table of the call: name, area, phase, description, usual slot and venue, facilitators."""
+    """A table of the call: name, its area or areas, phase, description, usual slot and venue, facilitators."""
 
     name = text(_l("Nome del tavolo"), 300)
-    area = SelectField(_l("Area tematica"), validators=[DataRequired(message=REQUIRED)], validate_choice=False)
+    areas = MultiCheckboxField(_l("Aree tematiche"), validate_choice=False)
     phase = RadioField(_l("Fase"), choices=PHASE_CHOICES, default=Phase.IMPLEMENTATION.value,
                        validators=[InputRequired(message=REQUIRED)])
     description = TextAreaField(_l("Descrizione (facoltativa)"), validators=[Optional(), Length(max=5000)],
@@ -45,8 +45,8 @@ class TableForm(FlaskForm):
     def __init__(self, call: Call, venues: list[Venue], people: list[tuple[int, str]], *args: Any,
                  **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.areas: dict[str, Area] = {str(a.id): a for a in call.areas}
-        self.area.choices = [("", _l("Scegli l'area"))] + [(key, a.label) for key, a in self.areas.items()]
+        self.call_areas: dict[str, Area] = {str(a.id): a for a in call.areas}
+        self.areas.choices = [(key, a.label) for key, a in self.call_areas.items()]
         self.venues = {str(v.id): v for v in venues}
         self.venue.choices = [("", _l("Da definire"))] + [(key, v.location) for key, v in self.venues.items()]
         self.facilitators.choices = people
@@ -54,14 +54,17 @@ class TableForm(FlaskForm):
     @classmethod
     def for_track(cls, call: Call, venues: list[Venue], people: list[tuple[int, str]], track: Track,
                   **kwargs: Any) -> TableForm:
-        return cls(call, venues, people, name=track.name, area=str(track.area_id), phase=track.phase.value,
+        return cls(call, venues, people, name=track.name, areas=[str(i) for i in sorted(track.area_ids)],
+                   phase=track.phase.value,
                    description=track.description, slot_start=track.slot_start, slot_end=track.slot_end,
                    venue=str(track.venue_id) if track.venue_id else "",
                    facilitators=[u.id for u in track.facilitators], **kwargs)
 
-    def validate_area(self, field: SelectField) -> None:
-        if field.data not in self.areas:
-            raise ValidationError(_("Scegli l'area dall'elenco."))
+    def validate_areas(self, field: MultiCheckboxField) -> None:
+        if not field.data:
+            raise ValidationError(_("Scegli almeno un'area: gli enti ammessi per quell'area partecipano al tavolo."))
+        if any(key not in self.call_areas for key in field.data):
+            raise ValidationError(_("Scegli le aree dall'elenco."))
 
     def validate_venue(self, field: SelectField) -> None:
         if field.data and field.data not in self.venues:
@@ -69,13 +72,14 @@ class TableForm(FlaskForm):
 
     def table_data(self) -> TableData:
         return TableData(
-            name=self.name.data, area=self.areas[self.area.data], phase=Phase(self.phase.data),
+            name=self.name.data, areas=[self.call_areas[key] for key in self.areas.data],
+            phase=Phase(self.phase.data),
             description=self.description.data or "", slot_start=self.slot_start.data, slot_end=self.slot_end.data,
             venue=self.venues.get(self.venue.data or ""), facilitator_ids=set(self.facilitators.data or []),
         )
 
     def field_for(self, name: str | None) -> Any:
-        return {"name": self.name, "area": self.area, "venue": self.venue, "slot_end": self.slot_end,
+        return {"name": self.name, "areas": self.areas, "venue": self.venue, "slot_end": self.slot_end,
                 "slot_start": self.slot_start, "facilitators": self.facilitators}.get(name or "")
 
 
@@ -120,6 +124,16 @@ class SeriesForm(FlaskForm):
                 "capacity": self.capacity}.get(name or "")
 
 
+#: "il secondo martedì", "l'ultima domenica": the ordinal agrees with the weekday (domenica is feminine).
+_MONTHLY_RULES = {
+    (1, False): _l("il primo %(weekday)s del mese"), (1, True): _l("la prima %(weekday)s del mese"),
+    (2, False): _l("il secondo %(weekday)s del mese"), (2, True): _l("la seconda %(weekday)s del mese"),
+    (3, False): _l("il terzo %(weekday)s del mese"), (3, True): _l("la terza %(weekday)s del mese"),
+    (4, False): _l("il quarto %(weekday)s del mese"), (4, True): _l("la quarta %(weekday)s del mese"),
+    (-1, False): _l("l'ultimo %(weekday)s del mese"), (-1, True): _l("l'ultima %(weekday)s del mese"),
+}
+
+
 def describe_rule(plan: SeriesPlan) -> str:
     """The series' rule in words for the preview ("ogni secondo martedì del mese")."""
     weekday = format_day(local_instant(plan.first_day, plan.start, ROME), str(get_locale() or "it")).split(" ")[0]
@@ -127,9 +141,8 @@ def describe_rule(plan: SeriesPlan) -> str:
         return _("ogni %(weekday)s", weekday=weekday)
     if plan.frequency is Frequency.FORTNIGHTLY:
         return _("ogni due settimane, di %(weekday)s", weekday=weekday)
-    ordinal = {1: _("primo"), 2: _("secondo"), 3: _("terzo"), 4: _("quarto"), -1: _("ultimo")}[
-        week_of_month(plan.first_day)]
-    return _("il %(ordinal)s %(weekday)s del mese", ordinal=ordinal, weekday=weekday)
+    sunday = plan.first_day.weekday() == 6
+    return str(_MONTHLY_RULES[week_of_month(plan.first_day), sunday]) % {"weekday": weekday}
 
 
 class CancelForm(FlaskForm):
@@ -145,9 +158,10 @@ class CancelForm(FlaskForm):
 class RestoreForm(FlaskForm):
     """A cancelled meeting back in the calendar, on its day or on a new one."""
 
-    day = LocalDateField(_l("Data"), validators=[InputRequired(message=REQUIRED), plausible_year])
-    start = LocalTimeField(_l("Inizio"), validators=[InputRequired(message=REQUIRED)])
-    end = LocalTimeField(_l("Fine"), validators=[InputRequired(message=REQUIRED)])
+    # ids of their own: the form shares its page with the meeting's, which has a start and an end too
+    day = LocalDateField(_l("Data"), validators=[InputRequired(message=REQUIRED), plausible_year], id="restore-day")
+    start = LocalTimeField(_l("Inizio"), validators=[InputRequired(message=REQUIRED)], id="restore-start")
+    end = LocalTimeField(_l("Fine"), validators=[InputRequired(message=REQUIRED)], id="restore-end")
 
     @classmethod
     def for_meeting(cls, meeting: Meeting, **kwargs: Any) -> RestoreForm:
@@ -167,9 +181,10 @@ class RestoreForm(FlaskForm):
 class DocumentForm(FlaskForm):
     """A document of a meeting: its title, the file, who reads it."""
 
-    title = text(_l("Titolo del documento"), 200)
+    title = text(_l("Titolo del documento"), 200, id="document-title")  # the meeting's form has a title too
     document = FileField(_l("File (PDF, PNG o JPEG)"))
-    visibility = RadioField(_l("Chi lo vede"), default=DocumentVisibility.PUBLIC.value, choices=[
+    visibility = RadioField(_l("Chi lo vede"), default=DocumentVisibility.PUBLIC.value, id="document-visibility",
+                            choices=[
         (DocumentVisibility.PUBLIC.value, _l("Tutti: è pubblicato sulla pagina dell'incontro")),
         (DocumentVisibility.ADMITTED.value, _l("Solo gli enti ammessi all'avviso (e l'Ufficio di Piano)")),
     ], validators=[InputRequired(message=REQUIRED)])

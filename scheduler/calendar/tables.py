@@ -37,7 +37,8 @@ class TableData:
     """What staff typed for a table."""
 
     name: str
-    area: Area
+    #: One area or more: the entities admitted to any of them take part.
+    areas: list[Area]
     phase: Phase
     description: str = ""
     slot_start: time | None = None
@@ -49,8 +50,10 @@ class TableData:
 def _check(call: Call, data: TableData) -> None:
     if not clean_line(data.name):
         raise CalendarError("Indica il nome del tavolo.", "name")
-    if data.area.call_id != call.id:
-        raise CalendarError("Scegli l'area dall'elenco.", "area")
+    if not data.areas:
+        raise CalendarError("Scegli almeno un'area: gli enti ammessi per quell'area partecipano al tavolo.", "areas")
+    if any(area.call_id != call.id for area in data.areas):
+        raise CalendarError("Scegli le aree dall'elenco.", "areas")
     if data.venue is not None and data.venue.call_id != call.id:
         raise CalendarError("Scegli la sede dall'elenco.", "venue")
     if (data.slot_start is None) != (data.slot_end is None):
@@ -60,14 +63,14 @@ def _check(call: Call, data: TableData) -> None:
 
 
 def _audited(track: Track) -> dict:
-    return {"name": track.name, "area": track.area_id, "phase": track.phase, "description": track.description,
+    return {"name": track.name, "areas": sorted(track.area_ids), "phase": track.phase, "description": track.description,
             "slot_start": track.slot_start, "slot_end": track.slot_end, "venue": track.venue_id,
             "facilitators": sorted(u.id for u in track.facilitators)}
 
 
 def _apply(track: Track, data: TableData) -> None:
     track.name = clean_line(data.name)[:300]
-    track.area = data.area
+    track.set_areas(data.areas)
     track.phase = data.phase
     track.description = clean_multiline(data.description or "")
     track.slot_start, track.slot_end = data.slot_start, data.slot_end

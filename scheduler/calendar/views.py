@@ -13,11 +13,12 @@ from scheduler.auth.models import Role
 from scheduler.calendar import bp, feeds, meeting_documents, services
 from scheduler.calendar.models import DocumentVisibility, RsvpStatus
 from scheduler.calls.models import Area, Call
+from scheduler.calls.services import current_call
 from scheduler.extensions import db
 from scheduler.links import public_url
 from scheduler.markup import render_markdown
 from scheduler.registry.models import Organization
-from scheduler.web import page_call, valid_id
+from scheduler.web import page_call, show_call, valid_id
 
 FEED_MAX_AGE = 300
 
@@ -103,12 +104,14 @@ def meeting(meeting_id: int):
     found = feeds.load_meeting(meeting_id)
     if found is None:
         abort(404)
+    show_call(found.track.call)  # its calendar and feed links are those of its own call
     entity = current_user.is_authenticated and current_user.role is Role.ENTITY
     can_answer = "calendar.rsvp" in current_app.view_functions and entity
     area_code = found.track.area.code
     seat = services.rsvps_of(current_user.organization_id, [found.id]).get(found.id) if entity else None
-    staff = current_user.is_authenticated and current_user.role in (Role.STAFF, Role.FACILITATOR)
-    # the online room: for a confirmed seat (and the office), never on the public page
+    staff = current_user.is_authenticated and (current_user.role is Role.STAFF or (
+        current_user.role is Role.FACILITATOR and current_user.id in {u.id for u in found.track.facilitators}))
+    # the online room: for a confirmed seat, the office and the table's facilitators; never on the public page
     online_url = found.online_url if found.is_online and (staff or (seat and seat.status is RsvpStatus.YES)) else None
     return render_template(
         "calendar/meeting.html", meeting=found, summary=feeds.meeting_summary(found),
@@ -177,12 +180,15 @@ def feed_area(code: str):
 
 @bp.get("/feed/<token>.ics")
 def feed_private(token: str):
-    stamp = feeds.private_stamp(_call_slug(), token, cache=feeds.stamp_cache(current_app)) if len(token) <= 64 else None
+    stamp = feeds.private_stamp(token, cache=feeds.stamp_cache(current_app)) if len(token) <= 64 else None
     if stamp is None:
         return _not_found("Calendario non trovato: l'indirizzo è stato revocato o non è corretto.")
 
     def render() -> str:
         organization = db.session.get(Organization, stamp.target_id)
-        return feeds.private_feed(db.session.get(Call, stamp.call_id), organization, _base_url()).render()
+        call = current_call()
+        if call is None:
+            abort(404)
+        return feeds.private_feed(call, organization, _base_url()).render()
 
     return _calendar_response(stamp, ("private", stamp.target_id), render, private=True)

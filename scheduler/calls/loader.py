@@ -476,6 +476,7 @@ def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
         track = tracks.get(spec_track.key)
         if track is None:
             track = Track(key=spec_track.key, **values)
+            track.set_areas([values["area"]])
             call.tracks.append(track)
             report.count(report.created, "percorsi")
         elif track.edited_in_app_at is not None:
@@ -483,8 +484,12 @@ def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
             if any(getattr(track, name) != value for name, value in values.items() if name != "position"):
                 report.warnings.append(f"Il percorso '{spec_track.key}' è stato modificato dalla gestione del "
                                        "calendario: il file non lo cambia.")
-        elif _assign(track, values):
-            report.count(report.updated, "percorsi")
+        else:
+            moved = track.area is not values["area"]
+            if _assign(track, values):
+                report.count(report.updated, "percorsi")
+            if moved:  # the file's table serves the one area the file names
+                track.set_areas([values["area"]])
         db.session.flush()
     call_loaded.send(call, spec=spec, report=report)
     for key in set(tracks) - {t.key for t in spec.tracks}:

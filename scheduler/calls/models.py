@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from scheduler.dbtypes import UTCDateTime, enum_column
 from scheduler.extensions import db
@@ -133,6 +133,21 @@ organization_comuni = sa.Table(
 )
 
 
+#: Every area a table serves, its main one (`Track.area`) included: the entities admitted to any of them may
+#: take part, and the table is in each area's calendar.
+track_areas = sa.Table(
+    "track_areas",
+    db.metadata,
+    sa.Column("track_id", sa.ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("area_id", sa.ForeignKey("areas.id", ondelete="RESTRICT"), primary_key=True, index=True),
+)
+
+
+def tracks_of_areas(area_ids: Any) -> sa.Select:
+    """The ids of the tables serving any of these areas (a list, or a subquery of area ids): for `Track.id.in_`."""
+    return sa.select(track_areas.c.track_id).where(track_areas.c.area_id.in_(area_ids))
+
+
 track_facilitators = sa.Table(
     "track_facilitators",
     db.metadata,
@@ -142,13 +157,14 @@ track_facilitators = sa.Table(
 
 
 class Track(db.Model):
-    """A percorso / tavolo tematico: the series of meetings of one area in one phase."""
+    """A percorso / tavolo tematico: the series of meetings of one area (or several) in one phase."""
 
     __tablename__ = "tracks"
     __table_args__ = (sa.UniqueConstraint("call_id", "key"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     call_id: Mapped[int] = mapped_column(sa.ForeignKey("calls.id", ondelete="CASCADE"), index=True)
+    #: The table's main area: its badge, its place in lists. `areas` holds it with any other the table serves.
     area_id: Mapped[int] = mapped_column(sa.ForeignKey("areas.id", ondelete="RESTRICT"), index=True)
     #: Key from the call file, stable across reloads.
     key: Mapped[str] = mapped_column(sa.String(60))
@@ -170,6 +186,7 @@ class Track(db.Model):
 
     call: Mapped[Call] = relationship(back_populates="tracks")
     area: Mapped[Area] = relationship(back_populates="tracks")
+    areas: Mapped[list[Area]] = relationship(secondary=track_areas, order_by="Area.code")
     venue: Mapped[Venue | None] = relationship()
     meetings: Mapped[list[Meeting]] = relationship(back_populates="track", order_by="Meeting.starts_at")
     facilitators: Mapped[list[User]] = relationship(
@@ -180,6 +197,31 @@ class Track(db.Model):
     def is_closed(self) -> bool:
         return self.closed_at is not None
 
+    @property
+    def area_ids(self) -> set[int]:
+        """Every area the table serves (its main one at least, also before `areas` is written)."""
+        return {a.id for a in self.areas} | {self.area_id}
+
+    @property
+    def area_codes(self) -> str:
+        """"A" or "A, B": the areas as their badges read."""
+        return ", ".join(a.code for a in self.areas) or self.area.code
+
+    def set_areas(self, areas: list[Area]) -> None:
+        """Serve these areas; the first by code becomes the main one."""
+        ordered = sorted(areas, key=lambda a: a.code)
+        self.area = ordered[0]
+        self.areas = ordered
+
     def next_meeting_number(self) -> int:
         """The number a new meeting of the track is given ("Incontro 4"): one more than the highest so far."""
         return max((m.number or 0 for m in self.meetings), default=0) + 1
+
+
+@sa.event.listens_for(Session, "before_flush")
+def _main_area_served(session: Session, _context: object, _instances: object) -> None:
+    """A table always serves its main area: `track_areas` holds it whoever wrote the track (the call loader,
+    staff, a test), so the rules can read that one table."""
+    for track in [*session.new, *session.dirty]:
+        if isinstance(track, Track) and track.area is not None and track.area not in track.areas:
+            track.areas.append(track.area)

@@ -23,7 +23,7 @@ from scheduler.registry.labels import LEGAL_FORMS, STATUS_LABELS, register_label
 from scheduler.registry.models import Application, ApplicationStatus, ContactKind
 from scheduler.registry.review_forms import STATUS_TABS, InformationRequestForm, RejectForm, ReviewFilterForm
 from scheduler.timeutil import local_instant
-from scheduler.web import call_or_404, int_arg, put_error, status_for
+from scheduler.web import call_or_404, in_its_call, int_arg, put_error, status_for
 
 ViewResult = Response | tuple[str, int]
 
@@ -37,6 +37,7 @@ def _application_or_404(application_id: int) -> Application:
     application = review.application_for_review(application_id)
     if application is None:
         abort(404)
+    in_its_call(application.call)
     return application
 
 

@@ -25,7 +25,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.attendance.models import Attendance, AttendanceMethod
 from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus
-from scheduler.calls.models import Area, Call, Comune, Track
+from scheduler.calls.models import Area, Call, Comune, Track, track_areas, tracks_of_areas
 from scheduler.extensions import db
 from scheduler.mailing.models import MailCategory, OutboxMessage
 from scheduler.mailing.services import enqueue, render_mail
@@ -154,9 +154,9 @@ def _meeting_conditions(call: Call, date_from: date | None, date_to: date | None
     if date_to is not None:
         conditions.append(Meeting.starts_at < local_instant(date_to + timedelta(days=1), time(0, 0)))
     if area_code:
-        conditions.append(Track.area_id.in_(
+        conditions.append(Track.id.in_(tracks_of_areas(
             sa.select(Area.id).where(Area.call_id == call.id, Area.code == area_code)
-        ))
+        )))
     return conditions
 
 
@@ -231,15 +231,16 @@ def participation(call: Call, *, date_from: date | None, date_to: date | None, a
         .group_by(Attendance.organization_id, Meeting.track_id)
     ).all()
 
-    # 5. meetings each admitted entity could attend (those of its admitted areas), per area
+    # 5. meetings each admitted entity could attend (those of tables serving one of its admitted areas), per
+    # table: a table of two areas the entity was admitted to counts its meetings once
     possible_rows = db.session.execute(
-        sa.select(Application.organization_id, Track.area_id, sa.func.count(sa.distinct(Meeting.id)))
+        sa.select(Application.organization_id, Meeting.track_id, sa.func.count(sa.distinct(Meeting.id)))
         .join(ApplicationArea, ApplicationArea.application_id == Application.id)
-        .join(Track, Track.area_id == ApplicationArea.area_id)
-        .join(Meeting, Meeting.track_id == Track.id)
+        .join(track_areas, track_areas.c.area_id == ApplicationArea.area_id)
+        .join(Meeting, Meeting.track_id == track_areas.c.track_id)
         .where(Application.call_id == call.id, Application.status == ApplicationStatus.ADMITTED,
                Meeting.id.in_(meeting_ids), *_in_comune(Application.organization_id, comune_id))
-        .group_by(Application.organization_id, Track.area_id)
+        .group_by(Application.organization_id, Meeting.track_id)
     ).all()
 
     # 6. the entities involved, with their comuni
@@ -258,8 +259,16 @@ def participation(call: Call, *, date_from: date | None, date_to: date | None, a
                 row.comuni.append(comune_name)
                 row.comune_ids.append(comune_id_)
 
-    # 7. the areas and comuni of the call
-    areas = {a.id: a for a in db.session.scalars(sa.select(Area).where(Area.call_id == call.id))}
+    # 7. the areas and comuni of the call, and the areas each table serves
+    areas: dict[int, Area] = {}
+    track_codes: dict[int, list[str]] = defaultdict(list)
+    for area, track_id in db.session.execute(
+        sa.select(Area, track_areas.c.track_id).outerjoin(track_areas, track_areas.c.area_id == Area.id)
+        .where(Area.call_id == call.id)
+    ):
+        areas[area.id] = area
+        if track_id is not None:
+            track_codes[track_id].append(area.code)
     all_comuni = {c.id: c for c in db.session.scalars(sa.select(Comune).where(Comune.call_id == call.id))}
 
     # putting the counted rows together (one row per meeting, entity or track: never per check-in)
@@ -268,34 +277,37 @@ def participation(call: Call, *, date_from: date | None, date_to: date | None, a
         by_meeting[meeting_id].absent += int(absent or 0)
         entities[org_id].confirmed += confirmed
         entities[org_id].absent += int(absent or 0)
-    track_area = {m.track_id: m.area_code for m in meetings}
-    area_ids_by_code = {a.code: a_id for a_id, a in areas.items()}
-    possible_areas: dict[int, set[int]] = defaultdict(set)
-    for org_id, area_id, count in possible_rows:
+    possible_tracks: dict[int, set[int]] = defaultdict(set)
+    for org_id, track_id, count in possible_rows:
         entities[org_id].possible += count
-        possible_areas[org_id].add(area_id)
+        possible_tracks[org_id].add(track_id)
     present_by_area: dict[str, set[int]] = defaultdict(set)
     for org_id, track_id, count, last in presence_rows:
         entity = entities[org_id]
         entity.by_track[track_id] = count
         if entity.last_presence is None or last > entity.last_presence:
             entity.last_presence = last
-        code = track_area[track_id]
-        present_by_area[code].add(org_id)
-        if area_ids_by_code[code] in possible_areas[org_id]:
+        for code in track_codes[track_id]:
+            present_by_area[code].add(org_id)
+        if track_id in possible_tracks[org_id]:
             entity.attended_possible += count
 
     area_rows = {a.code: AreaRow(a.code, a.name) for a in sorted(areas.values(), key=lambda a: a.code)
                  if not area_code or a.code == area_code}
     for m in meetings:
-        row = area_rows[m.area_code]
-        row.meetings += 1
-        row.confirmed += m.confirmed
-        row.present += m.present
-        row.walk_ins += m.walk_ins
-        row.absent += m.absent
+        # a table of several areas counts in each of them
+        for code in track_codes[m.track_id]:
+            row = area_rows.get(code)
+            if row is None:
+                continue  # the report of one area: the table's other areas are not shown
+            row.meetings += 1
+            row.confirmed += m.confirmed
+            row.present += m.present
+            row.walk_ins += m.walk_ins
+            row.absent += m.absent
     for code, orgs in present_by_area.items():
-        area_rows[code].entities = len(orgs)
+        if code in area_rows:
+            area_rows[code].entities = len(orgs)
 
     comune_rows = {c.id: ComuneRow(c.id, c.name) for c in sorted(all_comuni.values(), key=lambda c: c.name)
                    if comune_id is None or c.id == comune_id}

@@ -12,7 +12,7 @@ from flask_login import current_user
 from scheduler import formatting
 from scheduler.site.timeline import track_timelines
 from scheduler.timeutil import utcnow
-from scheduler.web import page_call
+from scheduler.web import managing_other_call, page_call
 
 #: Main navigation: (endpoint, label, who sees it). Entries whose endpoint is not registered are skipped.
 NAV_ITEMS = [
@@ -61,8 +61,8 @@ def nav_items() -> list[dict]:
         elif audience != "all" and role != audience and not (role == "staff" and audience == "facilitator"):
             continue
         items.append(
-            # the site's own pages: from a call's pages (/avvisi/<slug>/...) back to the current call's
-            {"url": url_for(endpoint, call_slug=None), "label": label, "active": request.endpoint == endpoint}
+            # within the call the page is about (/avvisi/<slug>/...), as the header that names it
+            {"url": url_for(endpoint), "label": label, "active": request.endpoint == endpoint}
         )
     return items
 
@@ -79,6 +79,7 @@ def register(app: Flask) -> None:
     def _globals() -> dict:
         return {
             "current_call": page_call(),
+            "managing_other_call": managing_other_call,
             "nav_items": nav_items,
             "current_locale": _locale(),
             "now": formatting_now,

@@ -47,7 +47,7 @@ def area_id(app, code: str) -> int:
 
 
 def new_table(staff, app, **fields) -> int:
-    data = {"name": "Tavolo tematico Fragilità", "area": str(area_id(app, "B")), "phase": "implementation",
+    data = {"name": "Tavolo tematico Fragilità", "areas": str(area_id(app, "B")), "phase": "implementation",
             "description": "Attuazione delle azioni per anziani e persone con disabilità.",
             "slot_start": "9:30", "slot_end": "12:30", **fields}
     data["csrf_token"] = csrf_from(staff, "/gestione/calendario/percorsi/nuovo")
@@ -106,13 +106,13 @@ def test_staff_create_a_table_and_it_is_audited(staff, app):
 def test_a_table_form_with_mistakes_keeps_what_was_typed(staff, app):
     path = "/gestione/calendario/percorsi/nuovo"
     response = staff.post(path, data={"csrf_token": csrf_from(staff, path), "name": "Tavolo Giovani",
-                                      "area": "99999", "phase": "implementation", "slot_start": "14:00",
+                                      "areas": "99999", "phase": "implementation", "slot_start": "14:00",
                                       "slot_end": "13:00"})
     assert response.status_code == 400
     page = text_of(response)
-    assert "Scegli l'area dall'elenco." in page and 'value="Tavolo Giovani"' in page
+    assert "Scegli le aree dall'elenco." in page and 'value="Tavolo Giovani"' in page
     response = staff.post(path, data={"csrf_token": csrf_from(staff, path), "name": "Tavolo Giovani",
-                                      "area": str(area_id(app, "D")), "phase": "implementation",
+                                      "areas": str(area_id(app, "D")), "phase": "implementation",
                                       "slot_start": "14:00", "slot_end": "13:00"})
     assert response.status_code == 400
     assert "L'orario abituale deve finire dopo l'inizio." in text_of(response)
@@ -126,7 +126,7 @@ def test_reloading_the_call_file_never_changes_what_staff_edited(staff, app):
         track_id, area = file_track.id, file_track.area_id
     path = f"/gestione/calendario/percorsi/{track_id}"
     response = staff.post(path, data={"csrf_token": csrf_from(staff, path), "name": "Minori e Famiglia (rinominato)",
-                                      "area": str(area), "phase": "drafting"})
+                                      "areas": str(area), "phase": "drafting"})
     assert response.status_code == 303
     app_track = new_table(staff, app)
     with app.app_context():
