@@ -287,8 +287,9 @@ def remind_missing(agreement: Agreement, actor: User) -> Sent:
 
 
 def visible_invitation(agreement: Agreement, organization_id: int | None) -> AgreementInvitation | None:
-    """The entity's invitation to an open Accordo, with its adhesions; None when the Accordo is not for it (a
-    draft, another call's, or an entity not asked): the entity's pages then answer as for no Accordo at all."""
+    """The entity's invitation to an open Accordo (of any call, current or not), with its adhesions; None when
+    the Accordo is not for it (a draft, or an entity not asked): the entity's pages then answer as for no
+    Accordo at all."""
     if agreement.status is not AgreementStatus.OPEN or organization_id is None:
         return None
     return db.session.scalar(
@@ -492,15 +493,19 @@ class EntityAgreement:
         return self.adhesion is None and not self.closed
 
 
-def for_entity(organization_id: int, call_id: int) -> list[EntityAgreement]:
-    """The open Accordi of the call the entity was asked to, those awaiting its adhesion first (two queries)."""
-    invitations = db.session.scalars(
-        sa.select(AgreementInvitation).join(AgreementInvitation.agreement)
-        .where(AgreementInvitation.organization_id == organization_id, Agreement.call_id == call_id,
-               Agreement.status == AgreementStatus.OPEN)
-        .options(contains_eager(AgreementInvitation.agreement), selectinload(AgreementInvitation.adhesions))
+def for_entity(organization_id: int, call_id: int | None = None) -> list[EntityAgreement]:
+    """The open Accordi the entity was asked to, of one call or (None) of every call, with their call; those
+    awaiting its adhesion first (two queries)."""
+    query = (
+        sa.select(AgreementInvitation).join(AgreementInvitation.agreement).join(Agreement.call)
+        .where(AgreementInvitation.organization_id == organization_id, Agreement.status == AgreementStatus.OPEN)
+        .options(contains_eager(AgreementInvitation.agreement).contains_eager(Agreement.call),
+                 selectinload(AgreementInvitation.adhesions))
         .order_by(Agreement.closes_at, Agreement.id)
     )
+    if call_id is not None:
+        query = query.where(Agreement.call_id == call_id)
+    invitations = db.session.scalars(query)
     now = utcnow()
     found = [EntityAgreement(i.agreement, in_force(i), i.agreement.is_closed(now)) for i in invitations]
     return sorted(found, key=lambda e: not e.awaiting)

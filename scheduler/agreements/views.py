@@ -25,7 +25,6 @@ from scheduler.audit.services import entries_for
 from scheduler.auth.decorators import role_required, staff_required
 from scheduler.auth.models import Role, User
 from scheduler.calls.models import Call
-from scheduler.calls.services import current_call
 from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.registry.models import Organization
@@ -294,9 +293,10 @@ def export_xlsx(agreement_id: int) -> Response:
 
 
 def _entity_agreement_or_404(agreement_id: int) -> tuple[Agreement, AgreementInvitation]:
-    """The open Accordo of the current call the signed-in entity was asked to, with its invitation; else 404
-    (a draft, another call's, one the entity was not asked to: the same answer as no Accordo at all)."""
-    agreement = _agreement_or_404(call_or_404(), agreement_id)
+    """The open Accordo the signed-in entity was asked to, of whichever call (not only the current one: staff
+    may have made another call current meanwhile), with its invitation; else 404 (a draft, one the entity was
+    not asked to: the same answer as no Accordo at all)."""
+    agreement = object_or_404(Agreement, agreement_id)
     invitation = services.visible_invitation(agreement, current_user.organization_id)
     if invitation is None:
         abort(404)
@@ -355,6 +355,5 @@ def entity_document(agreement_id: int) -> Response:
 
 @bp.app_template_global()
 def agreements_for_entity(organization: Organization) -> list[services.EntityAgreement]:
-    """The open Accordi the entity was asked to, for the box of its reserved area (reads only)."""
-    call = current_call()
-    return services.for_entity(organization.id, call.id) if call is not None else []
+    """The open Accordi the entity was asked to, of every call, for the box of its reserved area (reads only)."""
+    return services.for_entity(organization.id)

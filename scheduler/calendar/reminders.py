@@ -1,4 +1,5 @@
-"""Reminders before meetings, and a warning to staff when a meeting is close and still has no venue.
+"""Reminders before meetings, and a warning to staff when a meeting is close and still has no venue (an online
+meeting needs none; a hybrid one does).
 
 `send_due()` can run in several workers at once: each row is claimed by a conditional UPDATE before its
 e-mail is written, so nobody is reminded twice.
@@ -15,7 +16,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 
 from scheduler.auth.models import Role, User
-from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus
+from scheduler.calendar.models import Meeting, MeetingMode, MeetingStatus, Rsvp, RsvpStatus
 from scheduler.extensions import db
 from scheduler.formatting import format_when
 from scheduler.links import public_url
@@ -80,7 +81,7 @@ def send_due() -> ReminderStats:
 
     bare = db.session.scalars(
         sa.select(Meeting).where(
-            Meeting.venue_id.is_(None), Meeting.status == MeetingStatus.SCHEDULED,
+            Meeting.venue_id.is_(None), Meeting.mode != MeetingMode.ONLINE, Meeting.status == MeetingStatus.SCHEDULED,
             Meeting.venue_alert_sent_at.is_(None), Meeting.starts_at > now,
             Meeting.starts_at <= now + VENUE_ALERT_BEFORE,
         )

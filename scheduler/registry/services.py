@@ -81,6 +81,21 @@ class ApplicationData:
     extra: dict = field(default_factory=dict)
 
 
+#: What a concluded (archived) call answers to a new application; the views translate it.
+CALL_CONCLUDED = N_("Questo avviso è concluso: non si accettano più candidature.")
+
+
+def accepts_applications(call: Call) -> bool:
+    """A call takes applications until staff archive it (its pages stay, read only)."""
+    return not call.is_archived
+
+
+def check_accepts_applications(call: Call) -> None:
+    """Refuse an application to a concluded call (code `closed`)."""
+    if not accepts_applications(call):
+        raise RegistryError(CALL_CONCLUDED, code="closed")
+
+
 def is_late(call: Call, at: datetime | None = None) -> bool:
     """After the deadline (end of its day, local time) applications join only the implementation phase."""
     return (at or utcnow()) > end_of_day(call.deadline)
@@ -167,7 +182,8 @@ def submit_application(
 ) -> Application:
     """Record a new application. Online ones wait for the contact to confirm the e-mail address;
     paper ones typed in by staff go straight to review, dated (and judged late or not) by when the paper
-    form was received."""
+    form was received. A concluded (archived) call takes none."""
+    check_accepts_applications(call)
     codice_fiscale = check_codice_fiscale(data.codice_fiscale)
     existing = find_by_codice_fiscale(codice_fiscale)
     if _release_if_unconfirmed(existing):

@@ -17,7 +17,7 @@ from scheduler.registry.contact_forms import ContactForm
 from scheduler.registry.forms import ApplicationForm
 from scheduler.registry.labels import STATUS_LABELS, register_label
 from scheduler.registry.models import Application, ApplicationStatus, ContactKind
-from scheduler.web import call_or_404, object_or_404, put_error
+from scheduler.web import call_or_404, object_or_404, put_error, status_for
 
 
 def _apply_rate_limit() -> str:
@@ -28,6 +28,12 @@ def _apply_rate_limit() -> str:
 @limiter.limit(_apply_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code < 400)
 def apply():
     call = call_or_404()
+    try:
+        registry.check_accepts_applications(call)
+    except registry.RegistryError as error:  # a concluded call: its page says so, a form sent is refused
+        status = status_for(error) if request.method == "POST" else 200
+        return render_template("registry/apply.html", form=None, call=call, late=False,
+                               concluded=_(error.message)), status
     late = registry.is_late(call)
     form = ApplicationForm(call, late)
     status = 200

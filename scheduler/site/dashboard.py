@@ -4,7 +4,7 @@ Four sections, each answered by two queries (how many, and the first `limit` row
 joined in), so the page costs the same with ten rows or ten thousand:
 
 - applications to review: submitted or waiting for information, as the review list's first tab ("Da esaminare");
-- meetings in the next seven days still without a venue (scheduled, not cancelled);
+- meetings in the next seven days still without a venue (scheduled, not cancelled; an online one needs none);
 - mail the server refused for good (failed in the outbox);
 - registers still open of meetings that have ended (not cancelled).
 
@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.orm import contains_eager
 
-from scheduler.calendar.models import Meeting, MeetingStatus
+from scheduler.calendar.models import Meeting, MeetingMode, MeetingStatus
 from scheduler.calls.models import Call, Track
 from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
@@ -106,7 +106,8 @@ def staff_dashboard(call: Call | None, now: datetime, limit: int = LIST_LIMIT) -
         applications=_applications(call, limit),
         meetings_without_venue=_meetings(
             call,
-            (Meeting.venue_id.is_(None), Meeting.starts_at > now, Meeting.starts_at <= horizon_end),
+            (Meeting.venue_id.is_(None), Meeting.mode != MeetingMode.ONLINE,  # a hybrid one needs a room too
+             Meeting.starts_at > now, Meeting.starts_at <= horizon_end),
             (Meeting.starts_at, Meeting.id),
             limit,
         ),

@@ -8,6 +8,7 @@ from scheduler.auth.decorators import staff_required
 from scheduler.calendar.planning import tracks_with_meetings
 from scheduler.calls.services import all_calls, current_call
 from scheduler.registry.labels import STATUS_LABELS
+from scheduler.registry.services import accepts_applications
 from scheduler.site import bp
 from scheduler.site import services as site_services
 from scheduler.site.dashboard import staff_dashboard
@@ -26,6 +27,7 @@ def index():
         "site/index.html", call=call, tracks=tracks,
         deadline_passed=dates.deadline_passed if dates else False,
         implementation_started=dates.implementation_started if dates else False,
+        accepting=accepts_applications(call) if call else False,
         open_calls=[c for c in others if not c.is_archived], archived_calls=[c for c in others if c.is_archived],
     )
 

@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 
 from scheduler.auth.models import Role
-from scheduler.calendar.models import Meeting, MeetingStatus, Venue
+from scheduler.calendar.models import Meeting, MeetingMode, MeetingStatus, Venue
 from scheduler.calls.models import Call
 from scheduler.extensions import db
 from scheduler.mailing.models import OutboxStatus
@@ -223,3 +223,31 @@ def test_only_staff_reach_the_dashboard(app, client, make_user):
                                       "csrf_token": csrf_from(facilitator, "/accedi")})
     assert facilitator.get("/gestione").status_code == 403
     assert 'href="/gestione"' not in facilitator.get("/presenze").get_data(as_text=True)
+
+
+def test_online_meetings_need_no_venue_but_hybrid_ones_do(app, client, staff, monkeypatch):
+    at(monkeypatch, 2024, 5, 10, 12)  # within a week A1, B2 (15 May), D2 (17 May), none with a venue
+    ids = key_ids(app, "A1", "B2", "D2")
+    with app.app_context():
+        online = db.session.get(Meeting, ids["A1"])
+        online.mode, online.online_url = MeetingMode.ONLINE, "https://meet.example.org/a1"
+        hybrid = db.session.get(Meeting, ids["B2"])
+        hybrid.mode, hybrid.online_url = MeetingMode.HYBRID, "https://meet.example.org/b2"
+        db.session.commit()
+    part = section(main_text(client.get("/gestione")), "senza-sede")
+    assert count_in(part) == 2
+    assert f'/gestione/calendario/incontri/{ids["A1"]}"' not in part  # online: nothing to do
+    assert f'/gestione/calendario/incontri/{ids["B2"]}"' in part  # hybrid: a room is still needed
+    assert f'/gestione/calendario/incontri/{ids["D2"]}"' in part
+    assert "2 incontri in programma entro il" in part
+
+    with count_queries(app) as statements:
+        assert client.get("/gestione").status_code == 200
+    with app.app_context():
+        db.session.execute(sa.update(Meeting).values(mode=MeetingMode.ONLINE, online_url="https://meet.example.org/x"))
+        db.session.commit()
+    with count_queries(app) as all_online:
+        html = main_text(client.get("/gestione"))
+    assert count_in(section(html, "senza-sede")) == 0
+    assert "Nessun incontro dei prossimi 7 giorni è senza sede." in section(html, "senza-sede")
+    assert len(all_online) == len(statements)
