@@ -38,6 +38,7 @@ FIELD_LABELS = {
     "venue": N_("sede"),
     "title": N_("titolo"),
     "capacity": N_("posti"),
+    "seats_per_entity": N_("persone per ente"),
     "rsvp_deadline": N_("termine per le adesioni"),
     "notes": N_("note"),
     "agenda": N_("ordine del giorno"),

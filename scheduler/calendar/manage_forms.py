@@ -95,6 +95,8 @@ class MeetingForm(FlaskForm):
     title = text(_l("Titolo (facoltativo)"), 300, required=False)
     venue = SelectField(_l("Sede"), default="")
     capacity = capacity_field(_l("Posti disponibili (facoltativo)"))
+    seats_per_entity = SeatsField(_l("Persone per ente, al massimo (facoltativo)"),
+                                  validators=[Optional(), _seats_in_range])
     deadline_day = LocalDateField(_l("Termine per le adesioni: giorno"), validators=[Optional(), plausible_year])
     deadline_time = LocalTimeField(_l("Termine per le adesioni: ora"), validators=[Optional()])
     notes = TextAreaField(_l("Note per lo staff"), validators=[Optional(), Length(max=5000)], filters=[strip_lines])
@@ -128,6 +130,7 @@ class MeetingForm(FlaskForm):
         return cls(
             venues, day=starts.date(), start=starts.time(), end=ends.time(), title=meeting.title,
             venue=str(meeting.venue_id) if meeting.venue_id else "", capacity=meeting.capacity,
+            seats_per_entity=meeting.seats_per_entity,
             deadline_day=deadline.date() if deadline else None, deadline_time=deadline.time() if deadline else None,
             notes=meeting.notes, agenda=meeting.agenda, mode=meeting.mode.value, online_url=meeting.online_url,
             **kwargs,
@@ -157,7 +160,7 @@ class MeetingForm(FlaskForm):
             starts_at=self.starts_at(), ends_at=self.ends_at(), venue=self.venues.get(self.venue.data or ""),
             title=self.title.data or None, capacity=self.capacity.data, rsvp_deadline=self.rsvp_deadline(),
             notes=self.notes.data or "", agenda=self.agenda.data or "", mode=MeetingMode(self.mode.data),
-            online_url=self.online_url.data or None,
+            online_url=self.online_url.data or None, seats_per_entity=self.seats_per_entity.data,
         )
 
     def field_for(self, name: str | None) -> Any:
@@ -165,6 +168,7 @@ class MeetingForm(FlaskForm):
         return {
             "starts_at": self.day, "ends_at": self.end, "rsvp_deadline": self.deadline_day,
             "capacity": self.capacity, "venue": self.venue, "title": self.title, "online_url": self.online_url,
+            "seats_per_entity": self.seats_per_entity,
         }.get(name or "")
 
 

@@ -116,8 +116,10 @@ class Meeting(db.Model):
     sequence: Mapped[int] = mapped_column(default=0)
     #: Answers close at this instant (at the latest when the meeting starts).
     rsvp_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: Confirmed places; beyond it answers go to the waiting list. Null: the venue's capacity or none.
+    #: Confirmed places, in people; beyond it answers go to the waiting list. Null: the venue's capacity or none.
     capacity: Mapped[int | None] = mapped_column()
+    #: At most this many people per entity (staff's choice, within the capacity); null: no limit of its own.
+    seats_per_entity: Mapped[int | None] = mapped_column()
     notes: Mapped[str] = mapped_column(sa.Text, default="")
     #: When staff last moved, renamed, cancelled or restored it in the app: reloading the call file no longer
     #: changes it (what staff did wins over the file).
@@ -178,6 +180,8 @@ class Rsvp(db.Model):
     status: Mapped[RsvpStatus] = mapped_column(enum_column(RsvpStatus, "rsvp_status"))
     #: People coming: a list of {"name": ..., "role": ...}.
     people: Mapped[list[dict[str, str]]] = mapped_column(sa.JSON, default=list)
+    #: The seats it holds, confirmed or in line: its named people (what a meeting's capacity counts); 0 for a no.
+    seats: Mapped[int] = mapped_column(default=0)
     #: When the current answer was given: orders the waiting list.
     answered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     answered_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))

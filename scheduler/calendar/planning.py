@@ -30,9 +30,12 @@ from scheduler.timeutil import utcnow
 
 @dataclass
 class MeetingCounts:
+    """Answers per meeting: entities confirmed, waiting, declined; and the seats (people) the confirmed hold."""
+
     confirmed: int = 0
     waiting: int = 0
     declined: int = 0
+    taken: int = 0
 
 
 def _tracks(call: Call, *options: ORMOption) -> list[Track]:
@@ -66,14 +69,14 @@ def answer_counts(meeting_ids: list[int]) -> dict[int, MeetingCounts]:
     if not meeting_ids:
         return counts
     rows = db.session.execute(
-        sa.select(Rsvp.meeting_id, Rsvp.status, sa.func.count())
+        sa.select(Rsvp.meeting_id, Rsvp.status, sa.func.count(), sa.func.coalesce(sa.func.sum(Rsvp.seats), 0))
         .where(Rsvp.meeting_id.in_(meeting_ids))
         .group_by(Rsvp.meeting_id, Rsvp.status)
     )
-    for meeting_id, status, number in rows:
+    for meeting_id, status, number, seats in rows:
         entry = counts[meeting_id]
         if status is RsvpStatus.YES:
-            entry.confirmed = number
+            entry.confirmed, entry.taken = number, int(seats)
         elif status is RsvpStatus.WAITLIST:
             entry.waiting = number
         else:
@@ -127,6 +130,7 @@ class MeetingPlan:
     agenda: str = ""
     mode: MeetingMode = MeetingMode.IN_PERSON
     online_url: str | None = None
+    seats_per_entity: int | None = None
 
 
 def plan_meeting(track: Track, plan: MeetingPlan, *, actor_id: int | None = None) -> Meeting:
@@ -134,7 +138,7 @@ def plan_meeting(track: Track, plan: MeetingPlan, *, actor_id: int | None = None
     return services.create_meeting(
         track, plan.starts_at, plan.ends_at, title=plan.title, venue=plan.venue, capacity=plan.capacity,
         rsvp_deadline=plan.rsvp_deadline, notes=plan.notes, agenda=plan.agenda, mode=plan.mode,
-        online_url=plan.online_url, actor_id=actor_id,
+        online_url=plan.online_url, seats_per_entity=plan.seats_per_entity, actor_id=actor_id,
     )
 
 
@@ -143,7 +147,7 @@ def edit_meeting(meeting: Meeting, plan: MeetingPlan, *, actor_id: int | None = 
     return services.change_meeting(
         meeting, starts_at=plan.starts_at, ends_at=plan.ends_at, venue=plan.venue, title=plan.title,
         capacity=plan.capacity, rsvp_deadline=plan.rsvp_deadline, notes=plan.notes, agenda=plan.agenda,
-        mode=plan.mode, online_url=plan.online_url, actor_id=actor_id,
+        mode=plan.mode, online_url=plan.online_url, seats_per_entity=plan.seats_per_entity, actor_id=actor_id,
     )
 
 

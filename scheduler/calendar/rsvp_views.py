@@ -73,7 +73,7 @@ def _answer_page(meeting: Meeting, organization: Organization, user: User | None
     return render_template(
         "calendar/rsvp.html", meeting=meeting, organization=organization, signed_in=user is not None
         and address is None, existing=existing, problem=problem, errors=errors, rows=rows, attending=attending,
-        capacity=calendar.effective_capacity(meeting), confirmed=calendar.confirmed_count(meeting.id),
+        capacity=calendar.effective_capacity(meeting), confirmed=calendar.taken_seats(meeting.id),
         closes_at=calendar.answers_close_at(meeting),
     ), status
 

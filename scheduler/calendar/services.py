@@ -147,11 +147,23 @@ def rsvps_of(organization_id: int, meeting_ids: list[int]) -> dict[int, Rsvp]:
     return {r.meeting_id: r for r in rows}
 
 
-def confirmed_count(meeting_id: int) -> int:
+def taken_seats(meeting_id: int) -> int:
+    """The seats the confirmed answers hold: people, not entities (a room holds people)."""
     return db.session.scalar(
-        sa.select(sa.func.count()).select_from(Rsvp).where(Rsvp.meeting_id == meeting_id,
-                                                           Rsvp.status == RsvpStatus.YES)
+        sa.select(sa.func.coalesce(sa.func.sum(Rsvp.seats), 0)).where(Rsvp.meeting_id == meeting_id,
+                                                                      Rsvp.status == RsvpStatus.YES)
     ) or 0
+
+
+def _check_people(meeting: Meeting, seats: int) -> None:
+    """An answer names no more people than the meeting lets one entity bring, nor than its seats in all."""
+    capacity = effective_capacity(meeting)
+    if meeting.seats_per_entity and seats > meeting.seats_per_entity:
+        raise CalendarError(f"A questo incontro ogni ente può indicare al massimo {meeting.seats_per_entity} "
+                            f"{'persona' if meeting.seats_per_entity == 1 else 'persone'}.", "people")
+    if capacity is not None and seats > capacity:
+        raise CalendarError(f"L'incontro ha {capacity} {'posto' if capacity == 1 else 'posti'} in tutto: indica al "
+                            f"massimo {capacity} {'persona' if capacity == 1 else 'persone'}.", "people")
 
 
 # --- answering ------------------------------------------------------------------------------------------------
@@ -229,22 +241,36 @@ def answer(meeting: Meeting, organization: Organization, user: User | None, atte
         raise CalendarError("Indica almeno il nome di una persona che parteciperà.", "people")
     _lock_meeting(meeting.id)
     db.session.refresh(meeting)
+    if attending:
+        _check_people(meeting, len(people))
     rsvp = db.session.scalar(
         sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.organization_id == organization.id)
     )
     previous = rsvp.status if rsvp else None
+    held = rsvp.seats if rsvp is not None and previous is RsvpStatus.YES else 0
+    capacity = effective_capacity(meeting)
+    if attending and previous is RsvpStatus.YES and capacity is not None and len(people) > held:
+        # more people on a confirmed seat: only as many as are free (the seats it holds stay its own)
+        free = capacity - taken_seats(meeting.id)
+        if len(people) - held > free:
+            most = held + max(free, 0)
+            raise CalendarError(
+                f"Restano {max(free, 0)} posti liberi: l'ente può indicare al massimo {most} "
+                f"{'persona' if most == 1 else 'persone'} (i suoi posti confermati restano).", "people",
+                code="conflict")
     if rsvp is None:
         rsvp = Rsvp(meeting=meeting, organization=organization, status=RsvpStatus.NO)
         db.session.add(rsvp)
     rsvp.people = people if attending else []
+    rsvp.seats = len(people) if attending else 0
     rsvp.answered_by_id = user.id if user is not None else None
     if attending:
         if previous in (RsvpStatus.YES, RsvpStatus.WAITLIST):
             status = previous  # a change of names keeps the seat or the place in line
         else:
-            capacity = effective_capacity(meeting)
-            status = RsvpStatus.YES if capacity is None or confirmed_count(meeting.id) < capacity else (
-                RsvpStatus.WAITLIST)
+            fits = capacity is None or taken_seats(meeting.id) + len(people) <= capacity
+            # first come, first served: nobody passes those already waiting
+            status = RsvpStatus.YES if fits and not _anyone_waiting(meeting.id) else RsvpStatus.WAITLIST
             rsvp.answered_at = utcnow()
         rsvp.status = status
         if status is RsvpStatus.YES:
@@ -253,6 +279,8 @@ def answer(meeting: Meeting, organization: Organization, user: User | None, atte
         rsvp.status = RsvpStatus.NO
         rsvp.answered_at = utcnow()
     db.session.flush()
+    if attending and previous is RsvpStatus.YES and len(people) < held:
+        promote_from_waitlist(meeting)  # the seats it gave back go to the waiting list
 
     if attending and previous in (None, RsvpStatus.NO):
         notifications.invitation(rsvp, _invitation_addresses(organization, user, address))
@@ -287,17 +315,28 @@ def answer_from_calendar(meeting: Meeting, email: str, attending: bool) -> Rsvp:
                   address=Address(copy.email, copy.name or organization.name, organization))
 
 
+def _anyone_waiting(meeting_id: int) -> bool:
+    return db.session.scalar(sa.select(sa.exists().where(Rsvp.meeting_id == meeting_id,
+                                                         Rsvp.status == RsvpStatus.WAITLIST))) or False
+
+
 def promote_from_waitlist(meeting: Meeting) -> list[Rsvp]:
-    """Give freed seats to the waiting list, first come first served, and tell them."""
+    """Give freed seats to the waiting list, in people, first come first served (an entity whose people do not
+    fit in the seats free waits, and so do those after it), and tell them."""
+    _lock_meeting(meeting.id)
     capacity = effective_capacity(meeting)
     waiting = list(db.session.scalars(
         sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.status == RsvpStatus.WAITLIST)
         .order_by(Rsvp.answered_at, Rsvp.id)
     ))
-    free = len(waiting) if capacity is None else max(capacity - confirmed_count(meeting.id), 0)
-    promoted = waiting[:free]
-    if promoted:
-        _lock_meeting(meeting.id)
+    free = None if capacity is None else capacity - taken_seats(meeting.id)
+    promoted = []
+    for rsvp in waiting:
+        if free is not None:
+            if max(rsvp.seats, 1) > free:
+                break
+            free -= max(rsvp.seats, 1)
+        promoted.append(rsvp)
     for rsvp in promoted:
         rsvp.status = RsvpStatus.YES
         _confirm_seat(rsvp)
@@ -333,6 +372,17 @@ def _check_deadline(deadline: datetime | None, starts_at: datetime) -> None:
         raise CalendarError("Il termine per le risposte deve precedere l'inizio dell'incontro.", "rsvp_deadline")
 
 
+def _check_cap(seats_per_entity: int | None, capacity: int | None) -> None:
+    """Staff's cap per entity: a whole number of people, within the meeting's seats."""
+    if seats_per_entity is None:
+        return
+    if seats_per_entity < 1:
+        raise CalendarError("Indica almeno una persona per ente.", "seats_per_entity")
+    if capacity is not None and seats_per_entity > capacity:
+        raise CalendarError(f"Il massimo per ente ({seats_per_entity}) non può superare i posti dell'incontro "
+                            f"({capacity}).", "seats_per_entity")
+
+
 def _online_room(mode: MeetingMode, url: str | None) -> str | None:
     """The online room a meeting of `mode` keeps: none in person (a link nobody should use is not kept); else a
     secure address, since it goes to people's calendars."""
@@ -351,7 +401,8 @@ def create_meeting(track: Track, starts_at: datetime, ends_at: datetime, *, titl
                    venue: Venue | None = None, capacity: int | None = None,
                    rsvp_deadline: datetime | None = None, notes: str = "", key: str | None = None,
                    agenda: str = "", mode: MeetingMode = MeetingMode.IN_PERSON, online_url: str | None = None,
-                   allow_past: bool = False, actor_id: int | None = None) -> Meeting:
+                   seats_per_entity: int | None = None, allow_past: bool = False,
+                   actor_id: int | None = None) -> Meeting:
     """A new meeting of the track, numbered after the others (nobody has answered yet, so no e-mail)."""
     if track.is_closed:
         raise CalendarError("Il tavolo è chiuso: riaprilo per aggiungere incontri.", code="closed")
@@ -362,10 +413,11 @@ def create_meeting(track: Track, starts_at: datetime, ends_at: datetime, *, titl
     if capacity is not None and capacity < 1:
         raise CalendarError("La capienza deve essere almeno 1.", "capacity")
     online_url = _online_room(mode, online_url)
+    _check_cap(seats_per_entity, capacity or (venue.capacity if venue else None))
     meeting = Meeting(track=track, key=key, number=track.next_meeting_number(), starts_at=starts_at,
                       ends_at=ends_at, title=title or None, venue=venue, capacity=capacity or None,
                       rsvp_deadline=rsvp_deadline, notes=notes or "", agenda=clean_multiline(agenda or ""),
-                      mode=mode, online_url=online_url)
+                      mode=mode, online_url=online_url, seats_per_entity=seats_per_entity or None)
     db.session.add(meeting)
     db.session.flush()
     record("meeting.created", "meeting", meeting.id, actor_id=actor_id, call_id=track.call_id, track=track.id,
@@ -385,7 +437,8 @@ def _minute(instant: datetime) -> datetime:
 def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: datetime = KEEP,
                    venue: Venue | None = KEEP, title: str | None = KEEP, capacity: int | None = KEEP,
                    rsvp_deadline: datetime | None = KEEP, notes: str = KEEP, agenda: str = KEEP,
-                   mode: MeetingMode = KEEP, online_url: str | None = KEEP, notice: Notice | None = None,
+                   mode: MeetingMode = KEEP, online_url: str | None = KEEP, seats_per_entity: int | None = KEEP,
+                   notice: Notice | None = None,
                    told_later: bool = False, allow_past: bool = False, actor_id: int | None = None) -> Outcome:
     """The one way a meeting changes.
 
@@ -422,6 +475,10 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: dat
     _check_deadline(deadline, starts)
     if capacity is not KEEP and capacity is not None and capacity < 1:
         raise CalendarError("La capienza deve essere almeno 1.", "capacity")
+    new_cap = meeting.seats_per_entity if seats_per_entity is KEEP else seats_per_entity or None
+    new_venue = meeting.venue if venue is KEEP else venue
+    _check_cap(new_cap, (meeting.capacity if capacity is KEEP else capacity) or (
+        new_venue.capacity if new_venue is not None else None))
 
     change = MeetingChange(time=outcome.moved, venue=outcome.venue_changed, title=outcome.retitled,
                            online=outcome.online_changed,
@@ -438,6 +495,7 @@ def change_meeting(meeting: Meeting, *, starts_at: datetime = KEEP, ends_at: dat
         meeting.agenda = clean_multiline(agenda or "")
     if rsvp_deadline is not KEEP:
         meeting.rsvp_deadline = rsvp_deadline
+    meeting.seats_per_entity = new_cap
     if notes is not KEEP:
         meeting.notes = notes or ""
     if told_later:
@@ -464,7 +522,7 @@ def _audited(meeting: Meeting) -> dict[str, Any]:
     return {"starts_at": meeting.starts_at, "ends_at": meeting.ends_at, "venue": meeting.venue_id,
             "title": meeting.title, "capacity": meeting.capacity, "rsvp_deadline": meeting.rsvp_deadline,
             "notes": meeting.notes, "agenda": meeting.agenda, "mode": meeting.mode,
-            "online_url": meeting.online_url}
+            "online_url": meeting.online_url, "seats_per_entity": meeting.seats_per_entity}
 
 
 def _announce(meeting: Meeting, change: MeetingChange | None, notice: Notice | None = None, *,
