@@ -319,6 +319,7 @@ class Seeder:
             confirmed = status is m.RsvpStatus.YES
             row = dict(id=len(rsvps) + 1, meeting_id=meeting["id"], organization_id=org, status=status,
                        people=people if status is not m.RsvpStatus.NO else [],
+                       seats=len(people) if status is not m.RsvpStatus.NO else 0,
                        answered_at=meeting["ends_at"] - timedelta(days=rng.randint(3, 20)),
                        answered_by_id=user_of[org],
                        checkin_code=secrets.token_urlsafe(18) if confirmed else None,
