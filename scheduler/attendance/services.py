@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 
 from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent
 from scheduler.auth.models import Role, User
-from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
+from scheduler.calendar.models import Meeting, PersonPass, Rsvp, RsvpStatus
 from scheduler.calendar.services import admitted_application
 from scheduler.calls.models import Track, track_facilitators
 from scheduler.errors import DomainError
@@ -141,7 +141,7 @@ def register_view(meeting: Meeting) -> RegisterView:
     rsvps = list(db.session.scalars(
         sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id,
                               Rsvp.status.in_([RsvpStatus.YES, RsvpStatus.WAITLIST]))
-        .options(selectinload(Rsvp.organization)).order_by(Rsvp.answered_at, Rsvp.id)
+        .options(selectinload(Rsvp.organization), selectinload(Rsvp.passes)).order_by(Rsvp.answered_at, Rsvp.id)
     ))
     attendances = list(db.session.scalars(
         sa.select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.undone_at.is_(None))
@@ -313,14 +313,33 @@ def reopen_register(meeting: Meeting, actor: User) -> None:
 # --- codes ----------------------------------------------------------------------------------------------------
 
 
+def _short(code: str) -> str:
+    return "".join(code.split()).replace("-", "").upper()
+
+
+def find_person_code(meeting: Meeting, code: str) -> PersonPass | None:
+    """The named person whose own code this is (their QR anywhere, their short code at this meeting)."""
+    code = (code or "").strip()
+    if not code or len(code) > 64:
+        return None
+    person = db.session.scalar(sa.select(PersonPass).where(PersonPass.checkin_code == code))
+    if person is None and len(code) <= 16:
+        person = db.session.scalar(sa.select(PersonPass).where(PersonPass.meeting_id == meeting.id,
+                                                               PersonPass.short_code == _short(code)))
+    return person
+
+
 def find_code(meeting: Meeting, code: str) -> Rsvp | None:
+    """The answer a code stands for: the entity's own code, or one of its people's."""
     code = (code or "").strip()
     if not code or len(code) > 64:
         return None
     rsvp = db.session.scalar(sa.select(Rsvp).where(Rsvp.checkin_code == code))
     if rsvp is None and len(code) <= 16:
-        short = "".join(code.split()).replace("-", "").upper()
-        rsvp = db.session.scalar(sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.short_code == short))
+        rsvp = db.session.scalar(sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.short_code == _short(code)))
+    if rsvp is None:
+        person = find_person_code(meeting, code)
+        rsvp = person.rsvp if person is not None else None
     return rsvp
 
 
@@ -342,6 +361,10 @@ def checkin_by_code(meeting: Meeting, code: str) -> Rsvp:
 
 def checkin_path(rsvp: Rsvp) -> str:
     return f"/presenze/{rsvp.meeting_id}/codice/{rsvp.checkin_code}"
+
+
+def person_checkin_path(person: PersonPass) -> str:
+    return f"/presenze/{person.meeting_id}/codice/{person.checkin_code}"
 
 
 def qr_svg(url: str) -> str:

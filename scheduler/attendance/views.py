@@ -17,7 +17,7 @@ from scheduler.attendance import services as register
 from scheduler.attendance.models import Attendance, AttendanceMethod
 from scheduler.auth.decorators import role_required
 from scheduler.auth.models import Role
-from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
+from scheduler.calendar.models import Meeting, PersonPass, Rsvp, RsvpStatus
 from scheduler.extensions import db
 from scheduler.links import public_url
 from scheduler.registry.models import Organization
@@ -65,10 +65,10 @@ def _refused(meeting: Meeting, error: register.RegisterError):
 
 
 def _render_register(meeting: Meeting, *, highlight: Rsvp | None = None, code: str | None = None,
-                     code_error: str | None = None, status: int = 200):
+                     code_error: str | None = None, status: int = 200, person: PersonPass | None = None):
     view = register.register_view(meeting)
     return render_template(
-        "attendance/register.html", view=view, meeting=meeting, highlight=highlight, code=code,
+        "attendance/register.html", view=view, meeting=meeting, highlight=highlight, code=code, person=person,
         code_error=code_error, can_change=register.can_change(current_user, meeting),
         is_staff=current_user.role is Role.STAFF, Method=AttendanceMethod,
     ), status
@@ -229,17 +229,18 @@ def by_code(meeting_id: int, code: str):
     meeting = meeting_or_404(meeting_id)
     if not register.can_take_attendance(current_user, meeting):
         rsvp = register.find_code(meeting, code)
+        person = register.find_person_code(meeting, code)
         short = qr = None
         if rsvp is not None and rsvp.meeting_id == meeting.id and rsvp.status is RsvpStatus.YES:
-            short = rsvp.short_code
-            url = public_url(register.checkin_path(rsvp))
+            short = person.short_code if person else rsvp.short_code
+            url = public_url(register.person_checkin_path(person) if person else register.checkin_path(rsvp))
             qr = Markup(register.qr_svg(url))  # noqa: S704 (SVG made by segno)
         return render_template("attendance/checkin_show.html", short_code=short, qr=qr)
     try:
         rsvp = register.checkin_by_code(meeting, code)
     except register.CodeRefused as error:
         return _render_register(meeting, code_error=error.message, status=status_for(error))
-    return _render_register(meeting, highlight=rsvp, code=code)
+    return _render_register(meeting, highlight=rsvp, code=code, person=register.find_person_code(meeting, code))
 
 
 @bp.route("/presenze/<int:meeting_id>/codice/<code>", methods=["POST"])
@@ -249,9 +250,11 @@ def confirm_code(meeting_id: int, code: str):
     meeting = _taker_meeting(meeting_id)
     try:
         rsvp = register.checkin_by_code(meeting, code)
+        person = register.find_person_code(meeting, code)
         names = [n for n in request.form.getlist("person_name") if clean_line(n)][:20]
-        if not names:
-            names = [p["name"] for p in rsvp.people or [] if p.get("name")][:1] or [rsvp.organization.name]
+        if not names:  # a person's own code stands for that person; the entity's, for its first one
+            names = ([person.name] if person else
+                     [p["name"] for p in rsvp.people or [] if p.get("name")][:1] or [rsvp.organization.name])
         roles = {p.get("name"): p.get("role", "") for p in rsvp.people or []}
         client_ref = request.form.get("client_ref", "").strip()[:60]
         marked = [register.check_in(meeting, current_user, rsvp=rsvp, person_name=name,
@@ -286,11 +289,15 @@ class CheckinPass:
 
 
 @bp.app_template_global()
-def checkin_pass(rsvp: Rsvp | None) -> CheckinPass | None:
-    """The check-in code of a confirmed RSVP for a template: short code, URL and (on demand) an inline SVG QR.
+def checkin_pass(rsvp: Rsvp | None, person_email: str | None = None) -> CheckinPass | None:
+    """The check-in code of a confirmed RSVP for a template: short code, URL and (on demand) an inline SVG QR;
+    with `person_email`, the code of that named person (their own invitation).
 
     Codes are made when the seat is confirmed (`calendar.services`): showing one never writes.
     """
     if rsvp is None or rsvp.status is not RsvpStatus.YES or not rsvp.checkin_code or not rsvp.short_code:
         return None
+    person = rsvp.pass_of(person_email)
+    if person is not None:
+        return CheckinPass(person.short_code, public_url(register.person_checkin_path(person)))
     return CheckinPass(rsvp.short_code, public_url(register.checkin_path(rsvp)))

@@ -195,6 +195,38 @@ class Rsvp(db.Model):
 
     meeting: Mapped[Meeting] = relationship(back_populates="rsvps")
     organization: Mapped[Organization] = relationship(back_populates="rsvps")
+    passes: Mapped[list[PersonPass]] = relationship(back_populates="rsvp", cascade="all, delete-orphan",
+                                                    order_by="PersonPass.id")
+
+    def pass_of(self, email: str | None) -> PersonPass | None:
+        key = (email or "").strip().lower()
+        return next((p for p in self.passes if p.email == key), None) if key else None
+
+
+class PersonPass(db.Model):
+    """A named person of a confirmed answer who gave an e-mail: their own invitation (ATTENDEE = that person),
+    their own check-in codes, every update and cancellation; removed from the answer, they get a CANCEL."""
+
+    __tablename__ = "person_passes"
+    __table_args__ = (
+        # one person, one seat: the same address is not named twice for a meeting, by one entity or by two
+        sa.UniqueConstraint("meeting_id", "email"),
+        sa.UniqueConstraint("meeting_id", "short_code"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rsvp_id: Mapped[int] = mapped_column(sa.ForeignKey("rsvps.id", ondelete="CASCADE"), index=True)
+    meeting_id: Mapped[int] = mapped_column(sa.ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    name: Mapped[str] = mapped_column(sa.String(200))
+    #: The person's address, lower case.
+    email: Mapped[str] = mapped_column(sa.String(254))
+    #: The long code of the person's QR (unique everywhere), and the short one read aloud (unique in the meeting,
+    #: among the entities' codes too).
+    checkin_code: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    short_code: Mapped[str] = mapped_column(sa.String(12))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    rsvp: Mapped[Rsvp] = relationship(back_populates="passes")
 
 
 class CalendarCopy(db.Model):

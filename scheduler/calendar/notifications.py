@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from scheduler import ics
 from scheduler.calendar.answer_links import answer_url
 from scheduler.calendar.feeds import event_data
-from scheduler.calendar.models import CalendarCopy, Meeting, Rsvp, RsvpStatus
+from scheduler.calendar.models import CalendarCopy, Meeting, PersonPass, Rsvp, RsvpStatus
 from scheduler.extensions import db
 from scheduler.formatting import format_when
 from scheduler.links import public_url
@@ -27,7 +27,7 @@ from scheduler.mailing import preferences
 from scheduler.mailing.models import MailCategory, OutboxMessage
 from scheduler.mailing.services import enqueue, render_mail
 from scheduler.registry.models import Organization
-from scheduler.registry.recipients import Address
+from scheduler.registry.recipients import Address, speaks_for
 
 PARTSTAT = {RsvpStatus.YES: "ACCEPTED", RsvpStatus.WAITLIST: "TENTATIVE", RsvpStatus.NO: "DECLINED"}
 
@@ -155,6 +155,9 @@ class _Writer:
         self._parts: dict[tuple[str, int], ics.Invitation] = {}
         self._emails = [t.email for t in targets]
         self._refused: dict[str, set[str]] = {}
+        #: The named people with their own pass: their invitation names them, and carries their own code.
+        self.people = {p.email: p for p in db.session.scalars(
+            sa.select(PersonPass).where(PersonPass.meeting_id == meeting.id))}
 
     def refused(self, topic: str) -> set[str]:
         """The targets that turned off this kind of optional mail, read once for all of them."""
@@ -180,22 +183,31 @@ class _Writer:
         sequence = self.copies.sequence_for(address.email, newer=newer)
         status = rsvp.status if rsvp else None
         organization = address.organization
-        partstat = "DECLINED" if method == "CANCEL" else partstat_of(status)
+        partstat = "DECLINED" if method == "CANCEL" or change == "person_removed" else partstat_of(status)
         # the online room only reaches a confirmed seat, in the calendar part and in the body alike
-        online = status is RsvpStatus.YES and self.meeting.is_online and bool(self.meeting.online_url)
-        calendar = self.part(method, sequence, online).for_attendee(
-            ics.Attendee(address.email, organization.name if organization else address.name, partstat))
+        online = (status is RsvpStatus.YES and change != "person_removed" and self.meeting.is_online
+                  and bool(self.meeting.online_url))
+        person = self.people.get(address.key) if change != "person_removed" else None
+        named = person is not None or change == "person_removed"  # a named person, not the entity's contact
+        attendee = address.name if named else (organization.name if organization else address.name)
+        calendar = self.part(method, sequence, online).for_attendee(ics.Attendee(address.email, attendee, partstat))
         if notice is not None:
             rendered = notice.render(address, status)
             subject, text, html = rendered.subject, rendered.text, rendered.html
             if category is not MailCategory.SERVICE:
                 category = rendered.category
         else:
+            # a named person's message carries their own code, and no link to change the entity's answer
+            # unless the address also speaks for the entity
+            speaks = organization is not None and (not named or speaks_for(organization, address.email))
             text, html = render_mail(
                 template, meeting=self.meeting, rsvp=rsvp, call=self.call, change=change, when=self.when,
-                meeting_url=self.meeting_url, rsvp_url=answer_url(self.meeting, organization, address.email),
+                meeting_url=self.meeting_url,
+                rsvp_url=answer_url(self.meeting, organization, address.email) if speaks else None,
                 organization=organization, waiting=status is RsvpStatus.WAITLIST,
                 online_url=self.meeting.online_url if online else None,
+                person_email=address.key if person is not None else None,
+                person_name=address.name if named else None,
             )
         topic = notice.topic if notice else topic
         message = enqueue(to=address.email, to_name=address.name, subject=subject, text=text, html=html,
@@ -222,6 +234,16 @@ def invitation(rsvp: Rsvp, to: list[Address]) -> list[OutboxMessage]:
     queued = [writer.write(address, method="REQUEST", rsvp=rsvp, newer=False, template="invite",
                            subject=("Lista d'attesa: " if waiting else "Invito: ") + _title(rsvp.meeting),
                            topic="invite-waitlist" if waiting else "invite")
+              for address in to]
+    return [m for m in queued if m is not None]
+
+
+def person_removed(rsvp: Rsvp, to: list[Address]) -> list[OutboxMessage]:
+    """People taken off an answer: each gets a CANCEL for themselves (the entity's seat and event stay)."""
+    writer = _Writer(rsvp.meeting, to)
+    queued = [writer.write(address, method="CANCEL", rsvp=rsvp, newer=True, template="invite_person_removed",
+                           subject="Partecipazione annullata: " + _title(rsvp.meeting), topic="invite-withdrawn",
+                           change="person_removed")
               for address in to]
     return [m for m in queued if m is not None]
 

@@ -24,7 +24,9 @@ ViewResult = Response | tuple[str, int]
 def _people_from(form) -> list[dict[str, str]]:
     names = form.getlist("person_name")[: calendar.MAX_PEOPLE + 5]
     roles = form.getlist("person_role")[: calendar.MAX_PEOPLE + 5]
-    return [{"name": name[:300], "role": (roles[i] if i < len(roles) else "")[:200]} for i, name in enumerate(names)]
+    emails = form.getlist("person_email")[: calendar.MAX_PEOPLE + 5]
+    return [{"name": name[:300], "role": (roles[i] if i < len(roles) else "")[:200],
+             "email": (emails[i] if i < len(emails) else "")[:300]} for i, name in enumerate(names)]
 
 
 def _answer_page(meeting: Meeting, organization: Organization, user: User | None, address: Address | None,
@@ -47,7 +49,7 @@ def _answer_page(meeting: Meeting, organization: Organization, user: User | None
     if request.method == "POST":
         choice = request.form.get("attending")
         # the rows as typed, without the empty ones: a failed submit does not grow the form
-        people = [p for p in _people_from(request.form) if p["name"].strip() or p["role"].strip()]
+        people = [p for p in _people_from(request.form) if p["name"].strip() or p["role"].strip() or p["email"].strip()]
         attending = {"yes": True, "no": False}.get(choice)
         if attending is None:
             errors["attending"] = _("Scegli se l'ente parteciperà.")
@@ -69,7 +71,7 @@ def _answer_page(meeting: Meeting, organization: Organization, user: User | None
                 }
                 flash(messages[answer.status.value], "success")
                 return redirect(back_url)
-    rows = people + [{"name": "", "role": ""}] * max(PEOPLE_ROWS - len(people), 1)
+    rows = people + [{"name": "", "role": "", "email": ""}] * max(PEOPLE_ROWS - len(people), 1)
     return render_template(
         "calendar/rsvp.html", meeting=meeting, organization=organization, signed_in=user is not None
         and address is None, existing=existing, problem=problem, errors=errors, rows=rows, attending=attending,

@@ -14,11 +14,21 @@ from datetime import datetime, time
 from typing import Any
 
 import sqlalchemy as sa
+from email_validator import EmailNotValidError, validate_email
 
 from scheduler.audit.services import changes, record
 from scheduler.auth.models import Role, User
 from scheduler.calendar import notifications
-from scheduler.calendar.models import CalendarCopy, Meeting, MeetingMode, MeetingStatus, Rsvp, RsvpStatus, Venue
+from scheduler.calendar.models import (
+    CalendarCopy,
+    Meeting,
+    MeetingMode,
+    MeetingStatus,
+    PersonPass,
+    Rsvp,
+    RsvpStatus,
+    Venue,
+)
 from scheduler.calendar.notifications import MeetingChange, Notice
 from scheduler.calls.models import Phase, Track, tracks_of_areas
 from scheduler.errors import DomainError
@@ -181,14 +191,30 @@ def _lock_meeting(meeting_id: int) -> None:
 
 
 def clean_people(people: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Names and roles of the people coming, cleaned as every stored text (`clean_line`: the JSON column
-    is not cleaned by the ORM), no empty rows, a sane number."""
+    """Names, roles and (optional) e-mails of the people coming, cleaned as every stored text (`clean_line`: the
+    JSON column is not cleaned by the ORM), no empty rows, a sane number; an e-mail checked as the application
+    form's addresses are, and named once."""
     cleaned = []
+    seen: set[str] = set()
     for person in people:
         name = clean_line(person.get("name"))[:200]
         role = clean_line(person.get("role"))[:120]
-        if name:
-            cleaned.append({"name": name, "role": role})
+        email = clean_line(person.get("email"))[:254]
+        if not name:
+            if email:
+                raise CalendarError(f"Indica il nome della persona con l'indirizzo {email}.", "people")
+            continue
+        entry = {"name": name, "role": role}
+        if email:
+            try:
+                email = validate_email(email, check_deliverability=False).normalized.lower()
+            except EmailNotValidError:
+                raise CalendarError(f"L'indirizzo e-mail di {name} non è valido.", "people") from None
+            if email in seen:
+                raise CalendarError(f"L'indirizzo {email} è indicato per due persone.", "people")
+            seen.add(email)
+            entry["email"] = email
+        cleaned.append(entry)
     if len(cleaned) > MAX_PEOPLE:
         raise CalendarError(f"Al massimo {MAX_PEOPLE} persone per ente.", "people")
     return cleaned
@@ -207,19 +233,72 @@ def check_can_answer(meeting: Meeting, application: Application | None, now: dat
         raise RsvpNotAllowed(problem)
 
 
+def _short_codes_taken(meeting_id: int) -> set[str]:
+    """Every short code of the meeting, the entities' and the people's: one read aloud names one seat."""
+    return set(db.session.scalars(
+        sa.select(Rsvp.short_code).where(Rsvp.meeting_id == meeting_id, Rsvp.short_code.is_not(None))
+    )) | set(db.session.scalars(sa.select(PersonPass.short_code).where(PersonPass.meeting_id == meeting_id)))
+
+
+def _new_short_code(taken: set[str]) -> str:
+    code = None
+    while code is None or code in taken:
+        code = "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
+    taken.add(code)
+    return code
+
+
 def _confirm_seat(rsvp: Rsvp) -> None:
     """A confirmed seat gets its check-in codes now: the long one for the QR, a short one to read aloud
-    (unique in the meeting; answers to one meeting are serialised by `_lock_meeting`)."""
+    (unique in the meeting; answers to one meeting are serialised by `_lock_meeting`); so does each person of
+    it who gave an e-mail (`_sync_passes`)."""
+    taken = None
     if not rsvp.checkin_code:
         rsvp.checkin_code = secrets.token_urlsafe(18)
     if not rsvp.short_code:
-        taken = set(db.session.scalars(
-            sa.select(Rsvp.short_code).where(Rsvp.meeting_id == rsvp.meeting_id, Rsvp.short_code.is_not(None))
-        ))
-        code = None
-        while code is None or code in taken:
-            code = "".join(secrets.choice(SHORT_CODE_ALPHABET) for _ in range(SHORT_CODE_LENGTH))
-        rsvp.short_code = code
+        taken = _short_codes_taken(rsvp.meeting_id)
+        rsvp.short_code = _new_short_code(taken)
+    _sync_passes(rsvp, taken)
+
+
+def _sync_passes(rsvp: Rsvp, taken: set[str] | None = None) -> tuple[list[PersonPass], list[PersonPass]]:
+    """The passes of a confirmed answer's people with an e-mail: (added, removed). Only confirmed seats have
+    passes; a person dropped from the answer loses theirs."""
+    wanted = {p["email"]: p for p in rsvp.people or [] if p.get("email")} if rsvp.status is RsvpStatus.YES else {}
+    removed = [p for p in rsvp.passes if p.email not in wanted]
+    for person_pass in removed:
+        rsvp.passes.remove(person_pass)
+    added = []
+    for email, person in wanted.items():
+        current = rsvp.pass_of(email)
+        if current is not None:
+            current.name = person["name"]
+            continue
+        if taken is None:
+            taken = _short_codes_taken(rsvp.meeting_id)
+        person_pass = PersonPass(meeting_id=rsvp.meeting_id, name=person["name"], email=email,
+                                 checkin_code=secrets.token_urlsafe(18), short_code=_new_short_code(taken))
+        rsvp.passes.append(person_pass)
+        added.append(person_pass)
+    return added, removed
+
+
+def _people_by_email(people: list[dict[str, str]] | None) -> dict[str, dict[str, str]]:
+    return {p["email"]: p for p in people or [] if p.get("email")}
+
+
+def _named_elsewhere(meeting: Meeting, organization: Organization, people: list[dict[str, str]]) -> None:
+    """A person is one seat: an address another entity already named for this meeting is refused."""
+    emails = [p["email"] for p in people if p.get("email")]
+    if not emails:
+        return
+    other = db.session.scalar(
+        sa.select(PersonPass.email).join(Rsvp, Rsvp.id == PersonPass.rsvp_id)
+        .where(PersonPass.meeting_id == meeting.id, PersonPass.email.in_(emails),
+               Rsvp.organization_id != organization.id).limit(1))
+    if other is not None:
+        raise CalendarError(f"L'indirizzo {other} è già indicato da un altro ente per questo incontro.", "people",
+                            code="conflict")
 
 
 def _invitation_addresses(organization: Organization, user: User | None, address: Address | None) -> list[Address]:
@@ -243,6 +322,7 @@ def answer(meeting: Meeting, organization: Organization, user: User | None, atte
     db.session.refresh(meeting)
     if attending:
         _check_people(meeting, len(people))
+        _named_elsewhere(meeting, organization, people)
     rsvp = db.session.scalar(
         sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.organization_id == organization.id)
     )
@@ -261,6 +341,8 @@ def answer(meeting: Meeting, organization: Organization, user: User | None, atte
     if rsvp is None:
         rsvp = Rsvp(meeting=meeting, organization=organization, status=RsvpStatus.NO)
         db.session.add(rsvp)
+    # the people with an e-mail who were sent the event with the entity's answer
+    invited_before = _people_by_email(rsvp.people) if previous in (RsvpStatus.YES, RsvpStatus.WAITLIST) else {}
     rsvp.people = people if attending else []
     rsvp.seats = len(people) if attending else 0
     rsvp.answered_by_id = user.id if user is not None else None
@@ -278,15 +360,31 @@ def answer(meeting: Meeting, organization: Organization, user: User | None, atte
     else:
         rsvp.status = RsvpStatus.NO
         rsvp.answered_at = utcnow()
+        _sync_passes(rsvp)
     db.session.flush()
     if attending and previous is RsvpStatus.YES and len(people) < held:
         promote_from_waitlist(meeting)  # the seats it gave back go to the waiting list
 
+    entity_addresses = _invitation_addresses(organization, user, address)
+    own = {a.key for a in entity_addresses}
+    named_now = _people_by_email(rsvp.people) if attending else {}
     if attending and previous in (None, RsvpStatus.NO):
-        notifications.invitation(rsvp, _invitation_addresses(organization, user, address))
+        people_addresses = [Address(email, p["name"], organization) for email, p in named_now.items()
+                            if email not in own]
+        notifications.invitation(rsvp, entity_addresses + people_addresses)
+    elif attending:
+        # a change of names: the people added get their own invitation, those taken off a cancellation
+        added = [Address(email, p["name"], organization) for email, p in named_now.items()
+                 if email not in invited_before and email not in own]
+        removed = [Address(email, p["name"], organization) for email, p in invited_before.items()
+                   if email not in named_now and email not in own]
+        if added:
+            notifications.invitation(rsvp, added)
+        if removed:
+            notifications.person_removed(rsvp, removed)
     elif not attending and (previous in (RsvpStatus.YES, RsvpStatus.WAITLIST)
                             or notifications.holds_event(meeting, organization.id)):
-        notifications.withdrawal(rsvp, _invitation_addresses(organization, user, address))
+        notifications.withdrawal(rsvp, entity_addresses)
         if previous is RsvpStatus.YES:
             promote_from_waitlist(meeting)
     return rsvp

@@ -23,7 +23,7 @@ def setup(app, crema, make_user):
     """A meeting of area A with a facilitator, two entities that said yes, one waiting, one admitted without RSVP."""
     from scheduler.calendar.services import answer
 
-    meeting_id = make_meeting(app, area="A", venue=True, capacity=2)
+    meeting_id = make_meeting(app, area="A", venue=True, capacity=3)  # people: Il Faro brings two, Il Ponte one
     faro = make_entity(app, "Cooperativa Il Faro")
     ponte = make_entity(app, "Associazione Il Ponte")
     attesa = make_entity(app, "Fondazione In Attesa")
