@@ -36,7 +36,7 @@ from scheduler.extensions import db
 from scheduler.formatting import format_when
 from scheduler.mailing.models import OutboxMessage
 from scheduler.registry.models import Application, ApplicationStatus, Organization
-from scheduler.registry.recipients import Address, Directory, Purpose, addresses
+from scheduler.registry.recipients import Address, Directory, Purpose, addresses, speaks_for
 from scheduler.textutil import clean_line, clean_multiline
 from scheduler.timeutil import local_instant, utcnow
 
@@ -400,13 +400,22 @@ def answer_from_calendar(meeting: Meeting, email: str, attending: bool) -> Rsvp:
     if copy is None or copy.organization is None:
         raise CalendarError("Questo indirizzo non ha ricevuto l'invito all'incontro.", code="not_found")
     organization = copy.organization
+    current = db.session.scalar(sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id,
+                                                      Rsvp.organization_id == organization.id))
+    named = _people_by_email(current.people if current is not None else [])
+    if copy.email in named and not speaks_for(organization, copy.email):
+        # a named person's own calendar: Decline takes that person off the answer (their seat is freed),
+        # Accept changes nothing; neither speaks for the entity
+        if attending or current is None:
+            return current
+        others = [p for p in current.people if p.get("email") != copy.email]
+        return answer(meeting, organization, db.session.get(User, current.answered_by_id)
+                      if current.answered_by_id else None, bool(others), others)
     user = db.session.scalar(sa.select(User).where(
         sa.func.lower(User.email) == copy.email, User.organization_id == organization.id,
         User.role == Role.ENTITY, User.active.is_(True)))
     people: list[dict[str, str]] = []
     if attending:
-        current = db.session.scalar(sa.select(Rsvp).where(
-            Rsvp.meeting_id == meeting.id, Rsvp.organization_id == organization.id))
         people = list(current.people) if current is not None and current.people else [
             {"name": copy.name or organization.name, "role": ""}]
     return answer(meeting, organization, user, attending, people,
