@@ -1,7 +1,8 @@
 """Uploaded files, judged by their content and never by their name or declared type.
 
 One rule for every upload of the app (the scanned signed register, the Accordo di Programma and its signed
-copies): the kind is read from the first bytes of the file (magic bytes), the size is limited, and the name
+copies, a meeting's documents, an announcement's attachments): the kind is read from the first bytes of the file
+(magic bytes; for an office document, the table of contents of its archive), the size is limited, and the name
 kept and offered on download is a plain one with the extension of the real content. Layer 0: no feature
 package is imported; each feature says, with an `UploadRule`, which kinds it accepts and what the person
 reads when a file is refused.
@@ -10,7 +11,9 @@ reads when a file is refused.
 from __future__ import annotations
 
 import hashlib
+import io
 import unicodedata
+import zipfile
 from dataclasses import dataclass
 from typing import IO
 
@@ -20,7 +23,12 @@ from scheduler.errors import DomainError
 PDF = "application/pdf"
 PNG = "image/png"
 JPEG = "image/jpeg"
-EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg"}
+#: Office documents: ZIP archives, recognised by what the archive holds (see `_office_kind`).
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+ODT = "application/vnd.oasis.opendocument.text"
+ODS = "application/vnd.oasis.opendocument.spreadsheet"
+EXTENSIONS = {PDF: "pdf", PNG: "png", JPEG: "jpg", DOCX: "docx", XLSX: "xlsx", ODT: "odt", ODS: "ods"}
 
 MEGABYTE = 1024 * 1024
 
@@ -56,14 +64,49 @@ class CheckedFile:
     data: bytes
 
 
+def _office_kind(data: bytes) -> str | None:
+    """DOCX, XLSX, ODT or ODS from the archive's table of contents, or None (another archive, a damaged one,
+    or a document with macros: .docm/.xlsm renamed, or a LibreOffice document carrying Basic or scripts).
+
+    Only the central directory is read, and the few bytes of an ODF `mimetype` entry: nothing is unpacked, so
+    an archive made to expand enormously costs nothing here.
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+            names = {entry.filename for entry in entries}
+            if any(name.lower().endswith("vbaproject.bin") or name.startswith(("Basic/", "Scripts/"))
+                   for name in names):
+                return None
+            mimetype = next((e for e in entries if e.filename == "mimetype"), None)
+            if mimetype is not None:
+                if mimetype.compress_type != zipfile.ZIP_STORED or mimetype.file_size > 100:
+                    return None
+                declared = archive.read(mimetype).decode("ascii", "replace").strip()
+                return declared if declared in (ODT, ODS) and "content.xml" in names else None
+            if "[Content_Types].xml" in names:
+                if "word/document.xml" in names:
+                    return DOCX
+                if "xl/workbook.xml" in names:
+                    return XLSX
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, ValueError, OSError, EOFError):
+        return None
+    return None
+
+
 def sniff_content_type(data: bytes) -> str | None:
-    """PDF, PNG or JPEG from the first bytes of the file, or None."""
+    """PDF, PNG, JPEG or an office document (DOCX, XLSX, ODT, ODS) from the content of the file, or None.
+
+    Each rule accepts only the kinds it names: a register or an Accordo still takes PDF (and images) alone.
+    """
     if data.startswith(b"%PDF-"):
         return PDF
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
         return PNG
     if data.startswith(b"\xff\xd8\xff"):
         return JPEG
+    if data.startswith(b"PK\x03\x04"):
+        return _office_kind(data)
     return None
 
 

@@ -1,8 +1,9 @@
 """From what staff typed (Markdown with {placeholders}) to each recipient's subject, text and HTML.
 
-The Markdown is rendered once with raw HTML disabled, so nothing typed by staff reaches the mail as markup;
-placeholder values are inserted afterwards, escaped for HTML, so an entity called "<b>Coop</b>" stays text.
-A placeholder that is not known is refused before anything is saved: no message ever shows "{ente}".
+The Markdown is rendered once with raw HTML disabled, so nothing typed by staff reaches the mail as markup,
+and read once as plain text for the text/plain part (no "**", links as "text (address)"); placeholder values
+are inserted afterwards, escaped for HTML, so an entity called "<b>Coop</b>" stays text. A placeholder that is
+not known is refused before anything is saved: no message ever shows "{ente}".
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import escape
 
 from scheduler.errors import DomainError
-from scheduler.markup import MARKDOWN
+from scheduler.markup import MARKDOWN, markdown_text
 
 #: The placeholders staff can use, with what they become.
 PLACEHOLDERS = {
@@ -28,14 +29,13 @@ PLACEHOLDERS = {
     "link_incontro": _l("indirizzo della pagina dell'incontro"),
     "link_adesione": _l("link personale dell'ente per rispondere a questo incontro (non apre l'area riservata)"),
 }
-#: Placeholders that need the announcement to be about a meeting.
+#: Placeholders that need a meeting chosen for the message (with any audience: an area's entities too).
 MEETING_PLACEHOLDERS = frozenset({"percorso", "data_incontro", "sede", "link_incontro", "link_adesione"})
 LINK_PLACEHOLDERS = frozenset({"link_incontro", "link_adesione"})
 
 # "{{" and "}}" write a literal brace; "{name}" is a placeholder; anything else is text.
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}\n]{0,60})\}")
 _HREF = re.compile(r'href="([^"]*)"')
-_MD_LINK = re.compile(r"\[([^\]\n]+)\]\(<?([^)\s>]+)>?\)")
 
 
 class PlaceholderError(DomainError):
@@ -53,7 +53,7 @@ def placeholders_in(source: str) -> list[str]:
 
 
 def check_placeholders(source: str, *, has_meeting: bool) -> None:
-    """Refuse unknown placeholders, and meeting placeholders in a message not about a meeting."""
+    """Refuse unknown placeholders, and meeting placeholders in a message for which no meeting was chosen."""
     used = placeholders_in(source)
     unknown = [name for name in used if name not in PLACEHOLDERS]
     if unknown:
@@ -106,22 +106,24 @@ class Compiled:
 
 
 def compile_body(source: str) -> Compiled:
-    """Markdown rendered once with each placeholder held by a sentinel no one would type."""
+    """Markdown rendered once, as HTML and as plain text, with each placeholder held by a sentinel no one would
+    type (one per placeholder, so `[{link_adesione}]({link_adesione})` reads as the address once)."""
     nonce = secrets.token_hex(4)
     slots: dict[str, str] = {}
+    sentinels: dict[str, str] = {}
 
     def swap(match: re.Match[str]) -> str:
         matched = match.group(0)
         if matched in ("{{", "}}"):
             return matched[0]
-        sentinel = f"tvph{len(slots)}x{nonce}"
-        slots[sentinel] = match.group(1).strip()
-        return sentinel
+        name = match.group(1).strip()
+        if name not in sentinels:
+            sentinels[name] = f"tvph{len(slots)}x{nonce}"
+            slots[sentinels[name]] = name
+        return sentinels[name]
 
     held = _TOKEN.sub(swap, source.replace("\r\n", "\n"))
-    html = MARKDOWN.render(held)
-    text = _MD_LINK.sub(lambda m: f"{m.group(1)} ({m.group(2)})", held)
-    return Compiled(text=text, html=html, slots=slots)
+    return Compiled(text=markdown_text(held), html=MARKDOWN.render(held), slots=slots)
 
 
 def compile_line(source: str) -> Compiled:

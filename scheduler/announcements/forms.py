@@ -9,9 +9,12 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import MultipleFileField
+from werkzeug.datastructures import FileStorage
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length
 
+from scheduler.announcements.attachments import SentFile
 from scheduler.announcements.audience import AUDIENCE_KINDS, Audience
 from scheduler.announcements.services import BODY_MAX, SUBJECT_MAX, Draft
 from scheduler.bounds import valid_id, whole_number
@@ -21,6 +24,7 @@ from scheduler.calls.models import Call, Track
 from scheduler.formatting import format_when
 from scheduler.forms import MultiCheckboxField
 from scheduler.timeutil import local_instant
+from scheduler.uploads import read_limited
 
 REQUIRED = _l("Campo obbligatorio.")
 
@@ -51,6 +55,7 @@ class AnnouncementForm(FlaskForm):
     subject = StringField(_l("Oggetto"), validators=[DataRequired(message=REQUIRED), Length(max=SUBJECT_MAX)])
     body = TextAreaField(_l("Testo"), validators=[DataRequired(message=REQUIRED), Length(max=BODY_MAX)],
                          render_kw={"rows": 14})
+    attachments = MultipleFileField(_l("Allega file"))
 
     def __init__(self, call: Call, meetings: list[Meeting], *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -64,22 +69,30 @@ class AnnouncementForm(FlaskForm):
     @classmethod
     def from_draft(cls, call: Call, meetings: list[Meeting], draft: Draft, **kwargs: Any) -> AnnouncementForm:
         audience = draft.audience
+        meeting_id = audience.meeting_id if audience.about_meeting else draft.meeting_id
         return cls(call, meetings, audience=audience.kind, areas=list(audience.areas),
-                   meeting_id=str(audience.meeting_id or ""), track_id=str(audience.track_id or ""),
+                   meeting_id=str(meeting_id or ""), track_id=str(audience.track_id or ""),
                    all_contacts=audience.all_contacts, attach_invite=draft.attach_invite,
                    subject=draft.subject, body=draft.body, **kwargs)
 
     def draft(self) -> Draft:
+        """What was typed; the meeting is kept whatever the audience, for its placeholders."""
         kind = self.audience.data or ""
+        meeting_id = _int_or_none(self.meeting_id.data)
         audience = Audience(
             kind=kind,
             areas=tuple(self.areas.data or ()) if kind == "areas" else (),
-            meeting_id=_int_or_none(self.meeting_id.data) if kind.startswith("meeting_") else None,
+            meeting_id=meeting_id if kind.startswith("meeting_") else None,
             track_id=_int_or_none(self.track_id.data) if kind == "facilitators" else None,
             all_contacts=bool(self.all_contacts.data),
         )
         return Draft(subject=self.subject.data or "", body=self.body.data or "", audience=audience,
-                     attach_invite=bool(self.attach_invite.data))
+                     attach_invite=bool(self.attach_invite.data), meeting_id=meeting_id)
+
+    def sent_files(self, max_bytes: int) -> list[SentFile]:
+        """The files chosen, each read up to one byte more than `max_bytes` (enough to know it is too large)."""
+        return [(upload.filename, read_limited(upload.stream, max_bytes)) for upload in self.attachments.data or []
+                if isinstance(upload, FileStorage) and upload.filename]
 
 
 class ScheduleForm(FlaskForm):

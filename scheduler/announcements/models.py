@@ -44,7 +44,8 @@ class Announcement(db.Model):
     body: Mapped[str] = mapped_column(sa.Text)
     #: Who receives it: {"kind": ..., "areas": [...], "meeting_id": ..., "track_id": ..., "all_contacts": bool}.
     audience: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)
-    #: The meeting it is about: fills the meeting placeholders and, with `attach_invite`, the invitation.
+    #: The meeting it is about: fills the meeting placeholders (with any audience: each entity of an area gets its
+    #: own answer link) and, for a meeting's audience with `attach_invite`, the invitation.
     meeting_id: Mapped[int | None] = mapped_column(sa.ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
     attach_invite: Mapped[bool] = mapped_column(default=False)
     #: The venue a venue notice set: if the meeting's venue changed again before the worker wrote the notice's
@@ -72,3 +73,31 @@ class Announcement(db.Model):
     venue: Mapped[Venue | None] = relationship()
     created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
     sent_by: Mapped[User | None] = relationship(foreign_keys=[sent_by_id])
+    attachments: Mapped[list[AnnouncementAttachment]] = relationship(
+        back_populates="announcement", cascade="all, delete-orphan", passive_deletes=True,
+        order_by="AnnouncementAttachment.id")
+
+
+class AnnouncementAttachment(db.Model):
+    """A file staff attach to an announcement (a PDF, an office document, an image), checked by its content.
+
+    Kept once and sent as a part of every message of the announcement: the outbox rows name it (see
+    `scheduler.announcements.attachments`) instead of carrying its bytes hundreds of times.
+    """
+
+    __tablename__ = "announcement_attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    announcement_id: Mapped[int] = mapped_column(sa.ForeignKey("announcements.id", ondelete="CASCADE"), index=True)
+    #: The stored name, plain, with the extension of the real content (`scheduler.uploads.safe_filename`).
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    #: Read from the content (magic bytes, an office document's archive), never from the name the browser sent.
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column()
+    #: Of `data`: a message whose file no longer has it is not built (the same bytes on every attempt).
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    data: Mapped[bytes] = mapped_column(sa.LargeBinary, deferred=True)
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+
+    announcement: Mapped[Announcement] = relationship(back_populates="attachments")

@@ -3,7 +3,8 @@
 Nothing here commits or reads the request. Sending writes one outbox row per recipient in the caller's
 transaction, so 300 messages land together or not at all, and the worker delivers them with its retries. The
 venue notice sets the venue in the request and leaves its messages to the worker (`send_due`), which writes
-them all in one transaction a moment later: staff do not wait for hundreds of messages to be written.
+them all in one transaction a moment later: staff do not wait for hundreds of messages to be written. The files
+staff attach (`attachments`) are kept once with the announcement and named by each of its messages.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
+from scheduler.announcements import attachments as files
 from scheduler.announcements.audience import (
     Audience,
     AudienceError,
@@ -69,9 +71,24 @@ class Draft:
     body: str
     audience: Audience
     attach_invite: bool = False
+    #: The meeting chosen for the placeholders when the audience is not one of a meeting's (an area's entities,
+    #: every admitted entity...); a meeting's audience brings its own.
+    meeting_id: int | None = None
 
 
 # --- writing -------------------------------------------------------------------------------------------------
+
+
+def _meeting(call: Call, draft: Draft) -> Meeting | None:
+    """The meeting the message is about: its audience's, or the one chosen for the placeholders."""
+    if draft.audience.about_meeting:
+        return meeting_of(call, draft.audience.meeting_id)
+    if draft.meeting_id is None:
+        return None
+    meeting = meeting_of(call, draft.meeting_id)
+    if meeting is None:
+        raise AnnouncementError("Scegli l'incontro.", "meeting_id")
+    return meeting
 
 
 def _check(call: Call, draft: Draft) -> Meeting | None:
@@ -79,7 +96,7 @@ def _check(call: Call, draft: Draft) -> Meeting | None:
         check_audience(call, draft.audience)
     except AudienceError as error:
         raise AnnouncementError(str(error), error.field) from None
-    meeting = meeting_of(call, draft.audience.meeting_id) if draft.audience.about_meeting else None
+    meeting = _meeting(call, draft)
     if not draft.subject.strip():
         raise AnnouncementError("Scrivi l'oggetto.", "subject")
     if len(draft.subject) > SUBJECT_MAX:
@@ -95,6 +112,10 @@ def _check(call: Call, draft: Draft) -> Meeting | None:
             raise AnnouncementError(str(error), field_name) from None
     if draft.attach_invite and meeting is None:
         raise AnnouncementError("L'invito si può allegare solo a un messaggio su un incontro.", "attach_invite")
+    if draft.attach_invite and not draft.audience.about_meeting:
+        # an area's entities include those that declined, or that the meeting is not for
+        raise AnnouncementError("L'invito si può allegare solo scrivendo agli enti di un incontro (chi ha aderito, "
+                                "chi è invitato...): cambia i destinatari o togli l'invito.", "attach_invite")
     return meeting
 
 
@@ -134,7 +155,8 @@ def delete_draft(announcement: Announcement) -> None:
 
 def draft_of(announcement: Announcement) -> Draft:
     return Draft(subject=announcement.subject, body=announcement.body,
-                 audience=Audience.from_dict(announcement.audience), attach_invite=announcement.attach_invite)
+                 audience=Audience.from_dict(announcement.audience), attach_invite=announcement.attach_invite,
+                 meeting_id=announcement.meeting_id)
 
 
 # --- who receives it ---------------------------------------------------------------------------------------------
@@ -203,6 +225,8 @@ class Rendered:
     #: Whether the message carries the meeting's invitation (written by the calendar when it is sent).
     invite: bool
     category: MailCategory
+    #: The files staff attached, as "name (size)": every message carries them.
+    attachments: tuple[str, ...] = ()
 
 
 class Renderer:
@@ -217,6 +241,7 @@ class Renderer:
         self.subject: Compiled = compile_line(announcement.subject)
         self.body: Compiled = compile_body(announcement.body)
         self.venue = venue if venue is not None else (self.meeting.venue if self.meeting else None)
+        self.attachments = tuple(f"{a.filename} ({files.size_label(a.size)})" for a in announcement.attachments)
 
     def values(self, recipient: Recipient) -> dict[str, str]:
         values = {"ente": recipient.entity_names or recipient.name, "destinatario": recipient.name}
@@ -257,7 +282,7 @@ class Renderer:
             url = preferences.unsubscribe_url(footer_address or recipient.email, preferences.kind_of(TOPIC))
             text, html = with_unsubscribe_footer(text, html, url)
         return Rendered(to=recipient.email, to_name=recipient.name, subject=subject, text=text, html=html,
-                        invite=invite, category=category)
+                        invite=invite, category=category, attachments=self.attachments)
 
     def notice(self, recipients: list[Recipient], *, to_holders: bool) -> Notice:
         """The announcement as the calendar writes it with the meeting's event: one message per address."""
@@ -294,11 +319,11 @@ def preview(announcement: Announcement, index: int = 0,
 
 
 def _enqueue(announcement: Announcement, rendered: Rendered, *, topic: str = TOPIC, linked: bool = True,
-             refused: set[str] | None = None) -> OutboxMessage | None:
+             refused: set[str] | None = None, attachments: list[dict] | None = None) -> OutboxMessage | None:
     return enqueue(
         to=rendered.to, to_name=rendered.to_name, subject=rendered.subject, text=rendered.text,
         html=rendered.html, category=rendered.category, topic=topic,
-        announcement_id=announcement.id if linked else None, refused=refused,
+        announcement_id=announcement.id if linked else None, refused=refused, attachments=attachments,
     )
 
 
@@ -316,7 +341,9 @@ def send_test(announcement: Announcement, user: User) -> OutboxMessage:
     rendered.to, rendered.to_name = user.email, user.full_name or user.email
     rendered.subject = f"[PROVA] {rendered.subject}"
     rendered.category = MailCategory.SERVICE  # the body already shows what the recipient will see
-    return _enqueue(announcement, rendered, topic=TEST_TOPIC, linked=False)
+    # its own copy of the files: the draft may lose one before the worker sends the test
+    return _enqueue(announcement, rendered, topic=TEST_TOPIC, linked=False,
+                    attachments=files.copied_items(announcement))
 
 
 def _stale_notice(announcement: Announcement) -> str | None:
@@ -346,14 +373,19 @@ def _dispatch(announcement: Announcement, actor: User | None) -> int:
         log.info("announcement %s: not sent, the meeting changed before its messages were written", announcement.id)
         return 0
     renderer = Renderer(announcement)
+    attached = files.outbox_items(announcement)  # each message names the files kept once with the announcement
     with_event = [r for r in resolution.recipients if renderer.carries_invite(r)]
     plain = [r for r in resolution.recipients if not renderer.carries_invite(r)]
-    messages = [m for m in (_enqueue(announcement, renderer.render(r), refused=resolution.refused) for r in plain)
+    messages = [m for m in (_enqueue(announcement, renderer.render(r), refused=resolution.refused,
+                                     attachments=attached) for r in plain)
                 if m is not None]
     meeting = announcement.meeting
     venue_notice = announcement.purpose == "venue"
     if with_event or venue_notice:
-        messages += send_event(meeting, renderer.notice(with_event, to_holders=venue_notice))
+        with_invite = send_event(meeting, renderer.notice(with_event, to_holders=venue_notice))
+        for message in with_invite:  # written by the calendar, which knows nothing of the files
+            message.attachments = list(attached)
+        messages += with_invite
     written = {m.to_address.strip().lower() for m in messages}
     excluded = list(resolution.excluded) + [
         {"email": r.email, "name": r.entity_names or r.name, "reason": "Ha scelto di non ricevere le comunicazioni"}

@@ -9,13 +9,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import sqlalchemy as sa
-from flask import abort, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from scheduler.announcements import attachments as files
 from scheduler.announcements import bp
 from scheduler.announcements import services as announcements
 from scheduler.announcements.audience import AUDIENCE_KINDS, Audience, describe, meeting_of
@@ -23,6 +24,7 @@ from scheduler.announcements.compose import PLACEHOLDERS
 from scheduler.announcements.forms import AnnouncementForm, ScheduleForm, VenueNoticeForm
 from scheduler.announcements.models import Announcement, AnnouncementStatus
 from scheduler.auth.decorators import staff_required
+from scheduler.bounds import valid_id, whole_number
 from scheduler.calendar import planning
 from scheduler.calendar.models import Meeting
 from scheduler.calls.models import Call, Track
@@ -78,27 +80,61 @@ def index() -> str:
     )
 
 
+def _file_limits() -> tuple[int, int]:
+    """The largest attachment, and the most all the attachments of one announcement may weigh together."""
+    config = current_app.config
+    return (int(config.get("ANNOUNCEMENT_ATTACHMENT_MAX_BYTES", files.DEFAULT_MAX_BYTES)),
+            int(config.get("ANNOUNCEMENT_ATTACHMENTS_MAX_TOTAL_BYTES", files.DEFAULT_MAX_TOTAL_BYTES)))
+
+
 def _compose_page(call: Call, form: AnnouncementForm, announcement: Announcement | None = None,
                   status: int = 200) -> tuple[str, int]:
+    max_bytes, max_total = _file_limits()
+    per_request = current_app.config.get("MAX_CONTENT_LENGTH")  # what one request may carry, files included
     return render_template("announcements/compose.html", call=call, form=form, announcement=announcement,
-                           placeholders=PLACEHOLDERS, audience_kinds=AUDIENCE_KINDS), status
+                           placeholders=PLACEHOLDERS, audience_kinds=AUDIENCE_KINDS, size_label=files.size_label,
+                           max_file=files.size_label(max_bytes), max_total=files.size_label(max_total),
+                           max_files=files.MAX_FILES,
+                           per_request=files.size_label(int(per_request)) if per_request else None), status
+
+
+def _files_not_kept(form: AnnouncementForm) -> None:
+    """Files chosen with a form refused for another reason were not kept: the browser forgets them too."""
+    if any(upload.filename for upload in form.attachments.data or [] if hasattr(upload, "filename")) \
+            and not form.attachments.errors:
+        form.attachments.errors = [*form.attachments.errors,
+                                   _("I file scelti non sono stati salvati: correggi il modulo e sceglili di nuovo.")]
+
+
+def _ids(values: list[str]) -> list[int]:
+    return [number for number in (whole_number(v) for v in values[:100]) if valid_id(number)]
 
 
 def _save(call: Call, form: AnnouncementForm, announcement: Announcement | None) -> ViewResult:
+    """Save what was typed, the files ticked "rimuovi" taken off and those chosen added, all in one commit."""
     if not form.validate():
+        _files_not_kept(form)
         return _compose_page(call, form, announcement, 400)
+    max_bytes, max_total = _file_limits()
+    existing = announcement.id if announcement is not None else None
+    status = 400
     try:
         if announcement is None:
             announcement = announcements.create_draft(call, form.draft(), current_user)
         else:
             announcements.update_draft(announcement, form.draft())
+        files.remove_attachments(announcement, _ids(request.form.getlist("remove_attachments")))
+        files.add_attachments(announcement, form.sent_files(max_bytes), current_user,
+                              max_bytes=max_bytes, max_total=max_total)
         db.session.commit()
     except DomainError as error:
         db.session.rollback()
         put_error(form, error)
-        if announcement is not None:
-            announcement = _announcement_or_404(call, announcement.id)
-        return _compose_page(call, form, announcement, 400)
+        _files_not_kept(form)
+        if error.field == files.FIELD:
+            status = status_for(error)
+        announcement = _announcement_or_404(call, existing) if existing is not None else None
+        return _compose_page(call, form, announcement, status)
     flash(_("Comunicazione salvata. Controlla l'anteprima e i destinatari, poi inviala."), "success")
     return redirect(url_for("announcements.detail", announcement_id=announcement.id), 303)
 
@@ -127,17 +163,35 @@ def edit(announcement_id: int) -> ViewResult:
         flash(_("La comunicazione è già stata inviata: non si può modificare."), "warning")
         return redirect(url_for("announcements.detail", announcement_id=announcement.id), 303)
     meetings = _meetings(call)
+    if request.method == "POST" and "remove_attachment" in request.form:  # the detail page's button
+        return _remove_attachment(announcement)
     if request.method == "POST":
         return _save(call, AnnouncementForm(call, meetings), announcement)
     form = AnnouncementForm.from_draft(call, meetings, announcements.draft_of(announcement), formdata=None)
     return _compose_page(call, form, announcement)
 
 
+def _remove_attachment(announcement: Announcement) -> Response:
+    """*Rimuovi* next to a file on the detail page: the file goes, nothing else changes."""
+    try:
+        removed = files.remove_attachment(announcement, whole_number(request.form.get("remove_attachment", "")))
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        if error.code == "not_found":
+            abort(404)
+        flash(error.message, "error")
+    else:
+        flash(_("Allegato rimosso: %(name)s.", name=removed.filename), "success")
+    return redirect(url_for("announcements.detail", announcement_id=announcement.id), 303)
+
+
 def _detail_page(call: Call, announcement: Announcement, schedule_form: ScheduleForm | None = None,
                  status: int = 200) -> tuple[str, int]:
     context = {"call": call, "announcement": announcement, "labels": ANNOUNCEMENT_LABELS,
                "audience": describe(call, Audience.from_dict(announcement.audience), _locale()),
-               "status_labels": STATUS_LABELS, "status_badges": STATUS_BADGES, "OutboxStatus": OutboxStatus}
+               "status_labels": STATUS_LABELS, "status_badges": STATUS_BADGES, "OutboxStatus": OutboxStatus,
+               "size_label": files.size_label}
     if announcement.status in announcements.GONE:
         context["delivery"] = announcements.delivery_log(announcement)
     else:

@@ -5,6 +5,10 @@ calendar clients rely on is tested without a server, and the staff page can show
 sent. It assembles the message with the standard library's `email.mime` classes and encodes the bodies with
 `binascii`'s quoted-printable codec, written in C: the worker builds every message it delivers, and the
 `email` package's modern API (header objects, content managers) costs several times the SMTP dialogue itself.
+
+An attachment sent with hundreds of messages (an announcement's PDF) is kept once by the feature that owns it:
+the rows name it (`store`, `id`, `sha256`) and whoever builds them reads those files first (`stored_files`, one
+query per store for a whole batch) and hands them to `build_message`.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import base64
 import binascii
 import hashlib
 import smtplib
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from email import encoders, message_from_bytes, policy
 from email.charset import BASE64, Charset
@@ -59,6 +64,53 @@ _UTF8.header_encoding = BASE64
 
 class MessageBuildError(ValueError):
     """The row cannot become a valid e-mail (bad address, header or attachment): retrying will not help."""
+
+
+# --- files kept once for many messages ---------------------------------------------------------------------
+
+#: How each feature above the outbox reads the files its messages name: ids in, {id: bytes} out.
+_STORES: dict[str, Callable[[Collection[int]], Mapping[int, bytes]]] = {}
+#: A stored file as `build_message` receives it: (store, id) -> bytes.
+StoredFiles = Mapping[tuple[str, int], bytes]
+
+
+def register_attachment_store(name: str, load: Callable[[Collection[int]], Mapping[int, bytes]]) -> None:
+    """Let rows name files of `name` as {"filename", "content_type", "store": name, "id", "sha256"} in their
+    attachments; `load` reads the bytes of several ids at once (a feature registers it when imported)."""
+    _STORES[name] = load
+
+
+def stored_attachment(store: str, file_id: int, filename: str, content_type: str, sha256: str) -> dict:
+    """An item of `OutboxMessage.attachments` that names a stored file instead of carrying its bytes."""
+    return {"filename": filename, "content_type": content_type, "store": store, "id": file_id, "sha256": sha256}
+
+
+def stored_files(rows: Iterable[OutboxMessage]) -> dict[tuple[str, int], bytes]:
+    """The bytes of every stored file the rows name, each read once (one query per store): for a batch of the
+    worker, or the one message a staff page shows. A file that is gone is left out (its row cannot be built)."""
+    wanted: dict[str, set[int]] = {}
+    for row in rows:
+        for item in row.attachments or []:
+            if isinstance(item, dict) and "data" not in item and isinstance(item.get("id"), int):
+                wanted.setdefault(str(item.get("store")), set()).add(item["id"])
+    files: dict[tuple[str, int], bytes] = {}
+    for store, ids in wanted.items():
+        load = _STORES.get(store)
+        if load is not None:
+            files.update(((store, file_id), data) for file_id, data in load(ids).items())
+    return files
+
+
+def _attachment_bytes(item: dict, files: StoredFiles | None) -> bytes:
+    """The bytes of one attachment item: carried in the row (base64), or a stored file checked by its hash."""
+    if "data" in item:
+        return base64.b64decode(item["data"], validate=True)
+    data = (files or {}).get((str(item.get("store")), item.get("id")))
+    if data is None:
+        raise MessageBuildError(f"attachment {item.get('filename')!r} is no longer stored")
+    if hashlib.sha256(data).hexdigest() != item.get("sha256"):
+        raise MessageBuildError(f"attachment {item.get('filename')!r} changed since the message was written")
+    return data
 
 
 def _address(display_name: str, addr: str) -> Address:
@@ -138,11 +190,13 @@ def _attachment(data: bytes, maintype: str, subtype: str, filename: str) -> MIME
     return part
 
 
-def build_message(row: OutboxMessage, sender: str | tuple[str, str] | None) -> bytes:
+def build_message(row: OutboxMessage, sender: str | tuple[str, str] | None,
+                  files: StoredFiles | None = None) -> bytes:
     """The e-mail for one outbox row, byte for byte the same on every attempt (Message-ID, Date, boundaries).
 
     With an invite: multipart/mixed [multipart/alternative [text/plain, text/html, text/calendar; method=X],
-    invito.ics, other attachments]; that is the iMIP layout Outlook, Gmail and Apple recognise.
+    invito.ics, other attachments]; that is the iMIP layout Outlook, Gmail and Apple recognise. The stored
+    files the row names come in `files` (`stored_files`); a row naming one that is missing is not built.
     """
     try:
         bodies: list[Message] = [_text_part(row.body_text, "plain")]
@@ -160,7 +214,7 @@ def build_message(row: OutboxMessage, sender: str | tuple[str, str] | None) -> b
             attachments.append(_attachment(row.ics.encode("utf-8"), "application", "ics", ICS_FILENAME))
         for item in row.attachments or []:
             maintype, _, subtype = (item.get("content_type") or "application/octet-stream").partition("/")
-            data = base64.b64decode(item["data"], validate=True)
+            data = _attachment_bytes(item, files)
             attachments.append(_attachment(data, maintype, subtype or "octet-stream",
                                            item.get("filename") or "allegato"))
         if attachments:

@@ -13,7 +13,7 @@ from flask_login import current_user
 from scheduler.auth.decorators import staff_required  # views sit above the services of every layer (sign-in)
 from scheduler.extensions import csrf, db, limiter
 from scheduler.mailing import bp, preferences
-from scheduler.mailing.delivery import MessageBuildError, build_message, eml_filename, parse_message
+from scheduler.mailing.delivery import MessageBuildError, build_message, eml_filename, parse_message, stored_files
 from scheduler.mailing.labels import topic_label
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
 from scheduler.mailing.services import count_by_status, redacted, redacted_message, requeue
@@ -69,7 +69,7 @@ def message(message_id: int):
     headers: list[tuple[str, str]] = []
     build_error = None
     try:
-        mime = parse_message(build_message(row, current_app.config["MAIL_DEFAULT_SENDER"]))
+        mime = parse_message(build_message(row, current_app.config["MAIL_DEFAULT_SENDER"], stored_files([row])))
         headers = [(name, redacted(str(value))) for name, value in mime.items()]
     except MessageBuildError as error:
         build_error = str(error)
@@ -108,7 +108,7 @@ def message_eml(message_id: int):
     """The message as the worker builds it, for opening in a mail client, its secret links redacted."""
     row = db.get_or_404(OutboxMessage, message_id)
     try:
-        raw = redacted_message(build_message(row, current_app.config["MAIL_DEFAULT_SENDER"]))
+        raw = redacted_message(build_message(row, current_app.config["MAIL_DEFAULT_SENDER"], stored_files([row])))
     except MessageBuildError:
         abort(404)
     return Response(

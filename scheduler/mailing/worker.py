@@ -44,6 +44,7 @@ from scheduler.mailing.delivery import (
     describe_error,
     is_connection_error,
     sender_address,
+    stored_files,
     write_eml,
 )
 from scheduler.mailing.models import DeliveryAttempt, OutboxMessage, OutboxStatus
@@ -462,10 +463,11 @@ class Built:
 def _build_all(rows: list[OutboxMessage], worker_id: str, stats: DeliveryStats) -> list[Built]:
     """The bytes of every row of the batch, before the first is sent; a row that cannot be an e-mail fails."""
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
+    files = stored_files(rows)  # an announcement's attachment, read once for all its messages in the batch
     built = []
     for row in rows:
         try:
-            built.append(Built(row, build_message(row, sender), row.id, row.to_address))
+            built.append(Built(row, build_message(row, sender, files), row.id, row.to_address))
         except MessageBuildError as error:
             failure = SmtpFailure(f"Messaggio non valido: {error}", "build", True)
             _record_failure(row.id, worker_id, failure, stats)
