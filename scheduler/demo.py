@@ -6,16 +6,22 @@ the command can run any number of times: it adds what is missing and moves past 
 
 from __future__ import annotations
 
+import os
 from datetime import time, timedelta
+from pathlib import Path
 
 import click
 import sqlalchemy as sa
+from flask import current_app
 from flask.cli import with_appcontext
 from stdnum import luhn
 from stdnum.it import iva
+from werkzeug.security import check_password_hash
 
+from scheduler.auth import services as auth
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting, Venue
+from scheduler.calendar.planning import assign_facilitators
 from scheduler.calendar.services import create_meeting, reschedule
 from scheduler.calls.loader import SAMPLE_KEY_PREFIX
 from scheduler.calls.models import Area, Call, Comune, Phase, Track
@@ -51,6 +57,12 @@ SAMPLE_VENUES = [
      "Accesso senza barriere dall'ingresso principale; ascensore; servizi igienici accessibili."),
     ("Sala civica", "Via Roma 1, Pandino", "Pandino", "Piano terra, accesso senza gradini."),
 ]
+
+
+#: The sample facilitator: e-mail and name. Its password is kept in FACILITATOR_KEY_FILE under instance/
+#: (never committed), like the staff account's (bin/ensure-staff), so every run shows the same one.
+SAMPLE_FACILITATOR = ("facilitatore@example.org", f"Chiara Verdi {SAMPLE_MARK}")
+FACILITATOR_KEY_FILE = "demo-facilitator-password"
 
 
 def sample_codice_fiscale(index: int) -> str:
@@ -150,6 +162,66 @@ def _ensure_organizations(call: Call) -> int:
     return made
 
 
+def _kept_password(path: Path) -> str | None:
+    """The password kept by an earlier run, if it is one the rules accept."""
+    try:
+        password = path.read_text(encoding="utf-8").strip()
+    except OSError:
+        return None
+    try:
+        auth.check_password_rules(password)
+    except auth.AuthError:
+        return None
+    return password
+
+
+def _keep_password(path: Path, password: str) -> None:
+    """Written readable by its owner only: it opens an account."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(password + "\n")
+
+
+def _sample_table(call: Call) -> Track | None:
+    """The table the sample facilitator follows: the call's first open table of the implementation phase
+    (the sample tables have coming meetings), else its first open table."""
+    tracks = [t for t in db.session.scalars(
+        sa.select(Track).where(Track.call_id == call.id).order_by(Track.position, Track.id)) if not t.is_closed]
+    return next((t for t in tracks if t.phase is Phase.IMPLEMENTATION), tracks[0] if tracks else None)
+
+
+def _ensure_facilitator(call: Call, password_file: Path) -> tuple[User, str, Track | None] | None:
+    """The sample facilitator with the kept password, following one table of the call; None when the address
+    belongs to an account of another role (left as it is)."""
+    email, full_name = SAMPLE_FACILITATOR
+    kept = password = _kept_password(password_file)
+    user = auth.find_user(email)
+    if user is None:
+        user, generated = auth.create_staff(email, Role.FACILITATOR, password, full_name)
+        password = password or generated
+    elif user.role is not Role.FACILITATOR:
+        return None
+    elif password is None or not user.password_hash or not check_password_hash(user.password_hash, password):
+        # the kept password was lost or changed: the one shown must open the account
+        password = password or auth.generate_password()
+        auth.set_password(user, password)
+    assert password is not None
+    if password != kept:
+        _keep_password(password_file, password)
+    table = next((t for t in user.tracks if t.call_id == call.id), None)
+    if table is None:
+        table = _sample_table(call)
+        if table is not None:
+            assign_facilitators(table, {u.id for u in table.facilitators} | {user.id})
+    return user, password, table
+
+
+def _sign_in_address() -> str:
+    """Where staff and facilitators sign in on the development server (`make run`'s HOST and PORT)."""
+    return f"http://{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '5000'}/accedi"
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
@@ -163,8 +235,17 @@ def demo_command() -> None:
     venues = _ensure_venues(call)
     meetings = _ensure_meetings(tracks, venues)
     organizations = _ensure_organizations(call)
+    facilitator = _ensure_facilitator(call, Path(current_app.instance_path) / FACILITATOR_KEY_FILE)
     db.session.commit()
+    where_mail = "" if current_app.config.get("MAIL_SERVER") else (
+        f": senza MAIL_SERVER il messaggio con il collegamento è in {current_app.config['MAIL_FILE_DIR']}")
     click.echo(
         f"Dati di esempio: {organizations} enti e {meetings} incontri aggiunti "
-        f"(gli enti di esempio accedono con il collegamento via e-mail, es. ilponte@example.org)."
+        f"(gli enti di esempio accedono con il collegamento via e-mail, es. ilponte@example.org{where_mail})."
     )
+    if facilitator is None:
+        click.echo(f"Facilitatore di esempio non creato: l'indirizzo {SAMPLE_FACILITATOR[0]} è di un altro utente.")
+        return
+    user, password, table = facilitator
+    where = f", tavolo «{table.name}»" if table is not None else ""
+    click.echo(f"Accesso del facilitatore di esempio: {user.email} / {password}  ({_sign_in_address()}){where}")

@@ -37,6 +37,9 @@ class ApplicationForm(FlaskForm):
     registered_office = text(_l("Sede legale (indirizzo e comune)"), 300)
     website = text(_l("Sito web"), 300, required=False)
     comuni = MultiCheckboxField(_l("Comuni dell'Ambito in cui l'ente opera"), coerce=int, validate_choice=False)
+    #: One box for an entity that works in the whole Ambito: ticked, it stands for every comune of the call,
+    #: whatever the boxes of the single comuni say (so it works without JavaScript).
+    all_comuni = BooleanField(_l("Tutti i comuni dell'Ambito"))
 
     legal_name = text(_l("Nome e cognome del legale rappresentante"), 200)
     legal_role = text(_l("Carica"), 120, required=False)
@@ -72,6 +75,10 @@ class ApplicationForm(FlaskForm):
         self.call = call
         self.late = late
         self.comuni.choices = [(c.id, c.name) for c in call.comuni]
+        self.all_comuni.label.text = _l("Tutti i %(num)d comuni dell'Ambito", num=len(self.comuni.choices))
+        if self.all_comuni.data:
+            # every comune, also when the page is shown again for an error elsewhere: all boxes ticked
+            self.comuni.data = [value for value, _label in self.comuni.choices]
         self.areas.choices = [(a.code, a.label) for a in call.areas]
         self.area_objects = list(call.areas)
         self.competence_values = {a.code: (competences or {}).get(a.code, "") for a in call.areas}

@@ -28,12 +28,32 @@ from scheduler.registry.models import (
     organization_comuni,
 )
 
-#: What needs the staff's action: the default view of the queue.
+#: Open applications, not decided yet: those staff must examine and those waiting for the entity's further
+#: information (the dashboard's and the calls page's count).
 TO_REVIEW: frozenset[ApplicationStatus] = frozenset({ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_INFO})
 #: Every application that reached staff (unconfirmed ones wait for the entity's e-mail confirmation).
 REACHED_STAFF: frozenset[ApplicationStatus] = frozenset(
     s for s in ApplicationStatus if s is not ApplicationStatus.UNCONFIRMED
 )
+
+#: The tab of every application that reached staff, whatever its status.
+ALL_TAB = "tutte"
+#: The status tabs of the queue, in the order staff work, as (value in the URL, statuses shown). Apart from
+#: "tutte", each status is under exactly one tab, so each application is: "Da esaminare" is what waits for the
+#: staff's decision (new, back with the information asked, or changed by an admitted entity); what waits for
+#: the entity has its own tab, and so has each decision. Unconfirmed ones, which have not reached staff, come
+#: last, after "tutte".
+STATUS_TABS: tuple[tuple[str, frozenset[ApplicationStatus]], ...] = (
+    ("", frozenset({ApplicationStatus.SUBMITTED})),
+    (ApplicationStatus.NEEDS_INFO.value, frozenset({ApplicationStatus.NEEDS_INFO})),
+    (ApplicationStatus.ADMITTED.value, frozenset({ApplicationStatus.ADMITTED})),
+    (ApplicationStatus.REJECTED.value, frozenset({ApplicationStatus.REJECTED})),
+    (ApplicationStatus.WITHDRAWN.value, frozenset({ApplicationStatus.WITHDRAWN})),
+    (ALL_TAB, REACHED_STAFF),
+    (ApplicationStatus.UNCONFIRMED.value, frozenset({ApplicationStatus.UNCONFIRMED})),
+)
+#: The default view of the queue: what waits for staff.
+AWAITING_STAFF: frozenset[ApplicationStatus] = STATUS_TABS[0][1]
 
 PER_PAGE = 50
 
@@ -143,7 +163,7 @@ def _conditions(
 def review_queue(
     call: Call,
     *,
-    statuses: Collection[ApplicationStatus] = TO_REVIEW,
+    statuses: Collection[ApplicationStatus] = AWAITING_STAFF,
     area_code: str | None = None,
     comune_id: int | None = None,
     late: bool | None = None,

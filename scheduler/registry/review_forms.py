@@ -11,26 +11,24 @@ from wtforms.validators import DataRequired, Length
 
 from scheduler.calls.models import Call
 from scheduler.forms import strip_lines, strip_text
+from scheduler.registry import review
 from scheduler.registry.labels import LEGAL_FORMS, STATUS_LABELS
 from scheduler.registry.models import ApplicationStatus, LegalForm
-from scheduler.registry.review import REACHED_STAFF, TO_REVIEW
 
-#: The status tabs, in the order staff work: (value in the URL, label, statuses shown).
+#: The names of the status tabs of the list (`review.STATUS_TABS`).
+TAB_LABELS: dict[str, Any] = {
+    "": _l("Da esaminare"),
+    ApplicationStatus.NEEDS_INFO.value: _l("In attesa di integrazioni"),
+    ApplicationStatus.ADMITTED.value: STATUS_LABELS[ApplicationStatus.ADMITTED],
+    ApplicationStatus.REJECTED.value: STATUS_LABELS[ApplicationStatus.REJECTED],
+    ApplicationStatus.WITHDRAWN.value: STATUS_LABELS[ApplicationStatus.WITHDRAWN],
+    review.ALL_TAB: _l("Tutte"),
+    ApplicationStatus.UNCONFIRMED.value: STATUS_LABELS[ApplicationStatus.UNCONFIRMED],
+}
+
+#: The tabs as the list shows them: (value in the URL, label, statuses shown).
 STATUS_TABS: list[tuple[str, Any, frozenset[ApplicationStatus]]] = [
-    ("", _l("Da esaminare"), TO_REVIEW),
-    *[
-        (status.value, STATUS_LABELS[status], frozenset({status}))
-        for status in (
-            ApplicationStatus.SUBMITTED,
-            ApplicationStatus.NEEDS_INFO,
-            ApplicationStatus.ADMITTED,
-            ApplicationStatus.REJECTED,
-            ApplicationStatus.WITHDRAWN,
-        )
-    ],
-    ("tutte", _l("Tutte"), REACHED_STAFF),
-    (ApplicationStatus.UNCONFIRMED.value, STATUS_LABELS[ApplicationStatus.UNCONFIRMED],
-     frozenset({ApplicationStatus.UNCONFIRMED})),
+    (value, TAB_LABELS[value], statuses) for value, statuses in review.STATUS_TABS
 ]
 
 MAX_TEXT = 5000
