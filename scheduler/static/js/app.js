@@ -25,4 +25,38 @@
     box.addEventListener("change", sync);
     sync();
   });
+  // A table wider than its box (a phone) scrolls sideways inside it: while it does not fit, the box is marked
+  // (a shadow on the side that hides columns, see app.css) and a line above it says to scroll.
+  var hintSource = document.querySelector("[data-table-scroll-hint]");
+  var hintText = hintSource ? hintSource.getAttribute("data-table-scroll-hint") : "";
+  document.querySelectorAll(".table-responsive").forEach(function (box) {
+    var hint = null;
+    if (hintText) {
+      hint = document.createElement("p");
+      hint.className = "table-scroll-hint";
+      hint.setAttribute("aria-hidden", "true"); // the box itself is announced as a scrollable table
+      hint.textContent = hintText;
+      hint.hidden = true;
+      box.parentNode.insertBefore(hint, box);
+    }
+    var update = function () {
+      var hidden = box.scrollWidth - box.clientWidth;
+      var overflowing = hidden > 1;
+      var left = Math.abs(box.scrollLeft);
+      box.classList.toggle("is-overflowing", overflowing);
+      box.classList.toggle("has-more-start", overflowing && left > 1);
+      box.classList.toggle("has-more-end", overflowing && left < hidden - 1);
+      if (hint) { hint.hidden = !overflowing; }
+    };
+    box.addEventListener("scroll", update, { passive: true });
+    if (typeof window.ResizeObserver === "function") {
+      // the box's width (a rotated phone) and the table's (fonts loaded, a <details> opened) both count
+      var observer = new window.ResizeObserver(update);
+      observer.observe(box);
+      if (box.firstElementChild) { observer.observe(box.firstElementChild); }
+    } else {
+      window.addEventListener("resize", update);
+    }
+    update();
+  });
 })();
