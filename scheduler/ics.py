@@ -146,7 +146,8 @@ def feed(
     cal = _calendar()
     # TEXT values, escaped (icalendar's calendar_name setter writes commas and semicolons raw)
     cal.add("NAME", vText(name))
-    cal.add("X-WR-CALNAME", vText(name))
+    # a calendar's name is one line: clients show X-WR-CALNAME as it is, and do not unescape a line break in it
+    cal.add("X-WR-CALNAME", vText(" ".join(name.splitlines()) if "\n" in name or "\r" in name else name))
     if description:
         cal.add("DESCRIPTION", vText(description))
         cal.add("X-WR-CALDESC", vText(description))

@@ -42,7 +42,7 @@ def test_the_office_plans_an_implementation_table_and_an_entity_answers(live_ser
     page.goto(live_server.url + "/gestione/calendario")
     page.get_by_role("link", name="Nuovo tavolo").click()
     page.get_by_label("Nome del tavolo").fill("Tavolo tematico Fragilità 2025")
-    page.get_by_label("B) Fragilità (Anziani e Persone con disabilità)").check()
+    page.locator("label", has_text="B) Fragilità (Anziani e Persone con disabilità)").click()
     page.get_by_text("Fase di attuazione (tavoli tematici del triennio)").click()
     page.get_by_label("Orario abituale: inizio").fill("09:30")
     page.get_by_label("Orario abituale: fine").fill("12:30")
