@@ -8,9 +8,9 @@ delivers them, so the page answers at once.
 from __future__ import annotations
 
 from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale, ngettext
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
@@ -58,7 +58,7 @@ def _warn_overlaps(meeting: Meeting) -> None:
 
 
 def _meeting_label(meeting: Meeting) -> str:
-    label = format_when(meeting.starts_at, meeting.ends_at)
+    label = format_when(meeting.starts_at, meeting.ends_at, str(get_locale() or "it"))
     return f"{label} ({meeting.title})" if meeting.title else label
 
 

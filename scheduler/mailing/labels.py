@@ -25,6 +25,10 @@ TOPIC_LABELS: dict[str, LazyString] = {
     "absent-notice": _l("Messaggio agli assenti"),
     "announcement": _l("Comunicazione"),
     "announcement-test": _l("Prova di una comunicazione"),
+    "agreement-request": _l("Richiesta di adesione all'Accordo"),
+    "agreement-reminder": _l("Sollecito di adesione all'Accordo"),
+    "agreement-receipt": _l("Ricevuta di adesione all'Accordo"),
+    "agreement-annulled": _l("Adesione all'Accordo annullata"),
 }
 
 

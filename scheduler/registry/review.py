@@ -28,9 +28,6 @@ from scheduler.registry.models import (
     organization_comuni,
 )
 
-#: Open applications, not decided yet: those staff must examine and those waiting for the entity's further
-#: information (the dashboard's and the calls page's count).
-TO_REVIEW: frozenset[ApplicationStatus] = frozenset({ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_INFO})
 #: Every application that reached staff (unconfirmed ones wait for the entity's e-mail confirmation).
 REACHED_STAFF: frozenset[ApplicationStatus] = frozenset(
     s for s in ApplicationStatus if s is not ApplicationStatus.UNCONFIRMED

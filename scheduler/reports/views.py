@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from scheduler import formatting
@@ -130,7 +131,7 @@ def write_to_absent(meeting_id: int):
     if meeting is None:
         abort(404)
     recipients = services.absent_recipients(meeting)
-    day = formatting.format_day(meeting.starts_at)
+    day = formatting.format_day(meeting.starts_at, str(get_locale() or "it"))  # the prefilled text's language
     form = AbsentNoticeForm(data={
         "subject": _("Incontro del %(day)s: ci è mancata la vostra presenza", day=day),
         "text": _(

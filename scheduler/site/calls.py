@@ -11,6 +11,7 @@ from scheduler.calls.models import Call, Track
 from scheduler.calls.services import all_calls
 from scheduler.extensions import db
 from scheduler.registry.models import Application, ApplicationStatus, CallInvitation
+from scheduler.registry.review import AWAITING_STAFF
 
 
 @dataclass
@@ -34,7 +35,7 @@ def overview() -> list[CallRow]:
     admitted = _counts(sa.select(Application.call_id, sa.func.count()).where(
         Application.status == ApplicationStatus.ADMITTED).group_by(Application.call_id))
     to_review = _counts(sa.select(Application.call_id, sa.func.count()).where(
-        Application.status.in_((ApplicationStatus.SUBMITTED, ApplicationStatus.NEEDS_INFO)))
+        Application.status.in_(AWAITING_STAFF))
         .group_by(Application.call_id))
     tracks = _counts(sa.select(Track.call_id, sa.func.count()).group_by(Track.call_id))
     meetings = _counts(sa.select(Track.call_id, sa.func.count()).select_from(Meeting).join(Track)

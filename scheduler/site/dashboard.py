@@ -3,7 +3,7 @@
 Four sections, each answered by two queries (how many, and the first `limit` rows with what their line shows
 joined in), so the page costs the same with ten rows or ten thousand:
 
-- applications to review: submitted or waiting for information, as the review list's first tab ("Da esaminare");
+- applications to review: those waiting for the staff's decision, the review list's first tab ("Da esaminare");
 - meetings in the next seven days still without a venue (scheduled, not cancelled; an online one needs none);
 - mail the server refused for good (failed in the outbox);
 - registers still open of meetings that have ended (not cancelled).
@@ -25,7 +25,7 @@ from scheduler.calls.models import Call, Track
 from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
 from scheduler.registry.models import Application
-from scheduler.registry.review import TO_REVIEW
+from scheduler.registry.review import AWAITING_STAFF
 
 #: How many rows each section lists; the count says how many there are in all.
 LIST_LIMIT = 5
@@ -66,7 +66,7 @@ def _section(count_query: sa.Select, list_query: sa.Select, limit: int) -> Secti
 def _applications(call: Call | None, limit: int) -> Section:
     if call is None:
         return Section()
-    conditions = (Application.call_id == call.id, Application.status.in_(TO_REVIEW))
+    conditions = (Application.call_id == call.id, Application.status.in_(AWAITING_STAFF))
     return _section(
         sa.select(sa.func.count()).select_from(Application).where(*conditions),
         sa.select(Application).join(Application.organization).where(*conditions)

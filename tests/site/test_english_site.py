@@ -230,8 +230,6 @@ def test_english_pages_show_no_topic_code_and_no_italian_date(app, world, role):
 OUTSIDE = "reported, in a file this change does not touch"
 
 
-@pytest.mark.xfail(strict=True, reason=f"{OUTSIDE}: reports/views.py write_to_absent prefills the English "
-                   "text with formatting.format_day(meeting.starts_at), whose locale is Italian by default")
 def test_the_english_follow_up_to_the_absent_dates_the_meeting_in_english(app, world):
     client = signed_in(app, "staff", world)
     page = client.get(f"/gestione/partecipazione/incontri/{world['past']}/assenti").get_data(as_text=True)
@@ -239,8 +237,6 @@ def test_the_english_follow_up_to_the_absent_dates_the_meeting_in_english(app, w
     assert italian_dates_in(page, _content_pieces(app)) == []
 
 
-@pytest.mark.xfail(strict=True, reason=f"{OUTSIDE}: calendar/manage_views.py _meeting_label (the flash "
-                   "\"Incontro creato: ...\" and the overlap warning) calls format_when without the locale")
 def test_the_english_flash_of_a_new_meeting_dates_it_in_english(app, world):
     client = signed_in(app, "staff", world)
     path = f"/gestione/calendario/percorsi/{world['track']}/incontri/nuovo"

@@ -90,11 +90,13 @@ def test_applications_to_review_link_to_the_review(app, client, staff):
     make_entity(app, "Associazione Non Ammessa", status=ApplicationStatus.REJECTED)
     make_entity(app, "Associazione Da Confermare", status=ApplicationStatus.UNCONFIRMED)
     part = section(main_text(client.get("/gestione")), "da-esaminare")
-    assert count_in(part) == 2
-    assert "2 candidature inviate o in attesa di integrazioni." in part
+    assert count_in(part) == 1  # what waits for the office: an application waiting for the entity does not
+    assert "1 candidatura attende la vostra decisione." in part
     assert f'href="/gestione/candidature/{submitted["application"]}">Associazione In Esame</a>' in part
-    assert f'href="/gestione/candidature/{asked["application"]}">Cooperativa Integrazioni</a>' in part
-    assert "In esame" in part and "Richiesta di integrazioni" in part
+    assert "Cooperativa Integrazioni" not in part and asked["application"]
+    # the link opens the tab that lists the same applications
+    review = main_text(client.get("/gestione/candidature"))
+    assert "Associazione In Esame" in review and "Cooperativa Integrazioni" not in review
     for other in ("Ammessa", "Non Ammessa", "Da Confermare"):
         assert f"Associazione {other}" not in part
     assert 'href="/gestione/candidature"' in part
@@ -189,7 +191,7 @@ def test_the_dashboard_costs_the_same_queries_with_one_or_many_rows(app, client,
     # many: nine applications and failed messages, three meetings of the week without venue, three open registers
     at(monkeypatch, 2024, 5, 10, 12)
     for n in range(8):
-        make_entity(app, f"Altro ente {n}", status=ApplicationStatus.NEEDS_INFO)
+        make_entity(app, f"Altro ente {n}", status=ApplicationStatus.SUBMITTED)
         failed_message(app, f"Altro messaggio {n}")
     with app.app_context():
         db.session.execute(sa.update(Meeting).values(venue_id=None))
