@@ -235,6 +235,16 @@ def make_user(app: Flask):
     return _make
 
 
+@pytest.fixture
+def staff(client, auth, make_user, crema):
+    """The test client signed in as the office (staff@example.org), the Crema call loaded."""
+    from scheduler.auth.models import Role
+
+    make_user("staff@example.org", role=Role.STAFF)
+    auth.login("staff@example.org", "password-di-prova-1")
+    return client
+
+
 class LiveServer:
     def __init__(self, app: Flask) -> None:
         from werkzeug.serving import make_server

@@ -92,6 +92,11 @@ def sign_in_with_link(client, app: Flask, user_id: int, next_path: str | None = 
     return client.post(f"/accedi/link/{token}", data={"csrf_token": csrf})
 
 
+def text_of(response) -> str:
+    """A page's text with the quotes Jinja escapes put back, to look for sentences as a person reads them."""
+    return response.get_data(as_text=True).replace("&#39;", "'").replace("&#34;", '"')
+
+
 def csrf_from(client, path: str) -> str:
     page = client.get(path).get_data(as_text=True)
     return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)

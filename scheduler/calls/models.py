@@ -202,11 +202,6 @@ class Track(db.Model):
         """Every area the table serves (its main one at least, also before `areas` is written)."""
         return {a.id for a in self.areas} | {self.area_id}
 
-    @property
-    def area_codes(self) -> str:
-        """"A" or "A, B": the areas as their badges read."""
-        return ", ".join(a.code for a in self.areas) or self.area.code
-
     def set_areas(self, areas: list[Area]) -> None:
         """Serve these areas; the first by code becomes the main one."""
         ordered = sorted(areas, key=lambda a: a.code)

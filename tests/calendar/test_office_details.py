@@ -22,20 +22,11 @@ from scheduler.extensions import db
 from scheduler.timeutil import utcnow
 from tests.calendar.test_meeting_page import ROOM, answer, edit, messages_to
 from tests.calendar.test_tables import new_table, series
-from tests.factories import csrf_from, make_meeting
+from tests.factories import csrf_from, make_meeting, text_of
 
 PASSWORD = "password-di-prova-1"
 
 
-@pytest.fixture
-def staff(client, auth, make_user, crema):
-    make_user("staff@example.org", role=Role.STAFF)
-    auth.login("staff@example.org", PASSWORD)
-    return client
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True).replace("&#39;", "'").replace("&#34;", '"')
 
 
 def fifth_weekday(weekday: int) -> date:

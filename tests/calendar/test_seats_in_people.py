@@ -9,15 +9,15 @@ import threading
 import pytest
 import sqlalchemy as sa
 
-from scheduler.auth.models import Role, User
+from scheduler.auth.models import User
 from scheduler.calendar import services
 from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
 from scheduler.calendar.services import CalendarError, answer
 from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage
 from scheduler.registry.models import Organization
-from scheduler.timeutil import ROME
-from tests.factories import csrf_from, make_entity, make_meeting, sign_in_with_link
+from tests.calendar.test_meeting_page import edit
+from tests.factories import csrf_from, make_entity, make_meeting, sign_in_with_link, text_of
 
 PASSWORD = "password-di-prova-1"
 
@@ -39,9 +39,6 @@ def status_of(app, meeting_id: int, entity: dict) -> RsvpStatus:
         return db.session.scalar(sa.select(Rsvp.status).where(Rsvp.meeting_id == meeting_id,
                                                               Rsvp.organization_id == entity["organization"]))
 
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True).replace("&#39;", "'").replace("&#34;", '"')
 
 
 def test_capacity_counts_people_and_the_waiting_list_moves_in_people(app, client, crema):
@@ -92,21 +89,7 @@ def test_an_entity_bigger_than_the_room_is_told_so(app, crema):
     assert refused.value.message == "L'incontro ha 2 posti in tutto: indica al massimo 2 persone."
 
 
-@pytest.fixture
-def staff(client, auth, make_user, crema):
-    make_user("staff@example.org", role=Role.STAFF)
-    auth.login("staff@example.org", PASSWORD)
-    return client
 
-
-def edit(staff, meeting_id: int, **fields):
-    path = f"/gestione/calendario/incontri/{meeting_id}"
-    with staff.application.app_context():
-        meeting = db.session.get(Meeting, meeting_id)
-        starts, ends = meeting.starts_at.astimezone(ROME), meeting.ends_at.astimezone(ROME)
-    data = {"csrf_token": csrf_from(staff, path), "day": starts.date().isoformat(),
-            "start": f"{starts:%H:%M}", "end": f"{ends:%H:%M}", "venue": "", **fields}
-    return staff.post(path, data=data)
 
 
 def test_staff_cap_the_people_of_each_entity(staff, app):

@@ -6,12 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 import icalendar
-import pytest
 import sqlalchemy as sa
 
 from scheduler.announcements.audience import Audience, resolve
 from scheduler.audit.models import AuditEntry
-from scheduler.auth.models import Role, User
+from scheduler.auth.models import User
 from scheduler.calendar import services
 from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
 from scheduler.calls.loader import load_call, parse_call_file, parse_call_text
@@ -20,20 +19,11 @@ from scheduler.extensions import db
 from scheduler.registry.models import Application, Organization
 from scheduler.timeutil import utcnow
 from tests.conftest import CALL_FILE
-from tests.factories import csrf_from, make_entity, sign_in_with_link
+from tests.factories import csrf_from, make_entity, sign_in_with_link, text_of
 
 PASSWORD = "password-di-prova-1"
 
 
-@pytest.fixture
-def staff(client, auth, make_user, crema):
-    make_user("staff@example.org", role=Role.STAFF)
-    auth.login("staff@example.org", PASSWORD)
-    return client
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True).replace("&#39;", "'").replace("&#34;", '"')
 
 
 def area_ids(app, *codes: str) -> list[int]:

@@ -4,7 +4,6 @@ call each meeting belongs to."""
 from __future__ import annotations
 
 import icalendar
-import pytest
 import sqlalchemy as sa
 
 from scheduler.auth.models import Role
@@ -13,20 +12,11 @@ from scheduler.calls.models import Call, Track
 from scheduler.extensions import db
 from scheduler.registry.models import Application, ApplicationStatus, Organization
 from tests.calls.test_successive_calls import NEXT_SLUG, load_next_call
-from tests.factories import csrf_from, make_entity
+from tests.factories import csrf_from, make_entity, text_of
 
 PASSWORD = "password-di-prova-1"
 
 
-@pytest.fixture
-def staff(client, auth, make_user, crema):
-    make_user("staff@example.org", role=Role.STAFF)
-    auth.login("staff@example.org", PASSWORD)
-    return client
-
-
-def text_of(response) -> str:
-    return response.get_data(as_text=True).replace("&#39;", "'").replace("&#34;", '"')
 
 
 def first_meeting(app, slug: str) -> int:
