@@ -2,19 +2,52 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask import render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from markupsafe import Markup
 from wtforms import BooleanField, DateField, SelectField
 from wtforms.validators import DataRequired, InputRequired, Optional, ValidationError
+from wtforms.widgets import TextInput
 
 from scheduler.calls.models import Call
 from scheduler.forms import REQUIRED, MultiCheckboxField, email, phone, text
 from scheduler.registry.labels import LEGAL_FORMS, REGISTERS
 from scheduler.registry.models import LegalForm
-from scheduler.registry.services import ApplicationData, ContactData
+from scheduler.registry.services import ApplicationData, ContactData, suggest_email
 from scheduler.registry.validation import InvalidValue, check_codice_fiscale, check_partita_iva, normalise_website
 from scheduler.textutil import clean_multiline
 from scheduler.timeutil import ROME, utcnow
+
+#: The address fields of the application form that get a "did you mean...?" hint (`suggest_email`).
+EMAIL_FIELDS = ("contact_email", "legal_email")
+#: The button of a hint that takes its suggestion and sends the form (its value names the field).
+EMAIL_FIX = "email_fix"
+
+
+class EmailHintInput(TextInput):
+    """The address box followed, right under it, by the hint "did you mean...?" with its two answers: take the
+    suggestion and send, or keep the address as typed (`templates/registry/apply_email_hint.html`)."""
+
+    def __init__(self, suggestion: str) -> None:
+        super().__init__()
+        self.suggestion = suggestion
+
+    def __call__(self, field: Any, **kwargs: Any) -> Markup:
+        hint_id = f"{field.id}-hint"
+        described = kwargs.get("aria_describedby")
+        kwargs["aria_describedby"] = f"{described} {hint_id}" if described else hint_id
+        hint = render_template("registry/apply_email_hint.html", field=field, hint_id=hint_id,
+                               suggestion=self.suggestion, fix_name=EMAIL_FIX)
+        return super().__call__(field, **kwargs) + Markup(hint)  # noqa: S704 (an autoescaped template)
+
+
+class AddressCorrectionForm(FlaskForm):
+    """The corrected address of an application nobody confirmed yet (the applicant's, or the office's)."""
+
+    email = email(_l("Indirizzo e-mail corretto"))
 
 
 class ApplicationForm(FlaskForm):
@@ -83,6 +116,8 @@ class ApplicationForm(FlaskForm):
         self.area_objects = list(call.areas)
         self.competence_values = {a.code: (competences or {}).get(a.code, "") for a in call.areas}
         self.competence_errors: dict[str, str] = {}
+        #: Field name -> the address it probably meant, still waiting for the person (`check_email_hints`).
+        self.email_hints: dict[str, str] = {}
         if self._formdata:
             for code in self.competence_values:
                 self.competence_values[code] = clean_multiline(self._formdata.get(f"competence_{code}", ""))
@@ -155,6 +190,24 @@ class ApplicationForm(FlaskForm):
             self.phase_implementation.errors = [*self.phase_implementation.errors, _l("Scegli almeno una fase.")]
             ok = False
         return ok and not self.competence_errors
+
+    def check_email_hints(self) -> bool:
+        """After `validate`: whether an address looks mistyped (`gmial.com`) and the person has not answered yet,
+        so the form is shown again with the hint next to the field instead of being sent. A warning, not an
+        error: the hint's button takes the suggestion (the server works it out again from what was typed), its
+        box "the address is right" keeps the address as typed."""
+        formdata = self._formdata or {}
+        fix = formdata.get(EMAIL_FIX)
+        self.email_hints = {}
+        for name in EMAIL_FIELDS:
+            field = self[name]
+            suggestion = suggest_email(field.data)
+            if suggestion and fix == name:
+                field.data, suggestion = suggestion, None
+            if suggestion and formdata.get(f"{name}_ok") != field.data:
+                self.email_hints[name] = suggestion
+                field.widget = EmailHintInput(suggestion)
+        return bool(self.email_hints)
 
     def to_data(self) -> ApplicationData:
         competences = self.competence_values

@@ -72,6 +72,7 @@ EVENT_LABELS = {
     "contact_added": _l("Delegato aggiunto"),
     "contact_removed": _l("Delegato rimosso"),
     "contact_confirmed": _l("Delegato confermato"),
+    "address_corrected": _l("Indirizzo e-mail corretto, collegamento di conferma inviato di nuovo"),
 }
 
 

@@ -15,10 +15,10 @@ from werkzeug.wrappers import Response
 
 from scheduler.auth.decorators import staff_required
 from scheduler.auth.models import User
-from scheduler.extensions import db
+from scheduler.extensions import db, limiter
 from scheduler.registry import bp, review
 from scheduler.registry import services as registry
-from scheduler.registry.forms import ApplicationForm
+from scheduler.registry.forms import AddressCorrectionForm, ApplicationForm
 from scheduler.registry.labels import LEGAL_FORMS, STATUS_LABELS, register_label
 from scheduler.registry.models import Application, ApplicationStatus, ContactKind
 from scheduler.registry.review_forms import STATUS_TABS, InformationRequestForm, RejectForm, ReviewFilterForm
@@ -54,13 +54,20 @@ def review_list() -> str:
 
 
 def _detail(application: Application, *, reject_form: RejectForm | None = None,
-            info_form: InformationRequestForm | None = None, status: int = 200) -> tuple[str, int]:
+            info_form: InformationRequestForm | None = None, address_form: AddressCorrectionForm | None = None,
+            status: int = 200) -> tuple[str, int]:
+    unconfirmed = application.status is ApplicationStatus.UNCONFIRMED
+    address = application.organization.email
+    if unconfirmed and address_form is None:
+        address_form = AddressCorrectionForm(formdata=None, data={"email": address})
     page = render_template(
         "registry/review_detail.html",
         application=application,
         organization=application.organization,
         reject_form=reject_form or RejectForm(formdata=None),
         info_form=info_form or InformationRequestForm(formdata=None),
+        address_form=address_form if unconfirmed else None,
+        address_suggestion=registry.suggest_email(address) if unconfirmed else None,
         can_review=application.status in registry.REVIEWABLE,
         status_label=STATUS_LABELS[application.status],
         legal_forms=LEGAL_FORMS,
@@ -131,6 +138,37 @@ def review_public_change(application_id: int) -> ViewResult:
         return _decide(application_id, lambda a: registry.refuse_public_change(a, _staff()),
                        _("Modifiche non accettate: l'elenco pubblico resta com'era."))
     abort(400)
+
+
+def _per_application() -> str:
+    return f"review-address:{(request.view_args or {}).get('application_id')}"
+
+
+@bp.post("/gestione/candidature/<int:application_id>/indirizzo")
+@staff_required
+@limiter.limit("5 per hour", key_func=_per_application)
+def review_correct_address(application_id: int) -> ViewResult:
+    """The office corrects the contact person's address of an application nobody confirmed (the applicant wrote
+    or phoned) and sends the confirmation link again; recorded in the history. The link goes to the mailbox
+    only: neither the page nor the message shows it."""
+    application = _application_or_404(application_id)
+    form = AddressCorrectionForm()
+    if not form.validate():
+        return _detail(application, address_form=form, status=400)
+    try:
+        user = registry.correct_unconfirmed_address(application, form.email.data, _staff())
+        db.session.commit()
+    except registry.RegistryError as error:
+        db.session.rollback()
+        application = _application_or_404(application_id)
+        if error.field:
+            put_error(form, error)
+        else:
+            flash(error.message, "error")
+        return _detail(application, address_form=form, status=status_for(error))
+    flash(_("Indirizzo corretto: il nuovo collegamento di conferma è stato inviato a %(email)s. Quello inviato "
+            "prima non funziona più.", email=user.email), "success")
+    return redirect(url_for("registry.review_detail", application_id=application_id), 303)
 
 
 def _confirm_erasure(application: Application) -> None:

@@ -50,6 +50,26 @@ class DuplicateOrganization(RegistryError):
     default_code = "conflict"
 
 
+class AwaitingConfirmation(DuplicateOrganization):
+    """The codice fiscale is held by an application sent less than UNCONFIRMED_HOLD ago and not yet confirmed.
+
+    Not a dead end: whoever sent it can correct the address from the confirmation page of the same browser
+    (`correct_unconfirmed_address`), the office can correct it for them, and after `until` the codice fiscale is
+    free again (`_release_if_unconfirmed`). The view, which knows the browser, says which applies."""
+
+    def __init__(self, application: Application) -> None:
+        super().__init__(
+            "Una candidatura con questo codice fiscale attende la conferma dell'indirizzo e-mail: apri il "
+            "collegamento che abbiamo inviato alla persona di riferimento. Se l'indirizzo era sbagliato, "
+            "correggilo dalla pagina di conferma nel browser da cui hai inviato la candidatura, oppure chiedi "
+            "all'Ufficio di Piano di correggerlo.",
+            "codice_fiscale",
+        )
+        self.application = application
+        #: When the codice fiscale is free again for a new application.
+        self.until = application.submitted_at + UNCONFIRMED_HOLD
+
+
 @dataclass
 class ContactData:
     full_name: str
@@ -189,12 +209,9 @@ def submit_application(
     if _release_if_unconfirmed(existing):
         existing = None
     if existing is not None:
-        if any(a.status is ApplicationStatus.UNCONFIRMED for a in existing.applications):
-            raise DuplicateOrganization(
-                "Una candidatura con questo codice fiscale attende la conferma dell'indirizzo e-mail: apri il "
-                "collegamento che ti abbiamo inviato oppure accedi all'area riservata.",
-                "codice_fiscale",
-            )
+        unconfirmed = next((a for a in existing.applications if a.status is ApplicationStatus.UNCONFIRMED), None)
+        if unconfirmed is not None:
+            raise AwaitingConfirmation(unconfirmed)
         raise DuplicateOrganization(
             "Questo codice fiscale è già registrato: accedi all'area riservata con il collegamento via e-mail "
             "per aggiornare la candidatura esistente.",
@@ -275,6 +292,122 @@ def confirm_application(application: Application, actor: User | None = None) -> 
     _log(application, "confirmed", actor)
     notifications.receipt(application)
     return True
+
+
+# --- mistakes in the address an application was confirmed from ---------------------------------------------
+
+
+def correct_unconfirmed_address(application: Application, email: str, actor: User | None = None) -> User:
+    """Correct the contact person's address of an application nobody confirmed yet, and send the confirmation
+    link again at once, to the corrected address. Returns the account the link was sent to.
+
+    The links sent before stop working: the mistyped address's account is removed (the application was never
+    confirmed, so nothing of the entity's hangs on it; a session opened with it ends), which frees that address
+    for its real owner. The same address again only sends a new link. `actor` is the staff member who does it; None is
+    the applicant, from the browser that sent the application. Only while every application of the entity is
+    unconfirmed (code `closed` otherwise): a confirmed entity changes its contacts from its reserved area."""
+    organization = application.organization
+    if application.status is not ApplicationStatus.UNCONFIRMED or any(
+            a.status is not ApplicationStatus.UNCONFIRMED for a in organization.applications):
+        raise RegistryError("L'indirizzo di questa candidatura è già stato confermato: non si corregge più da qui.",
+                            code="closed")
+    try:
+        address = auth_services.normalize_email(email or "")
+    except auth_services.InvalidEmail:
+        raise RegistryError("Indirizzo e-mail non valido.", "email") from None
+    by_kind = {c.kind: c for c in organization.contacts}
+    contact = by_kind.get(ContactKind.CONTACT)
+    if contact is None:
+        raise RegistryError("La candidatura non ha una persona di riferimento.", code="closed")
+    old = contact.email.strip().lower()
+    users = {u.email.lower(): u for u in organization.users}
+    if address == old and old in users:
+        user = users[old]
+        auth_services.void_login_links(user)
+        note = "Collegamento di conferma inviato di nuovo allo stesso indirizzo; il precedente non funziona più."
+    else:
+        user = _entity_user(address, organization, contact.full_name, "email")
+        contact.email = address
+        legal = by_kind.get(ContactKind.LEGAL_REPRESENTATIVE)
+        if legal is not None and legal.email.strip().lower() == old:  # one address typed for both
+            legal.email = address
+        organization.email = address
+        still = {c.email.strip().lower() for c in organization.contacts}
+        for other in list(organization.users):
+            if other.email.lower() not in still and other is not user:
+                auth_services.void_login_links(other)
+                db.session.delete(other)
+        note = ("Indirizzo della persona di riferimento corretto; inviato un nuovo collegamento di conferma, "
+                "il precedente non funziona più.")
+    try:
+        db.session.flush()
+    except IntegrityError:  # the address was taken by an account created at the same moment
+        db.session.rollback()
+        raise RegistryError("Questo indirizzo e-mail è già usato da un altro ente o da un operatore: indicane un "
+                            "altro.", "email") from None
+    _log(application, "address_corrected", actor,
+         note + (" Dalla pagina di conferma, nel browser che ha inviato la candidatura." if actor is None else ""))
+    notifications.confirm_email(application, user)
+    log.info("confirmation link of application %s sent again by %s", application.id,
+             f"user {actor.id}" if actor is not None else "the applicant")
+    return user
+
+
+#: Providers whose addresses Italian applicants use most, and so mistype most (see `suggest_email`).
+COMMON_MAIL_DOMAINS = (
+    "gmail.com", "hotmail.it", "hotmail.com", "outlook.it", "outlook.com", "libero.it", "virgilio.it", "yahoo.it",
+    "yahoo.com", "tiscali.it", "alice.it", "tim.it", "legalmail.it", "pec.it", "aruba.it", "icloud.com",
+)
+#: Real domains a letter or two away from one of COMMON_MAIL_DOMAINS: never taken for a mistake.
+REAL_NEIGHBOUR_DOMAINS = frozenset({
+    "tin.it", "live.it", "live.com", "mail.com", "email.it", "email.com", "gmx.it", "gmx.com", "me.com", "mac.com",
+    "msn.com", "aol.com", "ymail.com", "googlemail.com", "inwind.it", "iol.it", "fastwebnet.it", "libera.it",
+    "arubapec.it", "postecert.it", "cloud.com", "alice.com", "hotmail.fr", "outlook.fr", "yahoo.fr",
+})
+
+
+def _edit_distance(a: str, b: str) -> int:
+    """Edits (insert, delete, substitute, swap two neighbours) from a to b: gmial -> gmail is one."""
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [i] + [0] * len(b)
+        for j, cb in enumerate(b, 1):
+            row[j] = min(previous[j] + 1, row[j - 1] + 1, previous[j - 1] + (ca != cb))
+            if i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], previous2[j - 2] + 1)
+        previous2, previous = previous, row
+    return previous[-1]
+
+
+def suggest_email(address: str | None) -> str | None:
+    """The address with the domain it was probably meant to have (`mario@gmial.com` -> `mario@gmail.com`), or
+    None when its domain is not a likely slip of one of COMMON_MAIL_DOMAINS.
+
+    A slip is one edit away from a provider's domain (`gmial.com`, `libero.i`, `pec.i`), two for the longer
+    names (`hotmial.con`), or a provider's name with a top-level domain it does not have (`gmail.it`); the names
+    of three letters (tim, pec) only with a slip in the top-level domain. A warning only: the person may keep
+    what they typed."""
+    local, at, domain = (address or "").strip().rpartition("@")
+    domain = domain.lower()
+    if not at or not local or domain in COMMON_MAIL_DOMAINS or domain in REAL_NEIGHBOUR_DOMAINS:
+        return None
+    if domain.count(".") != 1 or len(domain) > 40:  # providers' domains are name.tld; a longer one is the entity's
+        return None
+    name, tld = domain.split(".")
+    best: tuple[int, str] | None = None
+    for candidate in COMMON_MAIL_DOMAINS:
+        candidate_name = candidate.split(".")[0]
+        if len(candidate_name) <= 3 and name != candidate_name:
+            continue  # tim, pec: only the top-level domain can be a slip (time.it, pc.it are other sites)
+        distance = _edit_distance(domain, candidate)
+        if distance <= (2 if len(candidate_name) >= 6 else 1) and (best is None or distance < best[0]):
+            best = (distance, candidate)
+    if best is None:
+        same_name = [c for c in COMMON_MAIL_DOMAINS if c.split(".")[0] == name]
+        if len(same_name) == 1 and tld in ("it", "com", "net", "org", "eu"):
+            best = (0, same_name[0])
+    return f"{local}@{best[1]}" if best else None
 
 
 # --- staff review -------------------------------------------------------------------------------------------

@@ -8,24 +8,70 @@ from flask_login import current_user, logout_user
 
 from scheduler.auth.decorators import role_required
 from scheduler.auth.models import Role
+from scheduler.bounds import valid_id
 from scheduler.calendar import services as calendar_services  # a view sits above every layer it shows
 from scheduler.extensions import db, limiter
 from scheduler.mailing.preferences import OPTIONAL_KINDS
 from scheduler.registry import bp, carry_over, contacts
 from scheduler.registry import services as registry
 from scheduler.registry.contact_forms import ContactForm
-from scheduler.registry.forms import ApplicationForm
+from scheduler.registry.forms import AddressCorrectionForm, ApplicationForm
 from scheduler.registry.labels import STATUS_LABELS, register_label
 from scheduler.registry.models import Application, ApplicationStatus, ContactKind
-from scheduler.web import call_or_404, object_or_404, put_error, status_for
+from scheduler.web import call_or_404, object_or_404, put_error, show_call, status_for
+
+#: What the session keeps of the application this browser sent last: its id and when it was sent (an id alone
+#: could name another application once this one is released and its number given again).
+APPLIED_KEY = "applied_application"
+#: Corrections of the address from the confirmation page, per browser's application and per IP.
+ADDRESS_CORRECTION_LIMIT = "5 per hour"
 
 
 def _apply_rate_limit() -> str:
     return current_app.config["APPLY_RATE_LIMIT"]
 
 
+def _counts_as_application(response) -> bool:
+    """Only an application sent uses up APPLY_RATE_LIMIT: not a form sent back with errors, nor one shown again
+    with a "did you mean...?" hint on an address."""
+    return response.status_code < 400 and not g.get("email_hints_shown")
+
+
+def _sent_stamp(application: Application) -> str:
+    return application.submitted_at.replace(microsecond=0).isoformat()
+
+
+def _remember_application(application: Application) -> None:
+    session["applied_email"] = application.organization.email
+    session[APPLIED_KEY] = [application.id, _sent_stamp(application)]
+
+
+def _session_application() -> Application | None:
+    """The application this browser sent last (the session is signed: nobody can put another one's id in it),
+    or None; never one another browser sent."""
+    remembered = session.get(APPLIED_KEY)
+    if not isinstance(remembered, list) or len(remembered) != 2:
+        return None
+    application_id, stamp = remembered
+    if not isinstance(application_id, int) or isinstance(application_id, bool) or not valid_id(application_id):
+        return None
+    application = db.session.get(Application, application_id)
+    if application is None or _sent_stamp(application) != stamp:
+        return None
+    return application
+
+
+def _unconfirmed(application: Application | None) -> Application | None:
+    return application if application is not None and application.status is ApplicationStatus.UNCONFIRMED else None
+
+
+def _applied_key() -> str:
+    remembered = session.get(APPLIED_KEY)
+    return f"applied-address:{remembered[0] if isinstance(remembered, list) and remembered else '-'}"
+
+
 @bp.route("/candidatura", methods=["GET", "POST"])
-@limiter.limit(_apply_rate_limit, methods=["POST"], deduct_when=lambda response: response.status_code < 400)
+@limiter.limit(_apply_rate_limit, methods=["POST"], deduct_when=_counts_as_application)
 def apply():
     call = call_or_404()
     try:
@@ -37,25 +83,89 @@ def apply():
     late = registry.is_late(call)
     form = ApplicationForm(call, late)
     status = 200
+    awaiting: dict = {}
     if form.is_submitted():
         if form.validate():
+            if form.check_email_hints():
+                g.email_hints_shown = True
+                return render_template("registry/apply.html", form=form, call=call, late=late), 200
             try:
                 application = registry.submit_application(call, form.to_data())
                 db.session.commit()
+            except registry.AwaitingConfirmation as error:
+                awaiting = _awaiting(error, form)
+                db.session.rollback()
             except registry.RegistryError as error:
                 db.session.rollback()
                 put_error(form, error)
             else:
-                session["applied_email"] = application.organization.email
+                _remember_application(application)
                 return redirect(url_for("registry.applied"))
         status = 400
-    return render_template("registry/apply.html", form=form, call=call, late=late), status
+    return render_template("registry/apply.html", form=form, call=call, late=late, **awaiting), status
+
+
+def _awaiting(error: registry.AwaitingConfirmation, form: ApplicationForm) -> dict:
+    """What to do when the codice fiscale waits for a confirmation: from the browser that sent it, correct the
+    address at once (the form is offered with the address just typed); from another one, ask the office, or
+    send again once the codice fiscale is free."""
+    if _session_application() is error.application:
+        form.codice_fiscale.errors = [*form.codice_fiscale.errors, _(
+            "Hai già inviato da questo browser una candidatura con questo codice fiscale: attende la conferma "
+            "dell'indirizzo e-mail. Se l'indirizzo era sbagliato, correggilo nel riquadro in cima alla pagina.")]
+        return {"awaiting_own": error.application.organization.email,
+                "address_form": AddressCorrectionForm(formdata=None, data={"email": form.contact_email.data})}
+    form.codice_fiscale.errors = [*form.codice_fiscale.errors, _(
+        "Una candidatura con questo codice fiscale attende la conferma dell'indirizzo e-mail: leggi qui sopra "
+        "come correggere l'indirizzo.")]
+    return {"awaiting_until": error.until}
+
+
+def _applied_page(call, application: Application | None, form: AddressCorrectionForm | None = None,
+                  message: str | None = None):
+    """The confirmation page; while this browser's application waits, with the form that corrects its address
+    and the hint for a mistyped domain."""
+    pending = _unconfirmed(application)
+    email = pending.organization.email if pending is not None else session.get("applied_email")
+    if pending is not None and form is None:
+        form = AddressCorrectionForm(formdata=None, data={"email": email})
+    return render_template("registry/applied.html", call=call, email=email, pending=pending, form=form,
+                           suggestion=registry.suggest_email(email) if pending is not None else None,
+                           message=message)
 
 
 @bp.get("/candidatura/inviata")
 def applied():
-    call = call_or_404()
-    return render_template("registry/applied.html", call=call, email=session.get("applied_email"))
+    return _applied_page(call_or_404(), _session_application())
+
+
+@bp.post("/candidatura/inviata/indirizzo")
+@limiter.limit(ADDRESS_CORRECTION_LIMIT)
+@limiter.limit(ADDRESS_CORRECTION_LIMIT, key_func=_applied_key)
+def correct_address():
+    """The confirmation page's "Hai sbagliato l'indirizzo?": the browser that sent the application corrects the
+    contact person's address and gets the link again at once; the application is the session's, never one named
+    by the form."""
+    application = _session_application()
+    if application is None:
+        abort(404)
+    call = application.call
+    show_call(call)  # the page and its links are those of the call applied to
+    form = AddressCorrectionForm()
+    if not form.validate():
+        return _applied_page(call, application, form), 400
+    try:
+        registry.correct_unconfirmed_address(application, form.email.data)
+        db.session.commit()
+    except registry.RegistryError as error:
+        db.session.rollback()
+        put_error(form, error)
+        return (_applied_page(call, _session_application(), form, message=None if error.field else error.message),
+                status_for(error))
+    session["applied_email"] = application.organization.email
+    flash(_("Indirizzo corretto: ti abbiamo inviato un nuovo collegamento a %(email)s. Il collegamento inviato "
+            "prima non funziona più.", email=application.organization.email), "success")
+    return redirect(url_for("registry.applied"), 303)
 
 
 def _own_application() -> Application:

@@ -1,10 +1,19 @@
-"""The certificate of participation (attestato di partecipazione): one A4 page, made with fpdf2."""
+"""The certificate of participation (attestato di partecipazione), made with fpdf2.
+
+One builder for staff (`/gestione/partecipazione/enti/<id>/attestato.pdf`, any entity, any period) and for the
+entity itself (`/area-riservata/partecipazione/<slug>/attestato.pdf`, its own, the whole call). A4 portrait: the
+Ambito's heading (lead municipality, office, Ambito), the statement, the meetings attended as a table whose
+columns share the page's effective width (long texts wrap, the table continues on the next page with its
+heading repeated), the place and date, and the signature block of the call's procedure manager.
+
+The document is Italian whatever the page's language: it is the office's formal statement.
+"""
 
 from __future__ import annotations
 
 from datetime import date
 
-from fpdf import FPDF
+from fpdf import FPDF, FontFace
 
 from scheduler import formatting
 from scheduler.calls.models import Call
@@ -13,6 +22,16 @@ from scheduler.reports.services import AttendedMeeting
 
 #: Typographic characters outside latin-1 that the core fonts cannot draw, and their plain equivalents.
 REPLACEMENTS = {"–": "-", "—": "-", "‘": "'", "’": "'", "“": '"', "”": '"', "…": "...", "€": "EUR", "•": "-"}
+
+#: Page margins in mm (left, top, right) and the bottom margin where a page breaks.
+MARGIN = 20
+BOTTOM = 22
+
+#: The table's columns: heading and share of the effective page width (the shares sum to 1).
+COLUMNS = (("Data", 0.27), ("Percorso", 0.38), ("Incontro", 0.35))
+
+#: Height of the signature block in mm: it starts on a new page rather than being split.
+SIGNATURE_HEIGHT = 48
 
 
 def latin1(text: str) -> str:
@@ -41,25 +60,129 @@ def period_text(date_from: date | None, date_to: date | None) -> str:
     return "dall'avvio dei tavoli"
 
 
+def signatory(procedure_manager: str) -> tuple[str, str]:
+    """(name, role) of the call's procedure manager, written in the call file as "Name Surname, role (notes)":
+    the notes in brackets are left out; without a comma the whole text is the name."""
+    text = procedure_manager.split(" (", 1)[0].strip()
+    name, _comma, role = text.partition(", ")
+    return name.strip(), role.strip()
+
+
+def column_widths(effective_width: float) -> list[float]:
+    """The columns' widths in mm: together exactly the effective width, so no column passes the right margin."""
+    widths = [effective_width * share for _heading, share in COLUMNS]
+    widths[-1] = effective_width - sum(widths[:-1])
+    return widths
+
+
+def meeting_label(meeting: AttendedMeeting) -> str:
+    """The meeting's own title, else its number in the table ("Incontro 3"), as calendars name it."""
+    if meeting.title:
+        return meeting.title
+    return f"Incontro {meeting.number}" if meeting.number else "-"
+
+
+def fitted(pdf: FPDF, text: str, width: float) -> str:
+    """`text` cut (with "...") to fit `width` mm in the current font: for one-line cells such as the footer."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "...") > width:
+        text = text[:-1]
+    return text.rstrip() + "..."
+
+
+class CertificatePDF(FPDF):
+    """A4 with the office's margins and a footer naming the entity and the page."""
+
+    def __init__(self, footer_text: str = "") -> None:
+        super().__init__(format="A4")
+        self.footer_text = footer_text
+        self.set_margins(MARGIN, MARGIN, MARGIN)
+        self.set_auto_page_break(True, margin=BOTTOM)
+        self.alias_nb_pages()
+
+    def footer(self) -> None:
+        self.set_y(-15)
+        self.set_font("Helvetica", "", 8)
+        self.set_text_color(90, 90, 90)
+        self.cell(self.epw * 0.75, 5, fitted(self, self.footer_text, self.epw * 0.75 - 2), align="L")
+        self.cell(self.epw * 0.25, 5, f"Pagina {self.page_no()} di {{nb}}", align="R")
+        self.set_text_color(0, 0, 0)
+
+
+def _heading(pdf: FPDF, call: Call) -> None:
+    """The Ambito's heading: lead municipality, office and Ambito, with a rule under them."""
+    width = pdf.epw
+    pdf.set_font("Helvetica", "B", 13)
+    pdf.multi_cell(width, 7, latin1(call.lead_municipality), align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font("Helvetica", "", 11)
+    pdf.multi_cell(width, 5.5, latin1(call.office_name), align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 5.5, latin1(call.ambito), align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.ln(2)
+    pdf.set_draw_color(120, 120, 120)
+    pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
+    pdf.set_draw_color(0, 0, 0)
+    pdf.ln(12)
+
+
+def _table(pdf: FPDF, meetings: list[AttendedMeeting]) -> None:
+    pdf.set_font("Helvetica", "", 10)
+    with pdf.table(
+        width=pdf.epw, col_widths=column_widths(pdf.epw), align="LEFT", text_align="LEFT", v_align="TOP",
+        line_height=5, padding=(1.2, 1.5), borders_layout="HORIZONTAL_LINES", repeat_headings=1,
+        headings_style=FontFace(emphasis="BOLD"),
+    ) as table:
+        table.row([heading for heading, _share in COLUMNS])
+        for meeting in meetings:
+            table.row([
+                latin1(formatting.format_day(meeting.starts_at)),
+                latin1(f"{meeting.area_code}) {meeting.track_name}"),
+                latin1(meeting_label(meeting)),
+            ])
+
+
+def _signature(pdf: FPDF, call: Call, issued_on: date) -> None:
+    """Place and date on the left; on the right the procedure manager's role, name and a line to sign on."""
+    if pdf.get_y() + SIGNATURE_HEIGHT > pdf.page_break_trigger:
+        pdf.add_page()
+    width = pdf.epw
+    top = pdf.get_y()
+    pdf.set_font("Helvetica", "", 11)
+    pdf.multi_cell(width / 2 - 5, 6, latin1(f"{place_of(call)}, {formatting.format_long_date(issued_on)}"),
+                   align="L", new_x="LMARGIN", new_y="NEXT")
+    block_x, block_w = pdf.l_margin + width / 2, width / 2
+    pdf.set_xy(block_x, top)
+    name, role = signatory(call.procedure_manager or "")
+    pdf.set_font("Helvetica", "I", 10)
+    pdf.multi_cell(block_w, 5, "Il responsabile del procedimento" if name else "Per l'Ufficio di Piano",
+                   align="C", new_x="LEFT", new_y="NEXT")
+    if role:
+        pdf.set_font("Helvetica", "", 10)
+        pdf.multi_cell(block_w, 5, latin1(role), align="C", new_x="LEFT", new_y="NEXT")
+    pdf.set_font("Helvetica", "B", 11)
+    pdf.multi_cell(block_w, 6, latin1(name or call.office_name), align="C", new_x="LEFT", new_y="NEXT")
+    pdf.ln(14)
+    line_y = pdf.get_y()
+    pdf.line(block_x + 8, line_y, block_x + block_w - 8, line_y)
+    pdf.set_xy(block_x, line_y + 1)
+    pdf.set_font("Helvetica", "", 8)
+    pdf.multi_cell(block_w, 4, "(firma)", align="C", new_x="LMARGIN", new_y="NEXT")
+
+
 def certificate_pdf(call: Call, organization: Organization, meetings: list[AttendedMeeting], *,
                     date_from: date | None, date_to: date | None, issued_on: date) -> bytes:
-    pdf = FPDF(format="A4")
-    pdf.set_auto_page_break(False)
-    pdf.set_margins(20, 20, 20)
+    """The certificate: every meeting listed (the table continues on further pages), texts wrapped within the
+    margins."""
+    pdf = CertificatePDF(latin1(f"Attestato di partecipazione - {organization.name}"))
     pdf.add_page()
     pdf.set_title(latin1(f"Attestato di partecipazione - {organization.name}"))
     pdf.set_author(latin1(call.office_name))
-    width = pdf.w - pdf.l_margin - pdf.r_margin
+    pdf.set_creator("Tavoli")
 
-    pdf.set_font("Helvetica", "B", 13)
-    pdf.cell(width, 7, latin1(call.lead_municipality), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 11)
-    pdf.cell(width, 6, latin1(call.office_name), new_x="LMARGIN", new_y="NEXT")
-    pdf.cell(width, 6, latin1(call.ambito), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(14)
+    _heading(pdf, call)
 
     pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(width, 10, "Attestato di partecipazione", align="C", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(pdf.epw, 10, "Attestato di partecipazione", align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(8)
 
     pdf.set_font("Helvetica", "", 11)
@@ -71,33 +194,11 @@ def certificate_pdf(call: Call, organization: Organization, meetings: list[Atten
         + f"dei tavoli di co-programmazione del {call.plan_title} ({call.ambito})"
         + (", elencati di seguito." if count else ".")
     )
-    pdf.multi_cell(width, 6, latin1(body), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(pdf.epw, 6, latin1(body), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
     if meetings:
-        pdf.set_font("Helvetica", "B", 10)
-        pdf.cell(60, 7, "Data", border="B")
-        pdf.cell(width - 60, 7, "Percorso", border="B", new_x="LMARGIN", new_y="NEXT")
-        # one page: the size follows the number of rows, down to a legible minimum
-        size = 10 if count <= 25 else max(6, 10 - (count - 25) // 8)
-        line = max(3.5, size * 0.5)
-        pdf.set_font("Helvetica", "", size)
-        for meeting in meetings:
-            track = f"{meeting.area_code}) {meeting.track_name}" + (f" - {meeting.title}" if meeting.title else "")
-            if pdf.get_y() > pdf.h - 60:
-                pdf.cell(width, line, "...", new_x="LMARGIN", new_y="NEXT")
-                break
-            pdf.cell(60, line, latin1(formatting.format_day(meeting.starts_at)))
-            pdf.cell(width - 60, line, latin1(track[:95]), new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(10)
-
-    pdf.set_font("Helvetica", "", 11)
-    pdf.cell(width, 6, latin1(f"{place_of(call)}, {formatting.format_long_date(issued_on)}"),
-             new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
-    pdf.cell(width, 6, latin1(call.office_name), align="R", new_x="LMARGIN", new_y="NEXT")
-    if call.procedure_manager:
-        pdf.set_font("Helvetica", "", 9)
-        manager = call.procedure_manager.split(" (", 1)[0]  # without the notes in brackets
-        pdf.multi_cell(width, 5, latin1(manager), align="R", new_x="LMARGIN", new_y="NEXT")
+        _table(pdf, meetings)
+    pdf.ln(12)
+    _signature(pdf, call, issued_on)
     return bytes(pdf.output())

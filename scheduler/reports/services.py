@@ -343,6 +343,8 @@ class AttendedMeeting:
     track_name: str
     area_code: str
     title: str | None
+    #: Its number in the table ("Incontro 3"), for a meeting without a title of its own.
+    number: int | None = None
 
 
 def attended_meetings(call: Call, organization_id: int, *, date_from: date | None,
@@ -350,7 +352,7 @@ def attended_meetings(call: Call, organization_id: int, *, date_from: date | Non
     """The meetings of the period at which the entity was checked in (not undone), oldest first."""
     conditions = _meeting_conditions(call, date_from, date_to, None)
     rows = db.session.execute(
-        sa.select(Meeting.starts_at, Meeting.ends_at, Track.name, Area.code, Meeting.title)
+        sa.select(Meeting.starts_at, Meeting.ends_at, Track.name, Area.code, Meeting.title, Meeting.number)
         .join(Meeting.track).join(Track.area)
         .where(*conditions, present_at(Meeting.id, sa.literal(organization_id)))
         .order_by(Meeting.starts_at, Meeting.id)

@@ -71,6 +71,8 @@ PROBE_DATA = {
     "calendar.rsvp": {"attending": "no"},
     "calendar.rsvp_by_link": {"person_name": "Senza scelta"},
     "registry.review_public_change": {"action": "accept"},
+    "registry.review_correct_address": {"email": "corretto@example.org"},
+    "registry.correct_address": {"email": "corretto@example.org"},
     "calendar.manage_meeting": {"day": "2099-01-01", "start": "09:00", "end": "10:00"},
     "calendar.manage_new_meeting": {"day": "2099-01-01", "start": "09:00", "end": "10:00"},
     "calendar.manage_cancel_meeting": {"reason": "La sala non è disponibile."},
@@ -134,6 +136,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("registry.apply", "GET"):                        (200,   200,   200,    200,    200,    200),
     ("registry.apply", "POST"):                       (400,   400,   400,    400,    400,    400),
     ("registry.applied", "GET"):                      (200,   200,   200,    200,    200,    200),
+    # the application corrected is the one this browser's session sent: no probe's session sent one
+    ("registry.correct_address", "POST"):             (404,   404,   404,    404,    404,    404),
     # --- signing in and out
     ("auth.login", "GET"):                            (200,   200,   200,    200,    200,    200),
     ("auth.login", "POST"):                           (401,   401,   401,    401,    401,    401),
@@ -151,6 +155,11 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("registry.export_data", "GET"):                  (LOGIN, 200,   200,    403,    403,    403),
     ("registry.request_erasure", "POST"):             (LOGIN, 302,   302,    403,    403,    403),
     ("registry.regenerate_feed", "POST"):             (LOGIN, 302,   302,    403,    403,    403),
+    # the entity's record and its downloads: always the signed-in entity's own (no entity id in the URL), for the
+    # call the URL names; both entities applied to the world's call
+    ("reports.entity_record", "GET"):                 (LOGIN, 200,   200,    403,    403,    403),
+    ("reports.entity_certificate", "GET"):            (LOGIN, 200,   200,    403,    403,    403),
+    ("reports.entity_attendance_csv", "GET"):         (LOGIN, 200,   200,    403,    403,    403),
     # the answer to a meeting of area A: entity 2 (area B) sees why it cannot answer, and is refused
     ("calendar.rsvp", "GET"):                         (LOGIN, 200,   200,    403,    403,    403),
     ("calendar.rsvp", "POST"):                        (LOGIN, 302,   403,    403,    403,    403),
@@ -227,6 +236,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("registry.review_reject", "POST"):               (LOGIN, 403,   403,    403,    403,    303),
     ("registry.review_ask_information", "POST"):      (LOGIN, 403,   403,    403,    403,    303),
     ("registry.review_erase", "POST"):                (LOGIN, 403,   403,    403,    403,    409),
+    # the world's application is confirmed: its address is no longer corrected from the review
+    ("registry.review_correct_address", "POST"):      (LOGIN, 403,   403,    403,    403,    409),
     ("registry.review_paper", "GET"):                 (LOGIN, 403,   403,    403,    403,    200),
     ("registry.review_paper", "POST"):                (LOGIN, 403,   403,    403,    403,    400),
     ("reports.index", "GET"):                         (LOGIN, 403,   403,    403,    403,    200),
