@@ -24,3 +24,8 @@ personal_data_requested = _signals.signal("personal-data-requested")
 #: Sent by `registry.services.confirm_erasure` (sender: the Organization). Each receiver removes the people's
 #: data from its own rows and keeps what the administration must keep (see `KEPT_AFTER_ERASURE`).
 personal_data_erased = _signals.signal("personal-data-erased")
+
+#: Sent by `registry.services.update_application` (sender: the Application) when an admitted entity gave up
+#: areas or phases: the calendar withdraws its answers to meetings it may no longer attend (with a CANCEL to
+#: those who hold the event).
+scope_reduced = _signals.signal("scope-reduced")

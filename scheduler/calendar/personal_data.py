@@ -32,3 +32,4 @@ def erase_answer_people(organization: Organization) -> None:
     """The answers themselves stay; the people named in them go (see `KEPT_AFTER_ERASURE`)."""
     for rsvp in _answers_of(organization):
         rsvp.people = []
+        rsvp.passes.clear()  # the people's own addresses and codes go with their names

@@ -422,6 +422,33 @@ def answer_from_calendar(meeting: Meeting, email: str, attending: bool) -> Rsvp:
                   address=Address(copy.email, copy.name or organization.name, organization))
 
 
+def withdraw_ineligible(application: Application) -> list[Rsvp]:
+    """The entity gave up areas or phases: its answers to meetings still to come that it may no longer attend
+    are withdrawn, with the CANCEL to those who hold the event and the freed seats to the waiting list."""
+    organization = application.organization
+    answers = list(db.session.scalars(
+        sa.select(Rsvp).join(Meeting, Meeting.id == Rsvp.meeting_id).join(Track, Track.id == Meeting.track_id)
+        .where(Rsvp.organization_id == organization.id, Track.call_id == application.call_id,
+               Rsvp.status.in_([RsvpStatus.YES, RsvpStatus.WAITLIST]), Meeting.starts_at > utcnow())
+        .options(sa.orm.selectinload(Rsvp.meeting).selectinload(Meeting.track).selectinload(Track.areas))
+    ))
+    withdrawn = []
+    for rsvp in answers:
+        meeting = rsvp.meeting
+        if eligibility_problem(application, meeting) is None:
+            continue
+        _lock_meeting(meeting.id)
+        previous = rsvp.status
+        rsvp.status, rsvp.people, rsvp.seats, rsvp.answered_at = RsvpStatus.NO, [], 0, utcnow()
+        _sync_passes(rsvp)
+        db.session.flush()
+        notifications.withdrawal(rsvp, addresses(organization, Purpose.INVITATION))
+        if previous is RsvpStatus.YES:
+            promote_from_waitlist(meeting)
+        withdrawn.append(rsvp)
+    return withdrawn
+
+
 def _anyone_waiting(meeting_id: int) -> bool:
     return db.session.scalar(sa.select(sa.exists().where(Rsvp.meeting_id == meeting_id,
                                                          Rsvp.status == RsvpStatus.WAITLIST))) or False

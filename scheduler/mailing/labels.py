@@ -13,6 +13,7 @@ TOPIC_LABELS: dict[str, LazyString] = {
     "application-admitted": _l("Candidatura ammessa"),
     "application-rejected": _l("Candidatura non ammessa"),
     "application-info": _l("Richiesta di integrazioni"),
+    "application-amendment": _l("Esito della modifica della candidatura"),
     "delegate-confirm": _l("Conferma del delegato"),
     "invite": _l("Invito all'incontro"),
     "invite-waitlist": _l("Lista d'attesa"),

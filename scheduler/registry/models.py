@@ -164,6 +164,11 @@ class Application(db.Model):
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: Why it was rejected, or what information is asked for.
     reason: Mapped[str | None] = mapped_column(sa.Text)
+    #: What an admitted entity asked to add, waiting for staff: {"areas": {code: competence}, "drafting": bool,
+    #: "implementation": bool}. Meanwhile what was admitted stays admitted (list, answers, feeds).
+    pending_scope: Mapped[dict | None] = mapped_column(sa.JSON)
+    #: When it was asked: the review's first tab lists the applications with an addition to examine.
+    pending_scope_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
 
     call: Mapped[Call] = relationship()
     organization: Mapped[Organization] = relationship(back_populates="applications")

@@ -109,3 +109,10 @@ def call_invitation(invitation: CallInvitation, link: str) -> None:
                                  from_call=invitation.from_call, organization=invitation.organization, link=link)
         enqueue(to=address.email, to_name=address.name, subject=f"Conferma la partecipazione: {call.title}",
                 text=text, html=html, topic="call-invitation")
+
+
+def amendment_decided(application: Application, *, accepted: bool, described: str, reason: str) -> None:
+    """Staff accepted or refused what an admitted entity asked to add."""
+    _send(application, "registry_amendment",
+          f"Candidatura {application.protocol}: modifica {'accolta' if accepted else 'non accolta'}",
+          "application-amendment", accepted=accepted, described=described, reason=reason)

@@ -73,6 +73,11 @@ EVENT_LABELS = {
     "contact_removed": _l("Delegato rimosso"),
     "contact_confirmed": _l("Delegato confermato"),
     "address_corrected": _l("Indirizzo e-mail corretto, collegamento di conferma inviato di nuovo"),
+    "amendment_requested": _l("Modifica chiesta dall'ente (da esaminare)"),
+    "amendment_withdrawn": _l("Modifica ritirata dall'ente"),
+    "amendment_accepted": _l("Modifica accolta"),
+    "amendment_refused": _l("Modifica non accolta"),
+    "scope_reduced": _l("Aree o fasi tolte dall'ente"),
 }
 
 
@@ -102,9 +107,12 @@ class ReviewQueue:
     counts: dict[ApplicationStatus, int] = field(default_factory=dict)
     #: Erasure requests of the call still waiting for staff, whatever the filters.
     pending_erasures: int = 0
+    #: Admitted applications with an addition to examine (listed under "Da esaminare" too).
+    amendments: int = 0
 
     def count(self, statuses: Collection[ApplicationStatus]) -> int:
-        return sum(self.counts.get(s, 0) for s in statuses)
+        extra = self.amendments if frozenset(statuses) == AWAITING_STAFF else 0
+        return sum(self.counts.get(s, 0) for s in statuses) + extra
 
 
 def _conditions(
@@ -182,13 +190,14 @@ def review_queue(
         erasure_requested=erasure_requested,
     )
     rows = db.session.execute(
-        sa.select(Application.status, sa.func.count())
+        sa.select(Application.status, sa.func.count(), sa.func.count(Application.pending_scope_at))
         .join(Application.organization)
         .where(*conditions)
         .group_by(Application.status)
     ).all()
     counts = {status: 0 for status in ApplicationStatus}
-    counts.update({status: number for status, number in rows})
+    counts.update({status: number for status, number, _asked in rows})
+    amendments = sum(asked for status, _number, asked in rows if status is ApplicationStatus.ADMITTED)
     pending_erasures = db.session.scalar(
         sa.select(sa.func.count())
         .select_from(Application)
@@ -201,7 +210,12 @@ def review_queue(
     ) or 0
 
     wanted = frozenset(statuses)
-    total = sum(counts[s] for s in wanted)
+    # what waits for staff includes the additions admitted entities asked for
+    with_amendments = wanted == AWAITING_STAFF and amendments > 0
+    total = sum(counts[s] for s in wanted) + (amendments if with_amendments else 0)
+    chosen = (sa.or_(Application.status.in_(wanted), sa.and_(Application.status == ApplicationStatus.ADMITTED,
+                                                               Application.pending_scope_at.is_not(None)))
+              if with_amendments else Application.status.in_(wanted))
     per_page = max(1, per_page)
     page = clamp_page(page, total, per_page)
     items: list[Application] = []
@@ -210,7 +224,7 @@ def review_queue(
             db.session.scalars(
                 sa.select(Application)
                 .join(Application.organization)
-                .where(*conditions, Application.status.in_(wanted))
+                .where(*conditions, chosen)
                 .options(
                     contains_eager(Application.organization).selectinload(Organization.comuni),
                     selectinload(Application.areas).joinedload(ApplicationArea.area),
@@ -224,6 +238,7 @@ def review_queue(
         page=Page(items=items, page=page, per_page=per_page, total=total),
         counts=counts,
         pending_erasures=pending_erasures,
+        amendments=amendments,
     )
 
 

@@ -140,6 +140,19 @@ def review_public_change(application_id: int) -> ViewResult:
     abort(400)
 
 
+@bp.post("/gestione/candidature/<int:application_id>/modifica-aree")
+@staff_required
+def review_amendment(application_id: int) -> ViewResult:
+    """Accept or refuse the areas and phases an admitted entity asked to add (a refusal gives a reason)."""
+    action = request.form.get("action")
+    if action not in ("accept", "refuse"):
+        abort(400)
+    reason = (request.form.get("reason") or "")[:2000]
+    return _decide(application_id, lambda a: registry.decide_amendment(a, _staff(), action == "accept", reason),
+                   _("Modifica accolta: l'ente partecipa anche alle aree e fasi aggiunte.") if action == "accept"
+                   else _("Modifica non accolta: il motivo è stato inviato all'ente."))
+
+
 def _per_application() -> str:
     return f"review-address:{(request.view_args or {}).get('application_id')}"
 

@@ -20,7 +20,7 @@ from scheduler.calls.models import Area, Call, Comune
 from scheduler.errors import DomainError
 from scheduler.extensions import db
 from scheduler.formatting import N_
-from scheduler.hooks import personal_data_erased, personal_data_requested
+from scheduler.hooks import personal_data_erased, personal_data_requested, scope_reduced
 from scheduler.mailing.models import MailBounce, MailOptOut
 from scheduler.registry import notifications
 from scheduler.registry.contacts import every_address, mail_preferences
@@ -35,6 +35,7 @@ from scheduler.registry.models import (
     Organization,
 )
 from scheduler.registry.validation import check_codice_fiscale
+from scheduler.textutil import clean_multiline
 from scheduler.timeutil import ROME, end_of_day, iso, utcnow
 
 log = logging.getLogger(__name__)
@@ -492,8 +493,8 @@ def update_application(application: Application, actor: User, data: ApplicationD
     org.email = data.contact.email.lower()
     _retire_replaced(org, replaced)
 
-    old_scope = ({a.area.code for a in application.areas}, application.wants_drafting,
-                 application.wants_implementation)
+    if application.status is ApplicationStatus.ADMITTED:
+        return _amend(application, actor, data, public_changed)
     new_areas = _areas(call, data.areas)
     competences = {a.area.code: a for a in application.areas}
     application.areas = [competences.get(item.area.code, item) for item in new_areas]
@@ -501,21 +502,101 @@ def update_application(application: Application, actor: User, data: ApplicationD
         item.competence = data.areas[item.area.code]
     application.wants_drafting = data.wants_drafting
     application.wants_implementation = data.wants_implementation
-    new_scope = (set(data.areas), data.wants_drafting, data.wants_implementation)
-    back_to_review = application.status is ApplicationStatus.ADMITTED and new_scope != old_scope
-    if back_to_review:
-        application.status = ApplicationStatus.SUBMITTED
-        _log(application, "updated", actor, "Aree o fasi modificate dopo l'ammissione: torna all'esame.")
+    _log(application, "updated", actor)
+    return Updated(public_waits=public_changed)
+
+
+def _amend(application: Application, actor: User, data: ApplicationData, public_changed: bool) -> Updated:
+    """An admitted entity changes its areas or phases: what it gives up goes at once (its answers to meetings
+    it may no longer attend are withdrawn, through `scope_reduced`); what it adds waits for staff
+    (`pending_scope`), while what was admitted stays admitted."""
+    if not data.areas:
+        raise RegistryError("Resta almeno un'area: per lasciarle tutte ritira la candidatura.", "areas")
+    admitted = {a.area.code: a for a in application.areas}
+    kept = [a for code, a in admitted.items() if code in data.areas]
+    removed = sorted(set(admitted) - set(data.areas))
+    for item in kept:
+        item.competence = data.areas[item.area.code]
+    application.areas = kept
+    dropped = [phase for phase, had, wants in (
+        ("drafting", application.wants_drafting, data.wants_drafting),
+        ("implementation", application.wants_implementation, data.wants_implementation)) if had and not wants]
+    if "drafting" in dropped:
+        application.wants_drafting = False
+    if "implementation" in dropped:
+        application.wants_implementation = False
+    added = {code: data.areas[code] for code in data.areas if code not in admitted}
+    pending = {"areas": added,
+               "drafting": data.wants_drafting and not application.wants_drafting,
+               "implementation": data.wants_implementation and not application.wants_implementation}
+    asked = bool(added) or pending["drafting"] or pending["implementation"]
+    if not application.areas:  # every admitted area given up for new ones: they cannot wait with nothing left
+        raise RegistryError("Resta almeno una delle aree per cui l'ente è ammesso: le aree nuove vengono "
+                            "esaminate dall'Ufficio di Piano.", "areas")
+    if not (application.wants_drafting or application.wants_implementation):
+        raise RegistryError("Resta almeno una delle fasi per cui l'ente è ammesso.", "phases")
+    if asked and pending != application.pending_scope:
+        application.pending_scope = pending
+        application.pending_scope_at = utcnow()
+        _log(application, "amendment_requested", actor, describe_scope(application.call, pending))
+    elif not asked and application.pending_scope:
+        application.pending_scope, application.pending_scope_at = None, None
+        _log(application, "amendment_withdrawn", actor)
+    if removed or dropped:
+        _log(application, "scope_reduced", actor, describe_scope(
+            application.call, {"areas": dict.fromkeys(removed, ""), "drafting": "drafting" in dropped,
+                               "implementation": "implementation" in dropped}))
+        db.session.flush()
+        scope_reduced.send(application)
     else:
         _log(application, "updated", actor)
-    return Updated(back_to_review=back_to_review, public_waits=public_changed)
+    return Updated(amendment_waits=bool(application.pending_scope), reduced=bool(removed or dropped),
+                   public_waits=public_changed)
+
+
+def describe_scope(call: Call, scope: dict) -> str:
+    """ "area D) Innovazione e giovani; fase di attuazione": areas and phases of an amendment, in words."""
+    names = {a.code: a.label for a in call.areas}
+    parts = [f"area {names.get(code, code)}" for code in sorted(scope.get("areas") or {})]
+    if scope.get("drafting"):
+        parts.append("fase di stesura")
+    if scope.get("implementation"):
+        parts.append("fase di attuazione")
+    return "; ".join(parts)
+
+
+def decide_amendment(application: Application, staff: User, accept: bool, reason: str = "") -> None:
+    """Staff accept what an admitted entity asked to add (its areas and phases join what was admitted), or
+    refuse it with a reason; the entity is told either way."""
+    pending = application.pending_scope
+    if not pending or application.status is not ApplicationStatus.ADMITTED:
+        raise RegistryError("Non c'è una modifica da esaminare.", code="closed")
+    reason = clean_multiline(reason or "")[:2000]
+    if not accept and not reason:
+        raise RegistryError("Indica il motivo: l'ente lo leggerà.", "reason")
+    described = describe_scope(application.call, pending)
+    if accept:
+        have = {a.area.code for a in application.areas}
+        areas = {a.code: a for a in application.call.areas}
+        for code, competence in (pending.get("areas") or {}).items():
+            if code in areas and code not in have:
+                application.areas.append(ApplicationArea(area=areas[code], competence=competence or ""))
+        application.wants_drafting = application.wants_drafting or bool(pending.get("drafting"))
+        application.wants_implementation = application.wants_implementation or bool(pending.get("implementation"))
+    application.pending_scope, application.pending_scope_at = None, None
+    _log(application, "amendment_accepted" if accept else "amendment_refused", staff,
+         described if accept else f"{described}. Motivo: {reason}")
+    db.session.flush()
+    notifications.amendment_decided(application, accepted=accept, described=described, reason=reason)
 
 
 @dataclass(frozen=True)
 class Updated:
-    """What an entity's correction did beyond saving: back to review, or a public change waiting for staff."""
+    """What an entity's correction did beyond saving: an addition waiting for staff, areas or phases given up,
+    or a public change waiting for staff."""
 
-    back_to_review: bool = False
+    amendment_waits: bool = False
+    reduced: bool = False
     public_waits: bool = False
 
 

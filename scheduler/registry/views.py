@@ -233,9 +233,16 @@ def _form_from(application: Application, formdata=None) -> ApplicationForm:
         "phase_drafting": application.wants_drafting, "phase_implementation": application.wants_implementation,
         "privacy": True, "truthful": True,
     }
+    competences = {a.area.code: a.competence for a in application.areas}
+    pending = application.pending_scope or {}
+    if pending:  # what the entity asked to add is shown as asked: saving again keeps the request
+        data["areas"] = sorted({*data["areas"], *(pending.get("areas") or {})})
+        competences.update(pending.get("areas") or {})
+        data["phase_drafting"] = data["phase_drafting"] or bool(pending.get("drafting"))
+        data["phase_implementation"] = data["phase_implementation"] or bool(pending.get("implementation"))
     return ApplicationForm(
         application.call, application.late, editing=True, formdata=formdata, data=None if formdata else data,
-        competences={a.area.code: a.competence for a in application.areas},
+        competences=competences,
     )
 
 
@@ -262,9 +269,12 @@ def edit_application():
                 put_error(form, error)
             else:
                 message = _("Dati aggiornati.")
-                if updated.back_to_review:
-                    message += " " + _("Le aree o le fasi sono cambiate: la candidatura torna all'esame "
-                                       "dell'Ufficio di Piano.")
+                if updated.amendment_waits:
+                    message += " " + _("Le aree o le fasi aggiunte saranno esaminate dall'Ufficio di Piano: "
+                                       "intanto l'ente resta ammesso per quelle di prima.")
+                if updated.reduced:
+                    message += " " + _("Le aree o le fasi tolte non valgono più: le adesioni agli incontri "
+                                       "che non le riguardano più sono state ritirate.")
                 if updated.public_waits:
                     message += " " + _("Denominazione, forma giuridica e sito web cambiano nell'elenco pubblico "
                                        "dopo la verifica dell'Ufficio di Piano.")

@@ -50,7 +50,7 @@ def test_an_entity_cannot_reach_another_entitys_application(client, app, crema):
     assert "Ente Altrui" not in json.dumps(export)
 
 
-def test_editing_areas_after_admission_goes_back_to_review(client, app, crema):
+def test_adding_an_area_after_admission_waits_and_keeps_the_admission(client, app, crema):
     ids = make_entity(app, "Ente Modifica", areas=("A",))
     sign_in_with_link(client, app, ids["user"])
     page = client.get("/area-riservata/modifica").get_data(as_text=True)
@@ -61,16 +61,18 @@ def test_editing_areas_after_admission_goes_back_to_review(client, app, crema):
     response = client.post("/area-riservata/modifica", data=data, follow_redirects=True)
     page = response.get_data(as_text=True)
     assert response.status_code == 200
-    assert "torna all&#39;esame" in page or "torna all'esame" in page
+    assert "intanto l&#39;ente resta ammesso" in page or "intanto l'ente resta ammesso" in page
     with app.app_context():
         application = db.session.get(Application, ids["application"])
-        assert application.status is ApplicationStatus.SUBMITTED
-        assert sorted(a.area.code for a in application.areas) == ["A", "B"]
+        assert application.status is ApplicationStatus.ADMITTED
+        assert sorted(a.area.code for a in application.areas) == ["A"]
+        assert application.pending_scope["areas"] == {"B": "Centro diurno."}
         # the name the public list showed waits for staff; the form shows what the entity asked for
         assert application.organization.name == "Ente Modifica"
         assert application.organization.pending_public["name"] == "Ente Modificato"
         assert application.organization.codice_fiscale != "IGNORED"
-        assert db.session.scalar(sa.select(ApplicationEvent.note).where(ApplicationEvent.action == "updated"))
+        assert db.session.scalar(sa.select(ApplicationEvent.note).where(
+            ApplicationEvent.action == "amendment_requested"))
 
 
 def test_editing_contacts_only_keeps_the_admission(client, app, crema):

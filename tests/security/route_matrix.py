@@ -71,6 +71,7 @@ PROBE_DATA = {
     "calendar.rsvp": {"attending": "no"},
     "calendar.rsvp_by_link": {"person_name": "Senza scelta"},
     "registry.review_public_change": {"action": "accept"},
+    "registry.review_amendment": {"action": "accept"},
     "registry.review_correct_address": {"email": "corretto@example.org"},
     "registry.correct_address": {"email": "corretto@example.org"},
     "calendar.manage_meeting": {"day": "2099-01-01", "start": "09:00", "end": "10:00"},
@@ -233,6 +234,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("registry.review_detail", "GET"):                (LOGIN, 403,   403,    403,    403,    200),
     ("registry.review_admit", "POST"):                (LOGIN, 403,   403,    403,    403,    409),
     ("registry.review_public_change", "POST"):        (LOGIN, 403,   403,    403,    403,    409),
+    # the world's admitted application asked for no addition: nothing to accept
+    ("registry.review_amendment", "POST"):            (LOGIN, 403,   403,    403,    403,    409),
     ("registry.review_reject", "POST"):               (LOGIN, 403,   403,    403,    403,    303),
     ("registry.review_ask_information", "POST"):      (LOGIN, 403,   403,    403,    403,    303),
     ("registry.review_erase", "POST"):                (LOGIN, 403,   403,    403,    403,    409),
