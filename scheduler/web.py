@@ -115,7 +115,6 @@ def install_call_addresses(app: Flask) -> None:
             app.add_url_rule(CALL_PREFIX + (rule.rule if rule.rule != "/" else ""), endpoint=rule.endpoint,
                              view_func=app.view_functions[rule.endpoint],
                              methods=sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}))
-    app.extensions["tavoli_call_endpoints"] = frozenset(within)
 
     @app.url_value_preprocessor
     def _call_from_address(_endpoint: str | None, values: dict[str, Any] | None) -> None:

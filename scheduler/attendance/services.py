@@ -313,41 +313,40 @@ def reopen_register(meeting: Meeting, actor: User) -> None:
 # --- codes ----------------------------------------------------------------------------------------------------
 
 
-def _short(code: str) -> str:
-    return "".join(code.split()).replace("-", "").upper()
+@dataclass(frozen=True)
+class CodeMatch:
+    """What a check-in code stands for: an answer, and the named person when it is that person's own code."""
+
+    rsvp: Rsvp
+    person: PersonPass | None = None
 
 
-def find_person_code(meeting: Meeting, code: str) -> PersonPass | None:
-    """The named person whose own code this is (their QR anywhere, their short code at this meeting)."""
+def find_code(meeting: Meeting, code: str) -> CodeMatch | None:
+    """The answer a code stands for: the entity's own code (its QR anywhere, its short code at this meeting), or
+    one of its people's."""
     code = (code or "").strip()
     if not code or len(code) > 64:
         return None
-    person = db.session.scalar(sa.select(PersonPass).where(PersonPass.checkin_code == code))
-    if person is None and len(code) <= 16:
-        person = db.session.scalar(sa.select(PersonPass).where(PersonPass.meeting_id == meeting.id,
-                                                               PersonPass.short_code == _short(code)))
-    return person
-
-
-def find_code(meeting: Meeting, code: str) -> Rsvp | None:
-    """The answer a code stands for: the entity's own code, or one of its people's."""
-    code = (code or "").strip()
-    if not code or len(code) > 64:
-        return None
+    short = "".join(code.split()).replace("-", "").upper() if len(code) <= 16 else None
     rsvp = db.session.scalar(sa.select(Rsvp).where(Rsvp.checkin_code == code))
-    if rsvp is None and len(code) <= 16:
-        rsvp = db.session.scalar(sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.short_code == _short(code)))
-    if rsvp is None:
-        person = find_person_code(meeting, code)
-        rsvp = person.rsvp if person is not None else None
-    return rsvp
+    if rsvp is None and short:
+        rsvp = db.session.scalar(sa.select(Rsvp).where(Rsvp.meeting_id == meeting.id, Rsvp.short_code == short))
+    if rsvp is not None:
+        return CodeMatch(rsvp)
+    person = db.session.scalar(sa.select(PersonPass).where(PersonPass.checkin_code == code))
+    if person is None and short:
+        person = db.session.scalar(sa.select(PersonPass).where(PersonPass.meeting_id == meeting.id,
+                                                               PersonPass.short_code == short))
+    return CodeMatch(person.rsvp, person) if person is not None else None
 
 
-def checkin_by_code(meeting: Meeting, code: str) -> Rsvp:
-    """The confirmed RSVP a check-in code (long, from the QR, or short, read aloud) stands for at this meeting."""
-    rsvp = find_code(meeting, code)
-    if rsvp is None:
+def checkin_by_code(meeting: Meeting, code: str) -> CodeMatch:
+    """The confirmed RSVP a check-in code (long, from the QR, or short, read aloud) stands for at this meeting,
+    with the person whose own code it is."""
+    match = find_code(meeting, code)
+    if match is None:
         raise CodeRefused("Codice non riconosciuto: controllalo o segna l'ente a mano.", code="not_found")
+    rsvp = match.rsvp
     if rsvp.meeting_id != meeting.id:
         other = rsvp.meeting
         raise CodeRefused(f"Questo codice è di un altro incontro: {other.track.name}, "
@@ -356,7 +355,7 @@ def checkin_by_code(meeting: Meeting, code: str) -> Rsvp:
         raise CodeRefused("Questa adesione è stata ritirata.")
     if rsvp.status is RsvpStatus.WAITLIST:
         raise CodeRefused("Questa adesione è in lista d'attesa: l'ente non ha un posto confermato.")
-    return rsvp
+    return match
 
 
 def checkin_path(rsvp: Rsvp) -> str:

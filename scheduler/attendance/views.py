@@ -228,19 +228,17 @@ def by_code(meeting_id: int, code: str):
     g.private_page = True
     meeting = meeting_or_404(meeting_id)
     if not register.can_take_attendance(current_user, meeting):
-        rsvp = register.find_code(meeting, code)
-        person = register.find_person_code(meeting, code)
-        short = qr = None
-        if rsvp is not None and rsvp.meeting_id == meeting.id and rsvp.status is RsvpStatus.YES:
-            short = person.short_code if person else rsvp.short_code
-            url = public_url(register.person_checkin_path(person) if person else register.checkin_path(rsvp))
-            qr = Markup(register.qr_svg(url))  # noqa: S704 (SVG made by segno)
-        return render_template("attendance/checkin_show.html", short_code=short, qr=qr)
+        match = register.find_code(meeting, code)
+        shown = None
+        if match is not None and match.rsvp.meeting_id == meeting.id:
+            shown = checkin_pass(match.rsvp, match.person.email if match.person else None)
+        return render_template("attendance/checkin_show.html", short_code=shown.short_code if shown else None,
+                               qr=shown.svg if shown else None)
     try:
-        rsvp = register.checkin_by_code(meeting, code)
+        match = register.checkin_by_code(meeting, code)
     except register.CodeRefused as error:
         return _render_register(meeting, code_error=error.message, status=status_for(error))
-    return _render_register(meeting, highlight=rsvp, code=code, person=register.find_person_code(meeting, code))
+    return _render_register(meeting, highlight=match.rsvp, code=code, person=match.person)
 
 
 @bp.route("/presenze/<int:meeting_id>/codice/<code>", methods=["POST"])
@@ -249,8 +247,8 @@ def confirm_code(meeting_id: int, code: str):
     """One tap on "Conferma presenza": the people ticked (all those named, unless unticked) are present."""
     meeting = _taker_meeting(meeting_id)
     try:
-        rsvp = register.checkin_by_code(meeting, code)
-        person = register.find_person_code(meeting, code)
+        match = register.checkin_by_code(meeting, code)
+        rsvp, person = match.rsvp, match.person
         names = [n for n in request.form.getlist("person_name") if clean_line(n)][:20]
         if not names:  # a person's own code stands for that person; the entity's, for its first one
             names = ([person.name] if person else

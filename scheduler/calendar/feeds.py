@@ -68,7 +68,7 @@ def meeting_summary(meeting: Meeting) -> str:
 
 def meeting_description(meeting: Meeting, url: str) -> str:
     """Italian text for DESCRIPTION: what, when, where, access, and the page that always has the news."""
-    areas = meeting.track.areas or [meeting.track.area]
+    areas = meeting.track.served_areas
     lines = [meeting_summary(meeting),
              f"Area {areas[0].label}" if len(areas) == 1 else "Aree " + "; ".join(a.label for a in areas)]
     if meeting.is_cancelled:

@@ -17,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Va
 
 from scheduler.calendar.models import Meeting, MeetingMode, Venue
 from scheduler.calendar.planning import MeetingPlan, VenueData
+from scheduler.calendar.services import ONLINE_URL
 from scheduler.calls.models import Call, Comune, Track
 from scheduler.forms import REQUIRED, MultiCheckboxField, email, plausible_year, strip_lines, strip_text, text
 from scheduler.timeutil import ROME, end_of_day, local_instant
@@ -74,11 +75,6 @@ def _local(value: datetime) -> datetime:
 
 MODE_CHOICES = [(MeetingMode.IN_PERSON.value, _l("In presenza")), (MeetingMode.ONLINE.value, _l("Online")),
                 (MeetingMode.HYBRID.value, _l("In presenza e online"))]
-
-
-#: A video call's room: https only (the link goes to people's calendars; a plain http one can be read and changed
-#: on the way).
-ONLINE_URL = re.compile(r"^https://[^\s/$.?#][^\s<>\"']*$", re.IGNORECASE)
 
 
 def _online_url(_form: FlaskForm, field: StringField) -> None:

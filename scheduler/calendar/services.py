@@ -8,6 +8,7 @@ Nothing here commits; each function returns what it queued.
 
 from __future__ import annotations
 
+import re
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -261,14 +262,17 @@ def _confirm_seat(rsvp: Rsvp) -> None:
     _sync_passes(rsvp, taken)
 
 
-def _sync_passes(rsvp: Rsvp, taken: set[str] | None = None) -> tuple[list[PersonPass], list[PersonPass]]:
-    """The passes of a confirmed answer's people with an e-mail: (added, removed). Only confirmed seats have
-    passes; a person dropped from the answer loses theirs."""
-    wanted = {p["email"]: p for p in rsvp.people or [] if p.get("email")} if rsvp.status is RsvpStatus.YES else {}
-    removed = [p for p in rsvp.passes if p.email not in wanted]
-    for person_pass in removed:
+def _people_by_email(people: list[dict[str, str]] | None) -> dict[str, dict[str, str]]:
+    """The named people who gave an e-mail, by it."""
+    return {p["email"]: p for p in people or [] if p.get("email")}
+
+
+def _sync_passes(rsvp: Rsvp, taken: set[str] | None = None) -> None:
+    """The passes of a confirmed answer's people with an e-mail. Only confirmed seats have passes; a person
+    dropped from the answer loses theirs."""
+    wanted = _people_by_email(rsvp.people) if rsvp.status is RsvpStatus.YES else {}
+    for person_pass in [p for p in rsvp.passes if p.email not in wanted]:
         rsvp.passes.remove(person_pass)
-    added = []
     for email, person in wanted.items():
         current = rsvp.pass_of(email)
         if current is not None:
@@ -276,20 +280,13 @@ def _sync_passes(rsvp: Rsvp, taken: set[str] | None = None) -> tuple[list[Person
             continue
         if taken is None:
             taken = _short_codes_taken(rsvp.meeting_id)
-        person_pass = PersonPass(meeting_id=rsvp.meeting_id, name=person["name"], email=email,
-                                 checkin_code=secrets.token_urlsafe(18), short_code=_new_short_code(taken))
-        rsvp.passes.append(person_pass)
-        added.append(person_pass)
-    return added, removed
-
-
-def _people_by_email(people: list[dict[str, str]] | None) -> dict[str, dict[str, str]]:
-    return {p["email"]: p for p in people or [] if p.get("email")}
+        rsvp.passes.append(PersonPass(meeting_id=rsvp.meeting_id, name=person["name"], email=email,
+                                      checkin_code=secrets.token_urlsafe(18), short_code=_new_short_code(taken)))
 
 
 def _named_elsewhere(meeting: Meeting, organization: Organization, people: list[dict[str, str]]) -> None:
     """A person is one seat: an address another entity already named for this meeting is refused."""
-    emails = [p["email"] for p in people if p.get("email")]
+    emails = list(_people_by_email(people))
     if not emails:
         return
     other = db.session.scalar(
@@ -384,10 +381,15 @@ def answer(meeting: Meeting, organization: Organization, user: User | None, atte
             notifications.person_removed(rsvp, removed)
     elif not attending and (previous in (RsvpStatus.YES, RsvpStatus.WAITLIST)
                             or notifications.holds_event(meeting, organization.id)):
-        notifications.withdrawal(rsvp, entity_addresses)
-        if previous is RsvpStatus.YES:
-            promote_from_waitlist(meeting)
+        _tell_withdrawn(rsvp, previous, entity_addresses)
     return rsvp
+
+
+def _tell_withdrawn(rsvp: Rsvp, previous: RsvpStatus | None, to: list[Address]) -> None:
+    """A withdrawn answer: the CANCEL to those who hold the event, and the seats it held to the waiting list."""
+    notifications.withdrawal(rsvp, to)
+    if previous is RsvpStatus.YES:
+        promote_from_waitlist(rsvp.meeting)
 
 
 def answer_from_calendar(meeting: Meeting, email: str, attending: bool) -> Rsvp:
@@ -442,9 +444,7 @@ def withdraw_ineligible(application: Application) -> list[Rsvp]:
         rsvp.status, rsvp.people, rsvp.seats, rsvp.answered_at = RsvpStatus.NO, [], 0, utcnow()
         _sync_passes(rsvp)
         db.session.flush()
-        notifications.withdrawal(rsvp, addresses(organization, Purpose.INVITATION))
-        if previous is RsvpStatus.YES:
-            promote_from_waitlist(meeting)
+        _tell_withdrawn(rsvp, previous, _invitation_addresses(organization, None, None))
         withdrawn.append(rsvp)
     return withdrawn
 
@@ -517,6 +517,11 @@ def _check_cap(seats_per_entity: int | None, capacity: int | None) -> None:
                             f"({capacity}).", "seats_per_entity")
 
 
+#: A video call's room: an https address (it goes to people's calendars; a plain http one can be read and
+#: changed on the way), with nothing a page or a calendar could take for the end of it.
+ONLINE_URL = re.compile(r"^https://[^\s/$.?#][^\s<>\"']*$", re.IGNORECASE)
+
+
 def _online_room(mode: MeetingMode, url: str | None) -> str | None:
     """The online room a meeting of `mode` keeps: none in person (a link nobody should use is not kept); else a
     secure address, since it goes to people's calendars."""
@@ -525,7 +530,7 @@ def _online_room(mode: MeetingMode, url: str | None) -> str | None:
     url = clean_line(url or "") or None
     if not url:
         raise CalendarError("Indica il collegamento per partecipare online.", "online_url")
-    if not url.lower().startswith("https://") or len(url) > 500:
+    if not ONLINE_URL.match(url) or len(url) > 500:
         raise CalendarError("Indica un indirizzo web che inizi con https:// (il link della videochiamata).",
                             "online_url")
     return url

@@ -198,6 +198,11 @@ class Track(db.Model):
         return self.closed_at is not None
 
     @property
+    def served_areas(self) -> list[Area]:
+        """Every area the table serves, by code (its main one alone for a table not yet written)."""
+        return self.areas or [self.area]
+
+    @property
     def area_ids(self) -> set[int]:
         """Every area the table serves (its main one at least, also before `areas` is written)."""
         return {a.id for a in self.areas} | {self.area_id}

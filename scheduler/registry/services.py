@@ -180,6 +180,10 @@ def _release_if_unconfirmed(organization: Organization | None) -> bool:
     return True
 
 
+#: The refusal of an address that already signs someone else in.
+ADDRESS_TAKEN = "Questo indirizzo e-mail è già usato da un altro ente o da un operatore: indicane un altro."
+
+
 def _entity_user(email: str, organization: Organization, full_name: str, field_name: str) -> User | None:
     """The sign-in account of a contact; an address already used by someone else is refused."""
     email = email.strip().lower()
@@ -192,9 +196,7 @@ def _entity_user(email: str, organization: Organization, full_name: str, field_n
         return user
     if user.role is Role.ENTITY and user.organization_id == organization.id:
         return user
-    raise RegistryError(
-        "Questo indirizzo e-mail è già usato da un altro ente o da un operatore: indicane un altro.", field_name
-    )
+    raise RegistryError(ADDRESS_TAKEN, field_name)
 
 
 def submit_application(
@@ -344,8 +346,7 @@ def correct_unconfirmed_address(application: Application, email: str, actor: Use
         db.session.flush()
     except IntegrityError:  # the address was taken by an account created at the same moment
         db.session.rollback()
-        raise RegistryError("Questo indirizzo e-mail è già usato da un altro ente o da un operatore: indicane un "
-                            "altro.", "email") from None
+        raise RegistryError(ADDRESS_TAKEN, "email") from None
     _log(application, "address_corrected", actor,
          note + (" Dalla pagina di conferma, nel browser che ha inviato la candidatura." if actor is None else ""))
     notifications.confirm_email(application, user)
@@ -515,26 +516,25 @@ def _amend(application: Application, actor: User, data: ApplicationData, public_
     admitted = {a.area.code: a for a in application.areas}
     kept = [a for code, a in admitted.items() if code in data.areas]
     removed = sorted(set(admitted) - set(data.areas))
+    drafting = application.wants_drafting and data.wants_drafting
+    implementation = application.wants_implementation and data.wants_implementation
+    # checked before anything changes: new areas or phases cannot wait with nothing admitted left
+    if not kept:
+        raise RegistryError("Resta almeno una delle aree per cui l'ente è ammesso: le aree nuove vengono "
+                            "esaminate dall'Ufficio di Piano.", "areas")
+    if not (drafting or implementation):
+        raise RegistryError("Resta almeno una delle fasi per cui l'ente è ammesso.", "phases")
+    dropped = [phase for phase, had, keeps in (("drafting", application.wants_drafting, drafting),
+                                               ("implementation", application.wants_implementation, implementation))
+               if had and not keeps]
+    pending = {"areas": {code: data.areas[code] for code in data.areas if code not in admitted},
+               "drafting": data.wants_drafting and not application.wants_drafting,
+               "implementation": data.wants_implementation and not application.wants_implementation}
+    asked = bool(pending["areas"]) or pending["drafting"] or pending["implementation"]
     for item in kept:
         item.competence = data.areas[item.area.code]
     application.areas = kept
-    dropped = [phase for phase, had, wants in (
-        ("drafting", application.wants_drafting, data.wants_drafting),
-        ("implementation", application.wants_implementation, data.wants_implementation)) if had and not wants]
-    if "drafting" in dropped:
-        application.wants_drafting = False
-    if "implementation" in dropped:
-        application.wants_implementation = False
-    added = {code: data.areas[code] for code in data.areas if code not in admitted}
-    pending = {"areas": added,
-               "drafting": data.wants_drafting and not application.wants_drafting,
-               "implementation": data.wants_implementation and not application.wants_implementation}
-    asked = bool(added) or pending["drafting"] or pending["implementation"]
-    if not application.areas:  # every admitted area given up for new ones: they cannot wait with nothing left
-        raise RegistryError("Resta almeno una delle aree per cui l'ente è ammesso: le aree nuove vengono "
-                            "esaminate dall'Ufficio di Piano.", "areas")
-    if not (application.wants_drafting or application.wants_implementation):
-        raise RegistryError("Resta almeno una delle fasi per cui l'ente è ammesso.", "phases")
+    application.wants_drafting, application.wants_implementation = drafting, implementation
     if asked and pending != application.pending_scope:
         application.pending_scope = pending
         application.pending_scope_at = utcnow()

@@ -4,7 +4,6 @@ entity brings; the waiting list moves in people, first come first served."""
 from __future__ import annotations
 
 import random
-import threading
 
 import pytest
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage
 from scheduler.registry.models import Organization
 from tests.calendar.test_meeting_page import edit
+from tests.calendar.test_rsvp_concurrency import answer_together
 from tests.factories import csrf_from, make_entity, make_meeting, sign_in_with_link, text_of
 
 PASSWORD = "password-di-prova-1"
@@ -133,30 +133,7 @@ def test_fifty_answers_at_once_never_take_more_than_forty_seats(app, crema, data
     meeting_id = make_meeting(app, area="A", capacity=40)
     entities = [make_entity(app, f"Ente {n}", areas=("A",)) for n in range(50)]
     sizes = {e["organization"]: random.Random(e["organization"]).randint(1, 5) for e in entities}
-    start = threading.Barrier(len(entities))
-    errors: list[BaseException] = []
-
-    def respond(entity: dict) -> None:
-        with app.app_context():
-            try:
-                meeting = db.session.get(Meeting, meeting_id)
-                organization = db.session.get(Organization, entity["organization"])
-                user = db.session.get(User, entity["user"])
-                db.session.commit()
-                start.wait(timeout=30)
-                answer(meeting, organization, user, True, people(sizes[entity["organization"]]))
-                db.session.commit()
-            except BaseException as exc:  # collected and reported below
-                errors.append(exc)
-                db.session.rollback()
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=respond, args=(e,)) for e in entities]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
+    errors = answer_together(app, meeting_id, entities, lambda entity: people(sizes[entity["organization"]]))
     assert errors == []
     with app.app_context():
         rows = db.session.execute(sa.select(Rsvp.organization_id, Rsvp.status, Rsvp.seats)
