@@ -66,6 +66,7 @@ class BaseConfig:
 
     # Sign-in
     LOGIN_TOKEN_TTL = timedelta(minutes=30)
+    PASSWORD_RESET_TTL = timedelta(minutes=30)
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", False)

@@ -18,7 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from scheduler.bounds import BoundedIntegerConverter
 from scheduler.extensions import babel, csrf, db, limiter, login_manager, mail, migrate
 from scheduler.logredact import install as redact_request_logs
-from scheduler.web import install_call_addresses
+from scheduler.web import content_security_policy, install_call_addresses
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 
@@ -132,9 +132,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.login_message_category = "info"
     login_manager.session_protection = "basic"
 
-    from scheduler.auth.services import load_user  # the features import this package: they load in create_app
+    from scheduler.auth.services import ACTING_FOR_KEY, load_user  # the features import this package
 
-    login_manager.user_loader(load_user)
+    login_manager.user_loader(lambda user_id: load_user(user_id, session.get(ACTING_FOR_KEY)))
 
 
 def select_locale() -> str:
@@ -187,14 +187,7 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        # font-src allows data: for the one font Bootstrap Italia's CSS embeds (its video player's icons):
-        # a font cannot run code, and blocking it printed a console error on every page
-        response.headers.setdefault(
-            "Content-Security-Policy",
-            "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-            "font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; base-uri 'self'; "
-            "form-action 'self'",
-        )
+        response.headers.setdefault("Content-Security-Policy", content_security_policy())
         response.headers.setdefault("Permissions-Policy", "geolocation=(), microphone=()")
         if production:
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")

@@ -156,7 +156,7 @@ def _ensure_organizations(call: Call) -> int:
             reviewed_at=utcnow(),
             areas=[ApplicationArea(area=areas[code], competence="Competenza di esempio.") for code in area_codes],
         )
-        db.session.add_all([org, application, User(email=email, role=Role.ENTITY, organization=org,
+        db.session.add_all([org, application, User(email=email, role=Role.ENTITY, organizations=[org],
                                                    full_name=f"{name} {SAMPLE_MARK}")])
         made += 1
     return made

@@ -26,6 +26,11 @@ def _time(dt: datetime, locale: str, tz: ZoneInfo) -> str:
     return format_time(dt, "H:mm", tzinfo=tz, locale=locale)
 
 
+def format_clock(dt: datetime, locale: str = "it", tz: ZoneInfo = ROME) -> str:
+    """'16:30', in the call's zone."""
+    return _time(dt, locale, tz)
+
+
 def format_day(dt: datetime, locale: str = "it", tz: ZoneInfo = ROME) -> str:
     """'mercoledì 15 maggio 2024'."""
     return format_datetime(dt, "EEEE d MMMM y", tzinfo=tz, locale=locale)
@@ -60,3 +65,8 @@ def sort_key(text: str) -> str:
     """Accents and case ignored, the same on every database (collations differ between SQLite and PostgreSQL)."""
     decomposed = unicodedata.normalize("NFKD", text)
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold().strip()
+
+
+def hours_text(minutes: int) -> str:
+    """"2:30" (hours and minutes), as registers of hours are written."""
+    return f"{minutes // 60}:{minutes % 60:02d}"

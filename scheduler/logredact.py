@@ -1,9 +1,9 @@
 """Request logs without the secrets that travel in URLs.
 
-A sign-in link, a private calendar feed, an unsubscribe link, a delegate's confirmation, a meeting's answer
-link and an entity's check-in code each carry a token that acts for someone: whoever reads it in a log (or in
-the office's outbox) can use it. Every request log goes through `redact`, and the outbox pages and `.eml`
-downloads through `redact_secret_paths` (gunicorn's access and error logs through
+A sign-in link, a link to choose a new password, a private calendar feed, an unsubscribe link, a delegate's
+confirmation, a meeting's answer link and an entity's check-in code each carry a token that acts for someone:
+whoever reads it in a log (or in the office's outbox) can use it. Every request log goes through `redact`, and
+the outbox pages and `.eml` downloads through `redact_secret_paths` (gunicorn's access and error logs through
 `deploy/gunicorn.conf.py`, the werkzeug dev server's through `RedactingFilter`, installed by `create_app`).
 
 Standard library only, and nothing of the app but the route shapes below: gunicorn's master loads this file by
@@ -25,6 +25,7 @@ PLACEHOLDER = "[redacted]"
 #: The path up to a secret segment, for each route whose segment is a secret.
 SECRET_ROUTES = (
     r"/accedi/link/",  # one-time sign-in link (auth.services.LOGIN_LINK_PATH)
+    r"/accedi/password/",  # a link to choose a new password (auth.services.PASSWORD_RESET_PATH)
     r"/feed/",  # private calendar feed, /feed/<token>.ics (calendar.views.feed_private)
     r"/email/disiscrizione/",  # unsubscribe link (mailing.preferences.unsubscribe_url)
     r"/contatti/conferma/",  # a delegate's confirmation (registry.notifications)

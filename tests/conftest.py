@@ -218,6 +218,7 @@ def make_user(app: Flask):
     from werkzeug.security import generate_password_hash
 
     from scheduler.auth.models import Role, User
+    from scheduler.registry.models import Organization
 
     def _make(email: str = "staff@example.org", *, role: Role = Role.STAFF,
               password: str | None = "password-di-prova-1", organization_id: int | None = None) -> int:
@@ -226,7 +227,7 @@ def make_user(app: Flask):
                 email=email.lower(),
                 role=role,
                 password_hash=generate_password_hash(password) if password else None,
-                organization_id=organization_id,
+                organizations=[db.session.get(Organization, organization_id)] if organization_id else [],
             )
             db.session.add(user)
             db.session.commit()

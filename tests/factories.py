@@ -74,10 +74,23 @@ def make_entity(
             reviewed_at=utcnow() if status is ApplicationStatus.ADMITTED else None,
             areas=[ApplicationArea(area=area_rows[code], competence=f"Esperienza nell'area {code}.") for code in areas],
         )
-        user = User(email=email, role=Role.ENTITY, organization=org, full_name=f"Referente {n}")
+        user = User(email=email, role=Role.ENTITY, organizations=[org], full_name=f"Referente {n}")
         db.session.add_all([org, application, user])
         db.session.commit()
         return {"organization": org.id, "application": application.id, "user": user.id, "email": email}
+
+
+def name_as_contact(app: Flask, entity: dict, account: dict) -> None:
+    """`entity` names `account`'s address as its contact person (one president of two associations): the address
+    speaks for both, with one account; the entity's own account goes."""
+    with app.app_context():
+        organization = db.session.get(Organization, entity["organization"])
+        user = db.session.get(User, account["user"])
+        next(c for c in organization.contacts if c.email == entity["email"]).email = user.email
+        organization.email = user.email
+        db.session.delete(db.session.get(User, entity["user"]))
+        user.organizations.append(organization)
+        db.session.commit()
 
 
 def sign_in_with_link(client, app: Flask, user_id: int, next_path: str | None = None):

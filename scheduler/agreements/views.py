@@ -297,7 +297,7 @@ def _entity_agreement_or_404(agreement_id: int) -> tuple[Agreement, AgreementInv
     may have made another call current meanwhile), with its invitation; else 404 (a draft, one the entity was
     not asked to: the same answer as no Accordo at all)."""
     agreement = object_or_404(Agreement, agreement_id)
-    invitation = services.visible_invitation(agreement, current_user.organization_id)
+    invitation = services.visible_invitation(agreement, current_user.acting_for_id)
     if invitation is None:
         abort(404)
     return agreement, invitation

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent
+from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent, person_key
 from scheduler.calendar.models import Meeting
 from scheduler.errors import DomainError
 from scheduler.extensions import db
@@ -63,13 +63,11 @@ def parse_people(text: str) -> list[Person]:
     return people
 
 
-def present_people(meeting_id: int) -> set[tuple[int | None, str]]:
-    """(entity id, lower-case name) of the people already marked present and not undone."""
-    rows = db.session.execute(
-        sa.select(Attendance.organization_id, Attendance.person_name)
-        .where(Attendance.meeting_id == meeting_id, Attendance.undone_at.is_(None))
-    )
-    return {(org_id, name.lower()) for org_id, name in rows}
+def present_people(meeting_id: int) -> set[str]:
+    """The keys (`person_key`) of the people already marked present and not undone."""
+    return set(db.session.scalars(
+        sa.select(Attendance.person_key).where(Attendance.meeting_id == meeting_id, Attendance.undone_at.is_(None))
+    ))
 
 
 def record_paper_meeting(meeting: Meeting, entries: Mapping[int, Sequence[Person]],
@@ -98,12 +96,12 @@ def record_paper_meeting(meeting: Meeting, entries: Mapping[int, Sequence[Person
     now = utcnow()
     for org_id in sorted(entries, key=lambda i: allowed[i].name.lower()):
         for person in entries[org_id]:
-            key = (org_id, person.name.lower())
+            key = person_key(org_id, None, person.name)
             if key in already:
                 continue
             already.add(key)
             rows.append(Attendance(
-                meeting_id=meeting.id, organization_id=org_id, person_name=person.name,
+                meeting_id=meeting.id, organization_id=org_id, person_name=person.name, person_key=key,
                 person_role=person.role, method=AttendanceMethod.PAPER, checked_in_at=now,
                 recorded_by_id=actor_id,
             ))

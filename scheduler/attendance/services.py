@@ -7,7 +7,7 @@ RegisterEvent, so a change made after closing (by staff only) is always on recor
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import segno
 import sqlalchemy as sa
@@ -15,7 +15,7 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
-from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent
+from scheduler.attendance.models import Attendance, AttendanceMethod, RegisterEvent, name_key, person_key
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting, PersonPass, Rsvp, RsvpStatus
 from scheduler.calendar.services import admitted_application
@@ -124,13 +124,13 @@ class RegisterView:
     walk_ins: list[Attendance] = field(default_factory=list)
 
     def marked(self, rsvp: Rsvp, name: str) -> Attendance | None:
-        key = _name_key(name)
-        return next((a for a in self.by_rsvp.get(rsvp.id, []) if _name_key(a.person_name) == key), None)
+        key = name_key(name)
+        return next((a for a in self.by_rsvp.get(rsvp.id, []) if name_key(a.person_name) == key), None)
 
     def extra_people(self, rsvp: Rsvp) -> list[Attendance]:
         """People checked in for the entity who were not named in its answer."""
-        named = {_name_key(p.get("name", "")) for p in rsvp.people or []}
-        return [a for a in self.by_rsvp.get(rsvp.id, []) if _name_key(a.person_name) not in named]
+        named = {name_key(p.get("name", "")) for p in rsvp.people or []}
+        return [a for a in self.by_rsvp.get(rsvp.id, []) if name_key(a.person_name) not in named]
 
     @property
     def present_count(self) -> int:
@@ -172,6 +172,24 @@ def register_view(meeting: Meeting) -> RegisterView:
     return view
 
 
+def local_codes(view: RegisterView) -> list[dict]:
+    """The meeting's check-in codes as the register keeps them on the phone, so that a scanned or typed code is
+    checked with no connection (as `checkin_by_code` would): each answer's own code and its people's, with the
+    answer's state. Withdrawn answers are listed too, to say why their code no longer admits."""
+    withdrawn = list(db.session.scalars(
+        sa.select(Rsvp).where(Rsvp.meeting_id == view.meeting.id, Rsvp.status == RsvpStatus.NO)
+        .options(selectinload(Rsvp.organization), selectinload(Rsvp.passes))))
+    codes = []
+    for rsvp in [*view.confirmed, *view.waiting, *withdrawn]:
+        common = {"rsvp": rsvp.id, "entity": rsvp.organization.name, "status": rsvp.status.value,
+                  "people": [p.get("name", "") for p in rsvp.people or [] if p.get("name")]}
+        if rsvp.checkin_code:
+            codes.append({"code": rsvp.checkin_code, "short": rsvp.short_code or "", "person": None, **common})
+        codes.extend({"code": p.checkin_code, "short": p.short_code, "person": p.name, **common}
+                     for p in rsvp.passes)
+    return codes
+
+
 # --- check-in ---------------------------------------------------------------------------------------------------
 
 
@@ -180,43 +198,34 @@ def _clean(text: str | None, limit: int) -> str:
     return clean_line(text)[:limit]
 
 
-def _name_key(name: str) -> str:
-    return clean_line(name).casefold()
-
-
 def by_client_ref(client_ref: str) -> Attendance | None:
     return db.session.scalar(sa.select(Attendance).where(Attendance.client_ref == client_ref))
 
 
-def _same_person(meeting: Meeting, organization_id: int | None, guest_organization: str | None,
-                 name: str) -> Attendance | None:
-    query = sa.select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.undone_at.is_(None))
-    if organization_id is not None:
-        query = query.where(Attendance.organization_id == organization_id)
-    else:
-        query = query.where(Attendance.organization_id.is_(None))
-    key, guest_key = _name_key(name), _name_key(guest_organization or "")
-    for row in db.session.scalars(query):
-        if _name_key(row.person_name) == key and (
-            organization_id is not None or _name_key(row.guest_organization or "") == guest_key
-        ):
-            return row
-    return None
+def _present(meeting: Meeting, key: str) -> Attendance | None:
+    return db.session.scalar(sa.select(Attendance).where(
+        Attendance.meeting_id == meeting.id, Attendance.person_key == key, Attendance.undone_at.is_(None)))
+
+
+def _already(row: Attendance) -> Attendance:
+    row.already_present = True
+    return row
 
 
 def check_in(meeting: Meeting, actor: User, *, organization: Organization | None = None, rsvp: Rsvp | None = None,
              person_name: str, person_role: str = "", method: AttendanceMethod = AttendanceMethod.HAND,
              client_ref: str | None = None, guest_organization: str | None = None,
-             guest_email: str | None = None) -> Attendance:
+             guest_email: str | None = None, at: datetime | None = None) -> Attendance:
     """Mark one person present. Idempotent: the same `client_ref`, or the same person of the same entity
-    already present at this meeting, returns the row already stored instead of a second one."""
+    already present at this meeting, returns the row already stored (`already_present` set) instead of a second
+    one; the database's unique index on the present person decides between two phones marking at once."""
     client_ref = (client_ref or "").strip()[:64] or None
     if client_ref:
         existing = by_client_ref(client_ref)
         if existing is not None:
             if existing.meeting_id != meeting.id:
                 raise RegisterError("Segnatura non valida per questo incontro.")
-            return existing
+            return existing  # the same mark sent again (its answer was lost): not "already present"
     _check_can_change(meeting, actor)
     name = _clean(person_name, 200)
     if not name:
@@ -242,31 +251,78 @@ def check_in(meeting: Meeting, actor: User, *, organization: Organization | None
             Rsvp.status.in_([RsvpStatus.YES, RsvpStatus.WAITLIST])))
     if organization is not None:
         guest_organization = guest_email = None
-    if (duplicate := _same_person(meeting, organization.id if organization else None, guest_organization, name)):
-        return duplicate
+    key = person_key(organization.id if organization else None, guest_organization, name)
+    if (duplicate := _present(meeting, key)) is not None:
+        return _already(duplicate)
 
     walk_in = rsvp is None
     if walk_in and method in (AttendanceMethod.HAND, AttendanceMethod.QR):
         method = AttendanceMethod.WALK_IN
     attendance = Attendance(
         meeting_id=meeting.id, organization_id=organization.id if organization else None,
-        rsvp_id=rsvp.id if rsvp else None, person_name=name, person_role=_clean(person_role, 120),
+        rsvp_id=rsvp.id if rsvp else None, person_name=name, person_key=key, person_role=_clean(person_role, 120),
         guest_organization=guest_organization, guest_email=guest_email,
         needs_follow_up=organization is None and guest_organization is not None,
-        method=method, checked_in_at=utcnow(), recorded_by_id=actor.id, client_ref=client_ref,
+        method=method, checked_in_at=tapped_at(meeting, at), recorded_by_id=actor.id, client_ref=client_ref,
     )
     try:
         with db.session.begin_nested():
             db.session.add(attendance)
             db.session.flush()
-    except IntegrityError:  # the same mark arrived twice at once: keep the first
+    except IntegrityError:  # the same mark arrived twice at once, or the same person from another phone
         if client_ref and (existing := by_client_ref(client_ref)) is not None:
             return existing
+        if (duplicate := _present(meeting, key)) is not None:
+            return _already(duplicate)
         raise
     who = organization.name if organization else (f"ospite di {guest_organization}" if guest_organization
                                                   else "a titolo personale")
     _log(meeting, actor, "walk_in" if walk_in else "checked_in",
          f"#{attendance.id} {name} ({who}), {method.value}")
+    return attendance
+
+
+#: How long before its start a person may be marked arriving (people come early; a phone's clock may be off).
+EARLY_ARRIVAL = timedelta(hours=2)
+
+
+def tapped_at(meeting: Meeting, at: datetime | None, earliest: datetime | None = None) -> datetime:
+    """When a mark was made: the phone's time when it was queued offline (sent later), kept within reason (not in
+    the future, not before `earliest` or long before the meeting), else now."""
+    now = utcnow()
+    floor = earliest or meeting.starts_at - EARLY_ARRIVAL
+    if at is None or at.tzinfo is None:
+        return now
+    return min(max(at, floor), now)
+
+
+def set_departures(meeting: Meeting, actor: User, on: bool) -> None:
+    """Whether this meeting's register records when people leave (hours of participation)."""
+    _check_can_change(meeting, actor)
+    if meeting.records_departures != on:
+        meeting.records_departures = on
+        _log(meeting, actor, "departures_on" if on else "departures_off")
+
+
+def record_departure(attendance: Attendance, actor: User, at: datetime | None = None) -> Attendance:
+    """The person left (at the phone's time, `tapped_at`); again only moves the time."""
+    meeting = attendance.meeting
+    _check_can_change(meeting, actor)
+    if not meeting.records_departures:
+        raise RegisterError("Per questo incontro le uscite non si registrano.", code="closed")
+    if attendance.undone_at is not None:
+        raise RegisterError("Questa presenza è stata annullata.", code="closed")
+    attendance.left_at = tapped_at(meeting, at, attendance.checked_in_at)
+    _log(meeting, actor, "departed", f"#{attendance.id} {attendance.person_name}")
+    return attendance
+
+
+def undo_departure(attendance: Attendance, actor: User) -> Attendance:
+    """The departure was tapped by mistake: the person is there again."""
+    _check_can_change(attendance.meeting, actor)
+    if attendance.left_at is not None:
+        attendance.left_at = None
+        _log(attendance.meeting, actor, "departure_undone", f"#{attendance.id} {attendance.person_name}")
     return attendance
 
 

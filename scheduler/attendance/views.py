@@ -5,10 +5,26 @@ Every POST answers JSON to fetch() (Accept: application/json) and redirects back
 
 from __future__ import annotations
 
+import hashlib
+import json
+import os
 from datetime import datetime
-from functools import cached_property
+from functools import cached_property, lru_cache
 
-from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import (
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
@@ -19,11 +35,12 @@ from scheduler.auth.decorators import role_required
 from scheduler.auth.models import Role
 from scheduler.calendar.models import Meeting, PersonPass, Rsvp, RsvpStatus
 from scheduler.extensions import db
+from scheduler.formatting import format_clock
 from scheduler.links import public_url
 from scheduler.registry.models import Organization
 from scheduler.textutil import clean_line
 from scheduler.timeutil import ROME, utcnow
-from scheduler.web import int_arg, meeting_or_404, status_for
+from scheduler.web import content_security_policy, int_arg, meeting_or_404, status_for
 
 takers = role_required(Role.STAFF, Role.FACILITATOR)
 
@@ -45,8 +62,17 @@ def _attendance_json(attendance: Attendance) -> dict:
         "id": attendance.id, "person_name": attendance.person_name, "rsvp_id": attendance.rsvp_id,
         "organization_id": attendance.organization_id, "method": attendance.method.value,
         "client_ref": attendance.client_ref, "undone": attendance.undone_at is not None,
-        "checked_in_at": attendance.checked_in_at.isoformat(),
+        "checked_in_at": attendance.checked_in_at.isoformat(), "already": attendance.already_present,
+        "left_at": attendance.left_at.isoformat() if attendance.left_at else None,
     }
+
+
+def _marked_message(marked: list[Attendance], done: str = "Presente: {names}.") -> str:
+    """What the register says of the people just marked, and "Già presente: …" for those another phone (or an
+    earlier tap) had marked already."""
+    new = ", ".join(a.person_name for a in marked if not a.already_present)
+    old = ", ".join(a.person_name for a in marked if a.already_present)
+    return " ".join(([done.format(names=new)] if new else []) + ([f"Già presente: {old}."] if old else []))
 
 
 def _done(meeting: Meeting, message: str, payload: dict | None = None, anchor: str = ""):
@@ -67,11 +93,78 @@ def _refused(meeting: Meeting, error: register.RegisterError):
 def _render_register(meeting: Meeting, *, highlight: Rsvp | None = None, code: str | None = None,
                      code_error: str | None = None, status: int = 200, person: PersonPass | None = None):
     view = register.register_view(meeting)
-    return render_template(
+    can_change = register.can_change(current_user, meeting)
+    response = make_response(render_template(
         "attendance/register.html", view=view, meeting=meeting, highlight=highlight, code=code, person=person,
-        code_error=code_error, can_change=register.can_change(current_user, meeting),
-        is_staff=current_user.role is Role.STAFF, Method=AttendanceMethod,
-    ), status
+        code_error=code_error, can_change=can_change, is_staff=current_user.role is Role.STAFF,
+        Method=AttendanceMethod, local_codes=register.local_codes(view) if can_change else [],
+    ), status)
+    # the scanner's QR decoder is compiled WebAssembly where the browser has no BarcodeDetector of its own
+    response.headers["Content-Security-Policy"] = content_security_policy("'self' 'wasm-unsafe-eval'")
+    return response
+
+
+#: What the register's service worker serves: the list of registers and every register page.
+SCOPE = "/presenze"
+
+#: How many of the next meetings' registers the list keeps on the phone, beside today's.
+OFFLINE_NEXT_REGISTERS = 10
+
+#: What the register keeps for use with no connection: the assets of its pages (the pages themselves are kept as
+#: they are opened, and the list of registers asks for today's and the next ones).
+OFFLINE_ASSETS = (
+    ("site.assets", "css/bootstrap-italia.min.css"), ("site.assets", "js/bootstrap-italia.bundle.min.js"),
+    ("site.assets", "svg/sprites.svg"),
+    ("site.assets", "fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-regular.woff2"),
+    ("site.assets", "fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-600.woff2"),
+    ("site.assets", "fonts/Titillium_Web/titillium-web-v10-latin-ext_latin-700.woff2"),
+    ("site.assets", "fonts/Roboto_Mono/roboto-mono-v13-latin-ext_latin-regular.woff2"),
+    ("static", "css/app.css"), ("static", "js/app.js"), ("static", "js/register.js"), ("static", "js/scanner.js"),
+    ("static", "favicon.svg"),
+    ("site.vendor", "barcode-detector.js"), ("site.vendor", "zxing_reader.wasm"),
+)
+
+
+def _asset_urls() -> list[str]:
+    return [url_for(endpoint, **({"name": name} if endpoint == "site.vendor" else {"filename": name}))
+            for endpoint, name in OFFLINE_ASSETS]
+
+
+@lru_cache(maxsize=1)
+def _assets_version(static_folder: str, mtimes: tuple[float, ...]) -> str:
+    """Changes whenever one of the app's own assets does, so phones fetch the new ones."""
+    return hashlib.sha256(repr((static_folder, mtimes)).encode()).hexdigest()[:12]
+
+
+@bp.get("/presenze/sw.js")
+def service_worker():
+    """The register's service worker: public (it holds no data), never cached by the browser's HTTP cache, so an
+    update reaches the phones at their next visit."""
+    folder = current_app.static_folder or ""
+    mtimes = tuple(os.path.getmtime(os.path.join(folder, name)) for endpoint, name in OFFLINE_ASSETS
+                   if endpoint == "static")
+    body = render_template("attendance/sw.js", version=_assets_version(folder, mtimes), assets=_asset_urls(),
+                           offline_page=render_template("attendance/offline.html"))
+    response = make_response(body)
+    response.mimetype = "text/javascript"
+    response.headers["Cache-Control"] = "no-cache"
+    # its scope is /presenze, the list of registers included (a script's own folder, /presenze/, would leave it out)
+    response.headers["Service-Worker-Allowed"] = SCOPE
+    return response
+
+
+@bp.get("/presenze/manifest.webmanifest")
+def manifest():
+    """Lets the facilitator add the register to the phone's home screen, to open it like an app."""
+    data = {
+        "name": _("Registro presenze – Tavoli"), "short_name": _("Registro"), "lang": str(get_locale() or "it"),
+        "start_url": url_for("attendance.my_registers"), "scope": SCOPE, "display": "standalone",
+        "background_color": "#ffffff", "theme_color": "#0066cc",
+        "icons": [{"src": url_for("static", filename="favicon.svg"), "sizes": "any", "type": "image/svg+xml"}],
+    }
+    response = make_response(json.dumps(data, ensure_ascii=False))
+    response.mimetype = "application/manifest+json"
+    return response
 
 
 def _by_day(meetings: list[Meeting], now: datetime) -> dict[str, list[Meeting]]:
@@ -94,7 +187,11 @@ def _by_day(meetings: list[Meeting], now: datetime) -> dict[str, list[Meeting]]:
 @takers
 def my_registers():
     meetings = register.meetings_for_register(current_user)
-    return render_template("attendance/register_list.html", meetings=meetings, groups=_by_day(meetings, utcnow()))
+    groups = _by_day(meetings, utcnow())
+    # kept on the phone in advance, to open with no connection: today's registers and the next ones
+    offline = [url_for("attendance.register", meeting_id=m.id)
+               for m in groups["today"] + groups["next"][:OFFLINE_NEXT_REGISTERS] if not m.is_cancelled]
+    return render_template("attendance/register_list.html", meetings=meetings, groups=groups, offline_urls=offline)
 
 
 @bp.route("/presenze/<int:meeting_id>", endpoint="register")
@@ -140,26 +237,75 @@ def mark(meeting_id: int):
                 meeting, current_user, organization=organization, rsvp=rsvp, person_name=name,
                 person_role=roles[i] if i < len(roles) else "", method=method, client_ref=ref or None,
                 guest_organization=form.get("guest_organization") if kind == "guest" else None,
-                guest_email=form.get("guest_email") if kind == "guest" else None,
+                guest_email=form.get("guest_email") if kind == "guest" else None, at=_tapped(form),
             ))
         db.session.commit()
     except register.RegisterError as error:
         return _refused(meeting, error)
-    names_text = ", ".join(a.person_name for a in marked)
-    return _done(meeting, f"Presente: {names_text}.", {"attendances": [_attendance_json(a) for a in marked]},
+    return _done(meeting, _marked_message(marked), {"attendances": [_attendance_json(a) for a in marked],
+                                                    "already": all(a.already_present for a in marked)},
                  anchor=f"#rsvp-{rsvp.id}" if rsvp else "#walk-ins")
+
+
+def _marked_attendance(meeting: Meeting) -> Attendance | None:
+    """The mark a form names, by its id or, for one made offline, by the client_ref the phone gave it."""
+    attendance = None
+    if (attendance_id := int_arg("attendance_id", values=request.form)):
+        attendance = db.session.get(Attendance, attendance_id)
+    elif (client_ref := request.form.get("client_ref", "").strip()):
+        attendance = register.by_client_ref(client_ref)
+    return attendance if attendance is not None and attendance.meeting_id == meeting.id else None
+
+
+def _tapped(form) -> datetime | None:
+    """The phone's time of a queued mark (ISO 8601), or None."""
+    try:
+        return datetime.fromisoformat((form.get("at") or "").strip()[:40].replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@bp.route("/presenze/<int:meeting_id>/uscite", methods=["POST"])
+@takers
+def departures(meeting_id: int):
+    """Turn on (or off) the recording of departures for this meeting."""
+    meeting = _taker_meeting(meeting_id)
+    try:
+        register.set_departures(meeting, current_user, request.form.get("on") == "1")
+        db.session.commit()
+    except register.RegisterError as error:
+        return _refused(meeting, error)
+    return _done(meeting, "Le uscite si registrano." if meeting.records_departures
+                 else "Le uscite non si registrano più.", anchor="#departures")
+
+
+@bp.route("/presenze/<int:meeting_id>/uscita", methods=["POST"])
+@takers
+def depart(meeting_id: int):
+    """A person leaves (or, with back=1, the departure is taken back)."""
+    meeting = _taker_meeting(meeting_id)
+    attendance = _marked_attendance(meeting)
+    if attendance is None:
+        return _refused(meeting, register.RegisterError("Presenza non trovata.", code="not_found"))
+    try:
+        if request.form.get("back") == "1":
+            register.undo_departure(attendance, current_user)
+            message = f"{attendance.person_name} è di nuovo presente."
+        else:
+            register.record_departure(attendance, current_user, _tapped(request.form))
+            message = f"Uscita di {attendance.person_name} alle {format_clock(attendance.left_at)}."
+        db.session.commit()
+    except register.RegisterError as error:
+        return _refused(meeting, error)
+    return _done(meeting, message, {"attendance": _attendance_json(attendance)})
 
 
 @bp.route("/presenze/<int:meeting_id>/annulla", methods=["POST"])
 @takers
 def undo(meeting_id: int):
     meeting = _taker_meeting(meeting_id)
-    attendance = None
-    if (attendance_id := int_arg("attendance_id", values=request.form)):
-        attendance = db.session.get(Attendance, attendance_id)
-    elif (client_ref := request.form.get("client_ref", "").strip()):
-        attendance = register.by_client_ref(client_ref)
-    if attendance is None or attendance.meeting_id != meeting.id:
+    attendance = _marked_attendance(meeting)
+    if attendance is None:
         if _wants_json() and request.form.get("client_ref"):  # a mark never received: nothing to undo
             return jsonify({"ok": True, "message": "Nulla da annullare."})
         if _wants_json():
@@ -257,14 +403,16 @@ def confirm_code(meeting_id: int, code: str):
         client_ref = request.form.get("client_ref", "").strip()[:60]
         marked = [register.check_in(meeting, current_user, rsvp=rsvp, person_name=name,
                                     person_role=roles.get(name, ""), method=AttendanceMethod.QR,
-                                    client_ref=f"{client_ref}:{i}" if client_ref else None)
+                                    client_ref=f"{client_ref}:{i}" if client_ref else None,
+                                    at=_tapped(request.form))
                   for i, name in enumerate(names)]
         db.session.commit()
     except register.RegisterError as error:
         return _refused(meeting, error)
-    names_text = ", ".join(a.person_name for a in marked)
-    return _done(meeting, f"{rsvp.organization.name}: presenza confermata ({names_text}).",
-                 {"attendances": [_attendance_json(a) for a in marked]}, anchor=f"#rsvp-{rsvp.id}")
+    return _done(meeting, f"{rsvp.organization.name}: "
+                 + _marked_message(marked, "presenza confermata ({names})."),
+                 {"attendances": [_attendance_json(a) for a in marked],
+                  "already": all(a.already_present for a in marked)}, anchor=f"#rsvp-{rsvp.id}")
 
 
 # --- helpers for the e-mail and the entity's area ---------------------------------------------------------------

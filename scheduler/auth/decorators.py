@@ -6,7 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
-from flask import abort, g
+from flask import abort, g, redirect, request, url_for
 from flask_login import current_user
 
 from scheduler.auth.models import Role
@@ -19,7 +19,8 @@ def role_required(*roles: Role) -> Callable[[F], F]:
     """Only users with one of `roles`: anonymous visitors go to the sign-in page (with `next`), others 403.
 
     Roles are not ranked: list every role allowed, e.g. role_required(Role.STAFF, Role.FACILITATOR).
-    Pages behind it are private, so they are sent with Cache-Control: no-store.
+    Pages behind it are private, so they are sent with Cache-Control: no-store. An entity account that has not
+    chosen which of its entities it acts for is sent to choose first.
     """
     if not roles or not all(isinstance(role, Role) for role in roles):
         raise TypeError("role_required() takes one or more Role members")
@@ -33,6 +34,9 @@ def role_required(*roles: Role) -> Callable[[F], F]:
                 return login_manager.unauthorized()
             if current_user.role not in allowed:
                 abort(403)
+            if current_user.role is Role.ENTITY and current_user.acting_for_id is None:
+                # an account of several entities acts for none until it chooses (nothing of any is shown)
+                return redirect(url_for("auth.choose_entity", next=request.full_path.rstrip("?")))
             return view(*args, **kwargs)
 
         return wrapped  # type: ignore[return-value]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField
+from wtforms import EmailField, HiddenField, IntegerField, PasswordField
 from wtforms.validators import DataRequired, Email, Length, StopValidation
 
-from scheduler.auth.services import MAX_PASSWORD_LENGTH
+from scheduler.auth.services import MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH
 
 EMAIL_MAX = 254
 
@@ -63,3 +63,46 @@ class LinkRequestForm(FlaskForm):
         ],
     )
     next = HiddenField(id="link-next")
+
+
+class EntityChoiceForm(FlaskForm):
+    """Which of the account's entities this session acts for: the chooser's buttons carry the entity's id."""
+
+    organization = IntegerField(validators=[DataRequired()])
+    next = HiddenField()
+
+
+class PasswordResetRequestForm(FlaskForm):
+    """Staff and facilitators who forgot the password: only the address; the link arrives by e-mail."""
+
+    email = EmailField(
+        _l("Indirizzo e-mail"),
+        filters=[_strip],
+        validators=[
+            DataRequired(_l("Scrivi il tuo indirizzo e-mail.")),
+            MaxLength(EMAIL_MAX, _l("L'indirizzo e-mail è troppo lungo.")),
+            Email(_l("Scrivi un indirizzo e-mail valido, per esempio nome@dominio.it.")),
+        ],
+    )
+
+
+class NewPasswordForm(FlaskForm):
+    """The new password, twice; its rules (length) and the match are the service's (auth.reset_password)."""
+
+    password = PasswordField(
+        _l("Nuova password"),
+        id="new-password",
+        description=_l("Almeno %(n)d caratteri.", n=MIN_PASSWORD_LENGTH),
+        validators=[
+            DataRequired(_l("Scrivi la nuova password.")),
+            MaxLength(MAX_PASSWORD_LENGTH, _l("La password è troppo lunga.")),
+        ],
+    )
+    confirmation = PasswordField(
+        _l("Ripeti la nuova password"),
+        id="new-password-confirmation",
+        validators=[
+            DataRequired(_l("Scrivi di nuovo la nuova password.")),
+            MaxLength(MAX_PASSWORD_LENGTH, _l("La password è troppo lunga.")),
+        ],
+    )

@@ -26,13 +26,26 @@ class Role(enum.Enum):
     ENTITY = "entity"
 
 
+#: The entities an entity account speaks for. One person is often the president of an ODV and of an APS, or the
+#: contact person of both: one account (one address) and one sign-in, then a choice of which entity it acts for.
+organization_members = sa.Table(
+    "organization_members",
+    db.metadata,
+    sa.Column("user_id", sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("organization_id", sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True,
+              index=True),
+    #: When the address became one of the entity's (named in its application or a change to its contacts).
+    sa.Column("created_at", UTCDateTime, default=utcnow, nullable=False),
+)
+
+
 class User(UserMixin, db.Model):
-    """Someone who signs in. Staff and facilitators use a password; entities a link by e-mail."""
+    """Someone who signs in. Staff and facilitators use a password; entities a link by e-mail.
+
+    An entity account may speak for several entities (`organizations`); a signed-in session acts for one of them
+    at a time (`acting_for`), chosen after the sign-in and changed from the header."""
 
     __tablename__ = "users"
-    __table_args__ = (
-        sa.CheckConstraint("role <> 'entity' OR organization_id IS NOT NULL", name="entity_has_organization"),
-    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     #: Stored lower case: addresses are compared case-insensitively.
@@ -40,17 +53,25 @@ class User(UserMixin, db.Model):
     full_name: Mapped[str] = mapped_column(sa.String(200), default="")
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     password_hash: Mapped[str | None] = mapped_column(sa.String(256))
-    organization_id: Mapped[int | None] = mapped_column(
-        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
-    )
     active: Mapped[bool] = mapped_column(default=True)
     #: Changed on sign-out everywhere and password change: invalidates old sessions.
     session_version: Mapped[int] = mapped_column(default=1)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    organization: Mapped[Organization | None] = relationship(back_populates="users")
+    organizations: Mapped[list[Organization]] = relationship(
+        secondary=organization_members, back_populates="users", order_by="Organization.sort_name"
+    )
     tracks: Mapped[list[Track]] = relationship(secondary=track_facilitators, back_populates="facilitators")
+
+    #: Not stored: the id of the entity (one of `organizations`) this signed-in session acts for, set when the
+    #: session loads the account (`auth.services.load_user`); None until an account of several entities chooses.
+    acting_for_id = None
+
+    @property
+    def acting_for(self) -> Organization | None:
+        """The entity this session acts for: everything an entity sees and does is this one's."""
+        return next((o for o in self.organizations if o.id == self.acting_for_id), None)
 
     @property
     def is_active(self) -> bool:  # type: ignore[override]
@@ -78,6 +99,9 @@ class LoginToken(db.Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     #: Where the link leads after signing in (a local path), e.g. the RSVP of a meeting.
     next_path: Mapped[str | None] = mapped_column(sa.String(300))
+    #: The entity the link was sent for (a confirmation, an entity's notice): the session acts for it at once.
+    #: None (a link asked for from the sign-in page): an account of several entities chooses after signing in.
+    organization_id: Mapped[int | None] = mapped_column(sa.ForeignKey("organizations.id", ondelete="CASCADE"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

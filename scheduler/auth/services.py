@@ -8,19 +8,22 @@ that carries it land in the same transaction.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import secrets
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING, NamedTuple
 
 import sqlalchemy as sa
 from babel.dates import format_time
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 from flask_babel import gettext
+from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from scheduler.auth.models import LoginToken, Role, User
+from scheduler.auth.models import LoginToken, Role, User, organization_members
 from scheduler.calls.services import current_call
 from scheduler.errors import DomainError
 from scheduler.extensions import db
@@ -29,6 +32,9 @@ from scheduler.links import public_url
 from scheduler.mailing.models import OutboxMessage
 from scheduler.mailing.services import enqueue, render_mail
 from scheduler.timeutil import ROME, utcnow
+
+if TYPE_CHECKING:
+    from scheduler.registry.models import Organization
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +49,14 @@ MAX_LINK_REQUESTS_PER_HOUR = 5
 MAX_TOKEN_LENGTH = 100
 LOGIN_LINK_PATH = "/accedi/link/"
 LOGIN_LINK_TOPIC = "login-link"
+#: Links to choose a new password (staff and facilitators): signed, not stored (see issue_password_reset_token).
+PASSWORD_RESET_PATH = "/accedi/password/"  # noqa: S105 (not a password)
+PASSWORD_RESET_TOPIC = "password-reset"  # noqa: S105 (not a password)
+PASSWORD_RESET_SALT = "password-reset"  # noqa: S105 (not a password)
+#: A signed reset token is about 80 characters; anything much longer is not ours.
+MAX_RESET_TOKEN_LENGTH = 200
+#: Where a session keeps the entity it acts for (an id; checked against the account's entities at every load).
+ACTING_FOR_KEY = "acting_for"
 
 
 class AuthError(DomainError):
@@ -93,12 +107,19 @@ class PasswordTooLong(AuthError):
     message = f"La password può avere al massimo {MAX_PASSWORD_LENGTH} caratteri."
 
 
+class PasswordMismatch(AuthError):
+    message = "Le due password non coincidono."
+
+
 class InvalidRole(AuthError):
     message = "Il ruolo deve essere personale (staff) o facilitatore (facilitator)."
 
 
-def load_user(user_id: str) -> User | None:
-    """Flask-Login's loader: the id carries the session version, so old sessions stop working."""
+def load_user(user_id: str, acting_for: object = None) -> User | None:
+    """Flask-Login's loader: the id carries the session version, so old sessions stop working.
+
+    `acting_for` is the entity the session chose (`choose_entity`); it counts only while the account still speaks
+    for it. An account of one entity acts for that one; one of several acts for none until it chooses."""
     try:
         raw_id, version = user_id.split(":", 1)
         user = db.session.get(User, int(raw_id))
@@ -106,7 +127,66 @@ def load_user(user_id: str) -> User | None:
         return None
     if user is None or str(user.session_version) != version or not user.active:
         return None
+    if user.role is Role.ENTITY:
+        ids = [o.id for o in user.organizations]
+        user.acting_for_id = acting_for if acting_for in ids else (ids[0] if len(ids) == 1 else None)
     return user
+
+
+# --- the entities an account speaks for ------------------------------------------------------------------
+
+
+class NotYourEntity(AuthError):
+    message = "Questo ente non è tra quelli per cui puoi operare."
+
+    def __init__(self) -> None:
+        super().__init__(code="not_found")
+
+
+def choose_entity(user: User, organization_id: int | None) -> int:
+    """The entity `user` will act for: one of its own, or NotYourEntity (another's id is not a way in).
+    The caller keeps the choice in the session."""
+    if user.role is not Role.ENTITY or organization_id not in {o.id for o in user.organizations}:
+        raise NotYourEntity()
+    user.acting_for_id = organization_id
+    return organization_id
+
+
+def entity_account(organization_id: int, email: str) -> User | None:
+    """The active account with this address that speaks for the entity, if any."""
+    return db.session.scalar(
+        sa.select(User).join(organization_members, organization_members.c.user_id == User.id).where(
+            organization_members.c.organization_id == organization_id, User.email == email.strip().lower(),
+            User.role == Role.ENTITY, User.active.is_(True)))
+
+
+def join_entity(user: User, organization: Organization) -> None:
+    """The account now speaks for `organization` too (its address was named as one of the entity's)."""
+    if organization not in user.organizations:
+        user.organizations.append(organization)
+    if not user.active:  # retired when it stopped being another entity's: this entity names it again
+        user.active = True
+        log.info("entity account id=%s active again: named by another entity", user.id)
+
+
+def leave_entity(user: User, organization: Organization, *, keep: bool) -> None:
+    """The account no longer speaks for `organization`: its sessions acting for it lose it at their next page,
+    its links sent for it stop working. Left with no entity, the account is retired (`keep`: the entity's history
+    names who answered) or deleted; one that still speaks for others keeps working for them."""
+    if organization in user.organizations:
+        user.organizations.remove(organization)
+    if user.id is not None:
+        db.session.execute(
+            sa.update(LoginToken).where(LoginToken.user_id == user.id, LoginToken.organization_id == organization.id,
+                                        LoginToken.used_at.is_(None))
+            .values(used_at=utcnow()).execution_options(synchronize_session=False))
+    if user.organizations:
+        return
+    if keep:
+        retire_entity_account(user)
+    else:
+        void_login_links(user)
+        db.session.delete(user)
 
 
 def find_user(email: str) -> User | None:
@@ -222,7 +302,7 @@ def void_login_links(user: User, now: datetime | None = None) -> None:
 
 
 def retire_entity_account(user: User) -> None:
-    """An address no longer the entity's (the contact was replaced): its account stops working at once, its
+    """An address no longer any entity's (the contact was replaced): its account stops working at once, its
     sessions and links with it. Kept, not deleted: the entity's history names who answered."""
     if user.role is not Role.ENTITY:
         return
@@ -253,11 +333,13 @@ def login_link_url(raw_token: str) -> str:
     return public_url(LOGIN_LINK_PATH + raw_token)
 
 
-def issue_login_token(user: User, next_path: str | None = None, ttl: timedelta | None = None) -> str:
+def issue_login_token(user: User, next_path: str | None = None, ttl: timedelta | None = None,
+                      organization: Organization | None = None) -> str:
     """A new one-time sign-in token for the user (raw, to put in a link); the caller commits.
 
     Only entity accounts sign in by link: staff and facilitators always need their password, so a link that
     reaches their address (named as a delegate, forwarded) opens nothing. `ttl` defaults to LOGIN_TOKEN_TTL.
+    `organization`: the entity the link is sent for, which the session then acts for.
     """
     if user.role is not Role.ENTITY:
         raise LinkInvalid()
@@ -268,6 +350,7 @@ def issue_login_token(user: User, next_path: str | None = None, ttl: timedelta |
             user_id=user.id,
             token_hash=hash_token(raw),
             next_path=safe_next_path(next_path),
+            organization_id=organization.id if organization is not None else None,
             created_at=now,
             expires_at=now + (ttl or current_app.config["LOGIN_TOKEN_TTL"]),
         )
@@ -278,6 +361,15 @@ def issue_login_token(user: User, next_path: str | None = None, ttl: timedelta |
 def _italian_expiry(moment: datetime) -> str:
     """'10:45 di mercoledì 15 maggio 2024', in the call's zone."""
     return f"{format_time(moment, 'H:mm', tzinfo=ROME, locale='it')} di {format_day(moment, 'it')}"
+
+
+def _sent_last_hour(address: str, topic: str, now: datetime) -> int:
+    """How many messages of this kind the outbox took for the address in the last hour (the per-address cap of
+    the links people ask for, so nobody can flood an inbox from many machines)."""
+    return db.session.scalar(
+        sa.select(sa.func.count()).select_from(OutboxMessage).where(
+            OutboxMessage.to_address == address, OutboxMessage.topic == topic,
+            OutboxMessage.created_at > now - timedelta(hours=1)))
 
 
 def request_login_link(email: str, next_path: str | None = None) -> None:
@@ -291,15 +383,7 @@ def request_login_link(email: str, next_path: str | None = None) -> None:
     if user is None or user.role is not Role.ENTITY or not user.active:
         return
     now = utcnow()
-    recent = db.session.scalar(
-        sa.select(sa.func.count())
-        .select_from(OutboxMessage)
-        .where(
-            OutboxMessage.to_address == user.email,
-            OutboxMessage.topic == LOGIN_LINK_TOPIC,
-            OutboxMessage.created_at > now - timedelta(hours=1),
-        )
-    )
+    recent = _sent_last_hour(user.email, LOGIN_LINK_TOPIC, now)
     if recent >= MAX_LINK_REQUESTS_PER_HOUR:
         log.warning("sign-in link requests over the hourly limit for user id=%s", user.id)
         return
@@ -348,8 +432,16 @@ def peek_login_link(raw_token: str) -> LoginToken:
     return token
 
 
-def consume_login_link(raw_token: str) -> tuple[User, str | None]:
-    """Use a link once: the user to sign in and where to go next. The caller commits.
+class SignIn(NamedTuple):
+    """What a used link gives: who signs in, where to go next, the entity to act for (None: to be chosen)."""
+
+    user: User
+    next_path: str | None
+    organization_id: int | None
+
+
+def consume_login_link(raw_token: str) -> SignIn:
+    """Use a link once: the user to sign in, where to go next and for which entity. The caller commits.
 
     The token is marked used by a conditional UPDATE, so of two simultaneous clicks only one signs in
     (on PostgreSQL the second waits for the first's row lock, then finds used_at set).
@@ -369,4 +461,122 @@ def consume_login_link(raw_token: str) -> tuple[User, str | None]:
     user = token.user
     user.last_login_at = now
     void_login_links(user, now)  # the user's other links, older or newer, are void once one is used
-    return user, token.next_path
+    organization_id = token.organization_id if token.organization_id in {o.id for o in user.organizations} else None
+    return SignIn(user, token.next_path, organization_id)
+
+
+# --- choosing a new password by e-mail ---------------------------------------------------------------------
+
+
+def _reset_serializer() -> URLSafeTimedSerializer:
+    """Signs reset links with the app's key; the salt keeps them apart from every other signed value."""
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=PASSWORD_RESET_SALT)
+
+
+def _account_fingerprint(user: User) -> str:
+    """A digest of what changes when the password is set, the sessions are closed or the user signs in: a reset
+    link carries it, so once any of these happens (the link was used, for one) the link no longer works."""
+    last_login = user.last_login_at.astimezone(UTC).isoformat() if user.last_login_at else ""
+    state = "\x1f".join((user.email, user.password_hash or "", str(user.session_version or 1), last_login))
+    return hashlib.sha256(state.encode("utf-8")).hexdigest()[:32]
+
+
+def issue_password_reset_token(user: User) -> str:
+    """A signed token naming the user and the account's present state: nothing is stored (no table), the
+    signature and PASSWORD_RESET_TTL make it expire, the fingerprint makes it work once."""
+    return _reset_serializer().dumps([user.id, _account_fingerprint(user)])
+
+
+def password_reset_url(raw_token: str) -> str:
+    """The absolute link for the e-mail (BASE_URL), as for sign-in links."""
+    return public_url(PASSWORD_RESET_PATH + raw_token)
+
+
+def request_password_reset(email: str) -> None:
+    """E-mail a link to choose a new password if an active staff member or facilitator has this address.
+
+    The caller answers the same either way and commits. An unknown address, an entity's (entities sign in by
+    link) or a retired account costs the same look-ups and rendering, and writes nothing. Beyond
+    MAX_LINK_REQUESTS_PER_HOUR reset e-mails to one address in an hour, requests are dropped (mail bombing).
+    """
+    address = email.strip().lower() if len(email) <= 254 else ""
+    user = find_user(address) if address else None
+    if user is not None and (user.role not in PASSWORD_ROLES or not user.active):
+        user = None
+    now = utcnow()
+    recent = _sent_last_hour(user.email if user is not None else address, PASSWORD_RESET_TOPIC, now)
+    ttl: timedelta = current_app.config["PASSWORD_RESET_TTL"]
+    raw = issue_password_reset_token(user) if user is not None else _reset_serializer().dumps([0, "0" * 32])
+    context = {
+        "call": current_call(),
+        "full_name": user.full_name if user is not None else "",
+        "link": password_reset_url(raw),
+        "minutes": int(ttl.total_seconds() // 60),
+        "expires": _italian_expiry(now + ttl),
+    }
+    text, html = render_mail("password_reset", **context)
+    if user is None:
+        return
+    if recent >= MAX_LINK_REQUESTS_PER_HOUR:
+        log.warning("password reset requests over the hourly limit for user id=%s", user.id)
+        return
+    enqueue(
+        to=user.email,
+        to_name=user.full_name,
+        subject=gettext("Scegli una nuova password"),
+        text=text,
+        html=html,
+        topic=PASSWORD_RESET_TOPIC,
+    )
+    log.info("password reset link sent to user id=%s", user.id)
+
+
+def _reset_account(raw_token: str, *, lock: bool = False) -> User:
+    """The account a reset link is for, or LinkInvalid / LinkExpired / LinkUsed (the account changed since).
+
+    `lock`: read the account FOR UPDATE, so that of two simultaneous uses the second waits for the first and
+    then finds the password changed."""
+    if not raw_token or len(raw_token) > MAX_RESET_TOKEN_LENGTH:
+        raise LinkInvalid()
+    ttl: timedelta = current_app.config["PASSWORD_RESET_TTL"]
+    try:
+        user_id, fingerprint = _reset_serializer().loads(raw_token, max_age=ttl.total_seconds())
+    except SignatureExpired as error:  # raised only once the signature is known to be ours
+        raise LinkExpired() from error
+    except (BadData, ValueError, TypeError) as error:
+        raise LinkInvalid() from error
+    if not isinstance(user_id, int) or isinstance(user_id, bool) or not isinstance(fingerprint, str):
+        raise LinkInvalid()
+    if lock:
+        user = db.session.get(User, user_id, with_for_update=True, populate_existing=True)
+    else:
+        user = db.session.get(User, user_id)
+    if user is None or user.role not in PASSWORD_ROLES or not user.active:
+        raise LinkInvalid()
+    if not hmac.compare_digest(fingerprint, _account_fingerprint(user)):
+        raise LinkUsed()
+    return user
+
+
+def peek_password_reset(raw_token: str) -> User:
+    """Check a reset link without changing anything (mail scanners open links); raises like reset_password."""
+    return _reset_account(raw_token)
+
+
+def reset_password(raw_token: str, password: str, confirmation: str) -> User:
+    """Set the password a reset link's owner chose; returns the user, to be signed in. The caller commits.
+
+    The link is checked again (it may have been used since the form was shown); the rules are those of every
+    password (PasswordTooShort, PasswordTooLong on `password`; PasswordMismatch on `confirmation`). Setting it
+    signs every session out and voids the link."""
+    user = _reset_account(raw_token, lock=True)
+    try:
+        check_password_rules(password)
+    except AuthError as error:
+        error.field = "password"
+        raise
+    if password != confirmation:
+        raise PasswordMismatch(field="confirmation")
+    set_password(user, password)
+    user.last_login_at = utcnow()
+    return user

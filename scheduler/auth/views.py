@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from scheduler.auth import bp
 from scheduler.auth import services as auth
-from scheduler.auth.forms import LinkRequestForm, PasswordLoginForm
-from scheduler.auth.landing import after_sign_in
-from scheduler.auth.models import User
+from scheduler.auth.forms import (
+    EntityChoiceForm,
+    LinkRequestForm,
+    NewPasswordForm,
+    PasswordLoginForm,
+    PasswordResetRequestForm,
+)
+from scheduler.auth.landing import after_sign_in, landing_path
+from scheduler.auth.models import Role, User
 from scheduler.extensions import db, limiter
+from scheduler.web import put_error
 
 
 def _login_rate_limit() -> str:
@@ -27,9 +34,11 @@ def _fresh_session() -> None:
         session["lang"] = lang
 
 
-def _sign_in(user: User) -> None:
+def _sign_in(user: User, organization_id: int | None = None) -> None:
     _fresh_session()
     login_user(user)
+    if organization_id is not None:
+        session[auth.ACTING_FOR_KEY] = organization_id
 
 
 def _login_page(
@@ -111,14 +120,108 @@ def link(token: str) -> tuple[str, int]:
 @bp.post("/accedi/link/<token>")
 def use_link(token: str) -> Response | tuple[str, int]:
     try:
-        user, next_path = auth.consume_login_link(token)
+        signed = auth.consume_login_link(token)
     except auth.LinkInvalid as error:
         db.session.rollback()
         return _link_error(error)
     db.session.commit()
-    _sign_in(user)
+    _sign_in(signed.user, signed.organization_id)
     flash(_("Accesso effettuato."), "success")
-    return redirect(after_sign_in(user, next_path))
+    return redirect(after_sign_in(signed.user, signed.next_path))
+
+
+def _reset_minutes() -> int:
+    return int(current_app.config["PASSWORD_RESET_TTL"].total_seconds() // 60)
+
+
+@bp.route("/accedi/password-dimenticata", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def forgot_password() -> tuple[str, int]:
+    """Ask for a link to choose a new password: the same answer whether or not the address has an account."""
+    g.private_page = True
+    form = PasswordResetRequestForm()
+    if request.method == "GET":
+        return render_template("auth/forgot_password.html", form=form), 200
+    if not form.validate():
+        return render_template("auth/forgot_password.html", form=form), 400
+    auth.request_password_reset(form.email.data)
+    db.session.commit()
+    return render_template("auth/password_reset_sent.html", minutes=_reset_minutes()), 200
+
+
+def _reset_link_error(error: auth.LinkInvalid) -> tuple[str, int]:
+    if isinstance(error, auth.LinkUsed):
+        message = _("Questo collegamento non vale più: è già stato usato, oppure il tuo account è cambiato dopo "
+                    "che l'hai chiesto. Chiedine uno nuovo.")
+    elif isinstance(error, auth.LinkExpired):
+        message = _("Il collegamento è scaduto: vale %(minutes)d minuti. Chiedine uno nuovo.",
+                    minutes=_reset_minutes())
+    else:
+        message = _(
+            "Il collegamento non è valido. Controlla di averlo copiato per intero, oppure chiedine uno nuovo."
+        )
+    g.private_page = True
+    return render_template("auth/password_reset_error.html", message=message), 400
+
+
+def _new_password_page(form: NewPasswordForm, user: User, token: str, status: int) -> tuple[str, int]:
+    g.private_page = True
+    return render_template("auth/reset_password.html", form=form, user=user, token=token), status
+
+
+@bp.route("/accedi/password/<token>", methods=["GET", "POST"])
+@limiter.limit(_login_rate_limit, methods=["POST"])
+def reset_password(token: str) -> Response | tuple[str, int]:
+    """The form for the new password. GET changes nothing (mail scanners open links); a POST sets it, which
+    voids the link, and signs the user in."""
+    try:
+        user = auth.peek_password_reset(token)
+    except auth.LinkInvalid as error:
+        return _reset_link_error(error)
+    form = NewPasswordForm()
+    if request.method == "GET":
+        return _new_password_page(form, user, token, 200)
+    if not form.validate():
+        return _new_password_page(form, user, token, 400)
+    try:
+        user = auth.reset_password(token, form.password.data, form.confirmation.data)
+    except auth.LinkInvalid as error:
+        db.session.rollback()
+        return _reset_link_error(error)
+    except auth.AuthError as error:
+        db.session.rollback()
+        put_error(form, error)
+        return _new_password_page(form, user, token, error.status)
+    db.session.commit()
+    _sign_in(user)
+    flash(_("Password cambiata."), "success")
+    return redirect(after_sign_in(user, None))
+
+
+@bp.route("/accedi/ente", methods=["GET", "POST"])
+@login_required
+def choose_entity() -> Response | tuple[str, int]:
+    """The account's entities, to choose which one this session acts for (the header's "Cambia ente")."""
+    g.private_page = True
+    if current_user.role is not Role.ENTITY:
+        abort(403)
+    form = EntityChoiceForm()
+    next_path = auth.safe_next_path(request.values.get("next"))
+    if request.method == "GET":
+        return render_template("auth/choose_entity.html", form=form, next_path=next_path or ""), 200
+    if not form.validate():
+        return render_template("auth/choose_entity.html", form=form, next_path=next_path or "",
+                               error=_("Scegli uno degli enti elencati.")), 400
+    try:
+        chosen = auth.choose_entity(current_user, form.organization.data)
+    except auth.NotYourEntity as error:
+        return render_template("auth/choose_entity.html", form=form, next_path=next_path or "",
+                               error=_("Questo ente non è tra quelli per cui puoi operare.")), error.status
+    session[auth.ACTING_FOR_KEY] = chosen
+    # a page still open for the other entity must not post for this one: its forms' token stops working
+    session.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+    flash(_("Ora operi per %(name)s.", name=current_user.acting_for.name), "success")
+    return redirect(next_path or landing_path(current_user))
 
 
 @bp.post("/esci")

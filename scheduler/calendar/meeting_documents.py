@@ -63,8 +63,8 @@ def reads_admitted_documents(meeting: Meeting, user: User | None) -> bool:
         return False
     if user.role in (Role.STAFF, Role.FACILITATOR):
         return True
-    return (user.role is Role.ENTITY and user.organization_id is not None
-            and admitted_application(user.organization_id, meeting.track.call_id) is not None)
+    return (user.role is Role.ENTITY and user.acting_for_id is not None
+            and admitted_application(user.acting_for_id, meeting.track.call_id) is not None)
 
 
 def documents_for(meeting: Meeting, user: User | None) -> list[MeetingDocument]:

@@ -141,6 +141,9 @@ class Meeting(db.Model):
     register_closed_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
     #: The facilitator's notes on the meeting, printed on the minutes.
     register_notes: Mapped[str] = mapped_column(sa.Text, default="")
+    #: The register records when each person leaves too (a long meeting, a certificate in hours): reports and
+    #: certificates then show each entity's hours of participation.
+    records_departures: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     #: When staff were warned that the meeting still has no venue (sent once).
     venue_alert_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

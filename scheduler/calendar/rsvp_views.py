@@ -8,6 +8,7 @@ from flask_login import current_user
 
 from scheduler.auth.decorators import role_required
 from scheduler.auth.models import Role, User
+from scheduler.auth.services import entity_account
 from scheduler.calendar import bp
 from scheduler.calendar import services as calendar
 from scheduler.calendar.answer_links import read_answer_token
@@ -84,7 +85,7 @@ def _answer_page(meeting: Meeting, organization: Organization, user: User | None
 @role_required(Role.ENTITY)
 def rsvp(meeting_id: int) -> ViewResult:
     meeting = meeting_or_404(meeting_id)
-    return _answer_page(meeting, current_user.organization, current_user._get_current_object(), None,
+    return _answer_page(meeting, current_user.acting_for, current_user._get_current_object(), None,
                         url_for("calendar.rsvp", meeting_id=meeting.id))
 
 
@@ -97,9 +98,7 @@ def rsvp_by_link(meeting_id: int, token: str) -> ViewResult:
     link = read_answer_token(meeting, token)
     if link is None:
         return render_template("calendar/answer_link_invalid.html", meeting=meeting), 404
-    user = db.session.scalar(db.select(User).where(
-        User.email == link.email, User.organization_id == link.organization.id, User.role == Role.ENTITY,
-        User.active.is_(True)))
+    user = entity_account(link.organization.id, link.email)
     return _answer_page(meeting, link.organization, user,
                         Address(link.email, user.full_name if user and user.full_name else link.organization.name,
                                 link.organization),

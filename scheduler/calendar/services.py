@@ -18,7 +18,8 @@ import sqlalchemy as sa
 from email_validator import EmailNotValidError, validate_email
 
 from scheduler.audit.services import changes, record
-from scheduler.auth.models import Role, User
+from scheduler.auth.models import User
+from scheduler.auth.services import entity_account
 from scheduler.calendar import notifications
 from scheduler.calendar.models import (
     CalendarCopy,
@@ -413,9 +414,7 @@ def answer_from_calendar(meeting: Meeting, email: str, attending: bool) -> Rsvp:
         others = [p for p in current.people if p.get("email") != copy.email]
         return answer(meeting, organization, db.session.get(User, current.answered_by_id)
                       if current.answered_by_id else None, bool(others), others)
-    user = db.session.scalar(sa.select(User).where(
-        sa.func.lower(User.email) == copy.email, User.organization_id == organization.id,
-        User.role == Role.ENTITY, User.active.is_(True)))
+    user = entity_account(organization.id, copy.email)
     people: list[dict[str, str]] = []
     if attending:
         people = list(current.people) if current is not None and current.people else [

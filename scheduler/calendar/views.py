@@ -108,7 +108,7 @@ def meeting(meeting_id: int):
     entity = current_user.is_authenticated and current_user.role is Role.ENTITY
     can_answer = "calendar.rsvp" in current_app.view_functions and entity
     area_code = found.track.area.code
-    seat = services.rsvps_of(current_user.organization_id, [found.id]).get(found.id) if entity else None
+    seat = services.rsvps_of(current_user.acting_for_id, [found.id]).get(found.id) if entity else None
     staff = current_user.is_authenticated and (current_user.role is Role.STAFF or (
         current_user.role is Role.FACILITATOR and current_user.id in {u.id for u in found.track.facilitators}))
     # the online room: for a confirmed seat, the office and the table's facilitators; never on the public page

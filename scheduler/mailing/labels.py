@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 
 TOPIC_LABELS: dict[str, LazyString] = {
     "login-link": _l("Collegamento per accedere"),
+    "password-reset": _l("Collegamento per scegliere una nuova password"),
     "application-confirm": _l("Conferma della candidatura"),
     "application-receipt": _l("Ricevuta della candidatura"),
     "call-invitation": _l("Invito a confermare la partecipazione a un nuovo avviso"),

@@ -21,7 +21,7 @@ from scheduler.web import status_for
 def confirm_participation(slug: str) -> Response | tuple[str, int]:
     g.private_page = True
     call = call_by_slug(slug) if len(slug) <= 80 else None
-    invitation = carry_over.pending_invitation(current_user.organization_id, call) if call else None
+    invitation = carry_over.pending_invitation(current_user.acting_for_id, call) if call else None
     if invitation is None:
         abort(404)
     previous = carry_over.previous_application(invitation)

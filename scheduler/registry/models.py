@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from scheduler.auth.models import organization_members
 from scheduler.calls.models import organization_comuni  # mapped here as Organization.comuni; exported too
 from scheduler.dbtypes import UTCDateTime, enum_column
 from scheduler.extensions import db
@@ -100,7 +101,8 @@ class Organization(db.Model):
     )
     applications: Mapped[list[Application]] = relationship(back_populates="organization")
     rsvps: Mapped[list[Rsvp]] = relationship(back_populates="organization")
-    users: Mapped[list[User]] = relationship(back_populates="organization")
+    #: The accounts that speak for the entity (one may speak for others too).
+    users: Mapped[list[User]] = relationship(secondary=organization_members, back_populates="organizations")
 
     @validates("name")
     def _keep_sort_name(self, key: str, name: str) -> str:

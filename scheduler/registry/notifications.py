@@ -67,7 +67,8 @@ def _send(application: Application, template: str, subject: str, topic: str, *, 
 
 
 def confirm_email(application: Application, user: User) -> None:
-    token = issue_login_token(user, f"/candidatura/{application.id}/conferma", ttl=CONFIRMATION_TTL)
+    token = issue_login_token(user, f"/candidatura/{application.id}/conferma", ttl=CONFIRMATION_TTL,
+                              organization=application.organization)
     text, html = render_mail(
         "registry_confirm", recipient_name=user.full_name, application=application,
         organization=application.organization,

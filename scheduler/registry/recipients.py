@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from scheduler.auth.models import Role, User
+from scheduler.auth.services import entity_account
 from scheduler.extensions import db
 from scheduler.registry.models import Contact, ContactKind, Organization
 
@@ -128,9 +129,7 @@ def speaks_for(organization: Organization, email: str) -> bool:
         return True
     if any(c.email and c.email.strip().lower() == key and confirmed(c) for c in organization.contacts):
         return True
-    return db.session.scalar(sa.select(sa.func.count()).select_from(User).where(
-        User.organization_id == organization.id, User.email == key, User.role == Role.ENTITY,
-        User.active.is_(True))) > 0
+    return entity_account(organization.id, key) is not None
 
 
 def user_address(user: User) -> Address:

@@ -174,29 +174,29 @@ def _release_if_unconfirmed(organization: Organization | None) -> bool:
     for application in list(organization.applications):
         db.session.delete(application)
     for user in list(organization.users):
-        db.session.delete(user)
+        auth_services.leave_entity(user, organization, keep=False)
     db.session.delete(organization)
     db.session.flush()
     return True
 
 
-#: The refusal of an address that already signs someone else in.
-ADDRESS_TAKEN = "Questo indirizzo e-mail è già usato da un altro ente o da un operatore: indicane un altro."
+#: The refusal of an address that signs in one of the office's staff or facilitators.
+ADDRESS_TAKEN = "Questo indirizzo e-mail è di un operatore dell'Ufficio di Piano: indicane un altro."
 
 
-def _entity_user(email: str, organization: Organization, full_name: str, field_name: str) -> User | None:
-    """The sign-in account of a contact; an address already used by someone else is refused."""
+def _entity_user(email: str, organization: Organization, full_name: str, field_name: str) -> User:
+    """The sign-in account of a contact. An address that already speaks for another entity (one president of an
+    ODV and of an APS) is the same account, now speaking for this entity too; a staff member's is refused."""
     email = email.strip().lower()
     user = db.session.scalar(sa.select(User).where(User.email == email))
-    if user is not None and user.organization is not organization and _release_if_unconfirmed(user.organization):
-        user = None
     if user is None:
-        user = User(email=email, role=Role.ENTITY, organization=organization, full_name=full_name)
+        user = User(email=email, role=Role.ENTITY, organizations=[organization], full_name=full_name)
         db.session.add(user)
         return user
-    if user.role is Role.ENTITY and user.organization_id == organization.id:
-        return user
-    raise RegistryError(ADDRESS_TAKEN, field_name)
+    if user.role is not Role.ENTITY:
+        raise RegistryError(ADDRESS_TAKEN, field_name)
+    auth_services.join_entity(user, organization)
+    return user
 
 
 def submit_application(
@@ -338,15 +338,15 @@ def correct_unconfirmed_address(application: Application, email: str, actor: Use
         still = {c.email.strip().lower() for c in organization.contacts}
         for other in list(organization.users):
             if other.email.lower() not in still and other is not user:
-                auth_services.void_login_links(other)
-                db.session.delete(other)
+                auth_services.leave_entity(other, organization, keep=False)
         note = ("Indirizzo della persona di riferimento corretto; inviato un nuovo collegamento di conferma, "
                 "il precedente non funziona più.")
     try:
         db.session.flush()
-    except IntegrityError:  # the address was taken by an account created at the same moment
+    except IntegrityError:  # an account with this address was created at the same moment
         db.session.rollback()
-        raise RegistryError(ADDRESS_TAKEN, "email") from None
+        raise RegistryError("Questo indirizzo è stato appena registrato da un'altra richiesta: riprova tra "
+                            "qualche istante.", "email", code="conflict") from None
     _log(application, "address_corrected", actor,
          note + (" Dalla pagina di conferma, nel browser che ha inviato la candidatura." if actor is None else ""))
     notifications.confirm_email(application, user)
@@ -661,9 +661,9 @@ def _retire_replaced(organization: Organization, replaced: set[str]) -> None:
     """The accounts of addresses that are no longer any of the entity's stop working (their sessions and
     sign-in links too): a replaced contact person does not keep a way into the reserved area."""
     still = {(organization.email or "").lower(), *(c.email.lower() for c in organization.contacts if c.email)}
-    for user in organization.users:
+    for user in list(organization.users):
         if user.email.lower() in replaced and user.email.lower() not in still:
-            auth_services.retire_entity_account(user)
+            auth_services.leave_entity(user, organization, keep=True)
 
 
 def withdraw(application: Application, actor: User) -> None:
@@ -700,12 +700,15 @@ def confirm_erasure(organization: Organization, staff: User) -> None:
         raise RegistryError("I dati sono già stati cancellati.", code="closed")
     if organization.erasure_requested_at is None:
         raise RegistryError("L'ente non ha chiesto la cancellazione dei dati.", code="closed")
-    addresses = [a.lower() for a in every_address(organization) + [u.email for u in organization.users]]
+    # a person who also speaks for another entity keeps, for that one, their mail preferences and bounce record
+    shared = {u.email.lower() for u in organization.users if len(u.organizations) > 1}
+    addresses = [a for a in {a.lower() for a in every_address(organization) + [u.email for u in organization.users]}
+                 if a not in shared]
     db.session.execute(sa.delete(MailOptOut).where(MailOptOut.email.in_(addresses)))
     db.session.execute(sa.delete(MailBounce).where(MailBounce.email.in_(addresses)))
     organization.contacts.clear()
-    for user in list(organization.users):
-        db.session.delete(user)
+    for user in list(organization.users):  # an account that speaks for other entities too stays theirs
+        auth_services.leave_entity(user, organization, keep=False)
     personal_data_erased.send(organization)
     organization.email = ""
     organization.phone = None

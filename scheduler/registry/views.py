@@ -173,7 +173,7 @@ def _own_application() -> Application:
     earlier call keeps its area while it is invited to the new one); never another entity's."""
     call = call_or_404()
     application = db.session.scalar(
-        db.select(Application).where(Application.organization_id == current_user.organization_id)
+        db.select(Application).where(Application.organization_id == current_user.acting_for_id)
         .order_by((Application.call_id == call.id).desc(), Application.call_id.desc()).limit(1)
     )
     if application is None:
@@ -185,7 +185,7 @@ def _own_application() -> Application:
 @role_required(Role.ENTITY)
 def confirm(application_id: int):
     application = object_or_404(Application, application_id)
-    if application.organization_id != current_user.organization_id:
+    if application.organization_id != current_user.acting_for_id:
         abort(404)
     if registry.confirm_application(application, current_user):
         db.session.commit()
@@ -207,7 +207,7 @@ def my_area():
     return render_template(
         "registry/my_area.html", application=application, organization=application.organization,
         meetings=meetings, answers=answers, current=call,
-        invitations=carry_over.pending_invitations(current_user.organization_id),
+        invitations=carry_over.pending_invitations(current_user.acting_for_id),
         status_label=STATUS_LABELS[application.status], register_label=register_label,
         kept_after_erasure=_(registry.KEPT_AFTER_ERASURE), ContactKind=ContactKind, ApplicationStatus=ApplicationStatus,
     )
@@ -283,6 +283,11 @@ def edit_application():
                     flash(message + " " + _("Il tuo indirizzo non è più quello dell'ente: per accedere di nuovo "
                                             "usa il nuovo indirizzo."), "success")
                     return redirect(url_for("auth.login"))
+                if application.organization not in current_user.organizations:  # it still speaks for others
+                    flash(message + " " + _("Il tuo indirizzo non è più quello di %(name)s: ora puoi operare solo "
+                                            "per gli altri tuoi enti.", name=application.organization.name),
+                          "success")
+                    return redirect(url_for("registry.my_area"))
                 flash(message, "success")
                 return redirect(url_for("registry.my_area"))
         status = 400

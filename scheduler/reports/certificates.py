@@ -29,6 +29,8 @@ BOTTOM = 22
 
 #: The table's columns: heading and share of the effective page width (the shares sum to 1).
 COLUMNS = (("Data", 0.27), ("Percorso", 0.38), ("Incontro", 0.35))
+#: The same with the hours of participation, when a register recorded departures.
+COLUMNS_WITH_HOURS = (("Data", 0.25), ("Percorso", 0.33), ("Incontro", 0.28), ("Ore", 0.14))
 
 #: Height of the signature block in mm: it starts on a new page rather than being split.
 SIGNATURE_HEIGHT = 48
@@ -68,9 +70,9 @@ def signatory(procedure_manager: str) -> tuple[str, str]:
     return name.strip(), role.strip()
 
 
-def column_widths(effective_width: float) -> list[float]:
+def column_widths(effective_width: float, columns: tuple[tuple[str, float], ...] = COLUMNS) -> list[float]:
     """The columns' widths in mm: together exactly the effective width, so no column passes the right margin."""
-    widths = [effective_width * share for _heading, share in COLUMNS]
+    widths = [effective_width * share for _heading, share in columns]
     widths[-1] = effective_width - sum(widths[:-1])
     return widths
 
@@ -126,19 +128,24 @@ def _heading(pdf: FPDF, call: Call) -> None:
 
 
 def _table(pdf: FPDF, meetings: list[AttendedMeeting]) -> None:
+    hours = any(m.minutes is not None for m in meetings)
+    columns = COLUMNS_WITH_HOURS if hours else COLUMNS
     pdf.set_font("Helvetica", "", 10)
     with pdf.table(
-        width=pdf.epw, col_widths=column_widths(pdf.epw), align="LEFT", text_align="LEFT", v_align="TOP",
+        width=pdf.epw, col_widths=column_widths(pdf.epw, columns), align="LEFT", text_align="LEFT", v_align="TOP",
         line_height=5, padding=(1.2, 1.5), borders_layout="HORIZONTAL_LINES", repeat_headings=1,
         headings_style=FontFace(emphasis="BOLD"),
     ) as table:
-        table.row([heading for heading, _share in COLUMNS])
+        table.row([heading for heading, _share in columns])
         for meeting in meetings:
-            table.row([
+            cells = [
                 latin1(formatting.format_day(meeting.starts_at)),
                 latin1(f"{meeting.area_code}) {meeting.track_name}"),
                 latin1(meeting_label(meeting)),
-            ])
+            ]
+            if hours:
+                cells.append(formatting.hours_text(meeting.minutes) if meeting.minutes is not None else "-")
+            table.row(cells)
 
 
 def _signature(pdf: FPDF, call: Call, issued_on: date) -> None:

@@ -23,8 +23,8 @@ from scheduler.web import call_or_404, status_for
 
 
 def _organization() -> Organization:
-    organization = db.session.get(Organization, current_user.organization_id) \
-        if current_user.organization_id is not None else None
+    organization = db.session.get(Organization, current_user.acting_for_id) \
+        if current_user.acting_for_id is not None else None
     if organization is None:
         abort(404)
     return organization

@@ -20,12 +20,12 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from scheduler.attendance.models import Attendance
+from scheduler.attendance.models import Attendance, participation_minutes
 from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus
 from scheduler.calls.models import Area, Call, Track
 from scheduler.errors import DomainError
 from scheduler.extensions import db
-from scheduler.formatting import N_
+from scheduler.formatting import N_, hours_text
 from scheduler.registry.models import Application
 from scheduler.reports.services import present_at
 from scheduler.timeutil import ROME, utcnow
@@ -50,6 +50,9 @@ class RecordMeeting:
     present: bool
     #: The names of its people checked in, in the order they came (none when absent).
     people: list[str] = field(default_factory=list)
+    #: Minutes of participation, where the register recorded departures (`participation_minutes`); else None.
+    minutes: int | None = None
+    records_departures: bool = False
 
 
 @dataclass
@@ -79,17 +82,18 @@ def _meetings(organization_id: int, call_id: int | None) -> list[tuple[int, Reco
         conditions.append(Track.call_id == call_id)
     rows = db.session.execute(
         sa.select(Track.call_id, Meeting.id, Meeting.starts_at, Meeting.ends_at, Track.name, Area.code, Meeting.title,
-                  Meeting.number, present.label("present"))
+                  Meeting.number, present.label("present"), Meeting.records_departures)
         .join(Meeting.track).join(Track.area)
         .where(*conditions)
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()
     meetings = [(r.call_id, RecordMeeting(r.id, r.starts_at, r.ends_at, r.name, r.code, r.title, r.number,
-                                          bool(r.present))) for r in rows]
+                                          bool(r.present), records_departures=r.records_departures)) for r in rows]
     by_id = {m.meeting_id: m for _call_id, m in meetings if m.present}
+    spans: dict[int, list[tuple[datetime, datetime | None]]] = {}
     if by_id:
-        for meeting_id, name in db.session.execute(
-            sa.select(Attendance.meeting_id, Attendance.person_name)
+        for meeting_id, name, arrived, left in db.session.execute(
+            sa.select(Attendance.meeting_id, Attendance.person_name, Attendance.checked_in_at, Attendance.left_at)
             .where(Attendance.meeting_id.in_(list(by_id)), Attendance.organization_id == organization_id,
                    Attendance.undone_at.is_(None))
             .order_by(Attendance.checked_in_at, Attendance.id)
@@ -97,6 +101,10 @@ def _meetings(organization_id: int, call_id: int | None) -> list[tuple[int, Reco
             people = by_id[meeting_id].people
             if name and name not in people:
                 people.append(name)
+            spans.setdefault(meeting_id, []).append((arrived, left))
+    for meeting_id, meeting in by_id.items():
+        if meeting.records_departures:
+            meeting.minutes = participation_minutes(meeting.starts_at, meeting.ends_at, spans.get(meeting_id, []))
     return meetings
 
 
@@ -143,9 +151,15 @@ def attendance_table(record: CallRecord, gettext: Callable[..., str] = _italian)
     the words (flask_babel's in a request; Italian by default)."""
     header = [gettext("Data"), gettext("Inizio"), gettext("Fine"), gettext("Area"), gettext("Percorso"),
               gettext("Incontro"), gettext("Presenza"), gettext("Persone presenti")]
+    hours = any(m.minutes is not None for m in record.meetings)
+    if hours:
+        header.append(gettext("Ore di partecipazione"))
     rows = []
     for m in record.meetings:
         starts, ends = m.starts_at.astimezone(ROME), m.ends_at.astimezone(ROME)
-        rows.append([starts.date(), starts.strftime("%H:%M"), ends.strftime("%H:%M"), m.area_code, m.track_name,
-                     meeting_label(m, gettext), gettext(PRESENT if m.present else ABSENT), ", ".join(m.people)])
+        row = [starts.date(), starts.strftime("%H:%M"), ends.strftime("%H:%M"), m.area_code, m.track_name,
+               meeting_label(m, gettext), gettext(PRESENT if m.present else ABSENT), ", ".join(m.people)]
+        if hours:
+            row.append(hours_text(m.minutes) if m.minutes is not None else "")
+        rows.append(row)
     return header, rows

@@ -23,7 +23,7 @@ from datetime import date, datetime, time, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 
-from scheduler.attendance.models import Attendance, AttendanceMethod
+from scheduler.attendance.models import Attendance, AttendanceMethod, participation_minutes
 from scheduler.calendar.models import Meeting, MeetingStatus, Rsvp, RsvpStatus
 from scheduler.calls.models import Area, Call, Comune, Track, track_areas, tracks_of_areas
 from scheduler.extensions import db
@@ -345,19 +345,33 @@ class AttendedMeeting:
     title: str | None
     #: Its number in the table ("Incontro 3"), for a meeting without a title of its own.
     number: int | None = None
+    #: Minutes of participation where the register recorded departures (`participation_minutes`); else None.
+    minutes: int | None = None
 
 
 def attended_meetings(call: Call, organization_id: int, *, date_from: date | None,
                       date_to: date | None) -> list[AttendedMeeting]:
-    """The meetings of the period at which the entity was checked in (not undone), oldest first."""
+    """The meetings of the period at which the entity was checked in (not undone), oldest first, with the hours
+    of participation where the register recorded departures. Two queries."""
     conditions = _meeting_conditions(call, date_from, date_to, None)
     rows = db.session.execute(
-        sa.select(Meeting.starts_at, Meeting.ends_at, Track.name, Area.code, Meeting.title, Meeting.number)
+        sa.select(Meeting.starts_at, Meeting.ends_at, Track.name, Area.code, Meeting.title, Meeting.number,
+                  Meeting.id, Meeting.records_departures)
         .join(Meeting.track).join(Track.area)
         .where(*conditions, present_at(Meeting.id, sa.literal(organization_id)))
         .order_by(Meeting.starts_at, Meeting.id)
     ).all()
-    return [AttendedMeeting(*row) for row in rows]
+    timed = [row.id for row in rows if row.records_departures]
+    spans: dict[int, list[tuple[datetime, datetime | None]]] = {}
+    if timed:
+        for meeting_id, arrived, left in db.session.execute(
+            sa.select(Attendance.meeting_id, Attendance.checked_in_at, Attendance.left_at)
+            .where(Attendance.meeting_id.in_(timed), Attendance.organization_id == organization_id,
+                   Attendance.undone_at.is_(None))
+        ):
+            spans.setdefault(meeting_id, []).append((arrived, left))
+    return [AttendedMeeting(*row[:6], minutes=participation_minutes(row.starts_at, row.ends_at, spans.get(row.id, []))
+                            if row.records_departures else None) for row in rows]
 
 
 # --- writing to the absent -------------------------------------------------------------------------------------

@@ -26,16 +26,18 @@ MESSAGES = {
 }
 
 
-def _render(status: int, message: str):
+def _render(status: int, message: str, **extra):
     if request.accept_mimetypes.best == "application/json" or request.path.endswith(".json"):
-        return jsonify({"error": message, "status": status}), status
+        return jsonify({"error": message, "status": status, **extra}), status
     return render_template("errors/error.html", status=status, message=message), status
 
 
 def register(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def _csrf(error: CSRFError):
-        return _render(400, _("La sessione del modulo è scaduta o non è valida: ricarica la pagina e riprova."))
+        # csrf: the register's queue then fetches a fresh token and sends the mark again, instead of dropping it
+        return _render(400, _("La sessione del modulo è scaduta o non è valida: ricarica la pagina e riprova."),
+                       csrf=True)
 
     @app.errorhandler(HTTPException)
     def _http(error: HTTPException):

@@ -70,6 +70,8 @@ def nav_items() -> list[dict]:
 def register(app: Flask) -> None:
     app.jinja_env.filters["when"] = lambda meeting: when(meeting.starts_at, meeting.ends_at)
     app.jinja_env.filters["day"] = day
+    app.jinja_env.filters["hours"] = formatting.hours_text
+    app.jinja_env.filters["clock"] = lambda dt: formatting.format_clock(dt, _locale())
     app.jinja_env.filters["instant"] = instant
     app.jinja_env.filters["long_date"] = lambda d: formatting.format_long_date(d, _locale())
     app.jinja_env.trim_blocks = True

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, jsonify, redirect, render_template, request, send_from_directory, session
@@ -62,6 +63,24 @@ def assets(filename: str):
     response = send_from_directory(current_app.config["ASSETS_DIR"], filename, max_age=86400)
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+#: Files of other npm packages the pages use, by the name they are served under: only these, never the folder.
+VENDOR_FILES = {
+    # the QR decoder of the register's scanner (the BarcodeDetector API, for browsers that lack it) and its engine
+    "barcode-detector.js": ("barcode-detector/dist/iife/ponyfill.js", "text/javascript"),
+    "zxing_reader.wasm": ("zxing-wasm/dist/reader/zxing_reader.wasm", "application/wasm"),
+}
+
+
+@bp.get("/assets/vendor/<name>")
+def vendor(name: str):
+    """Another npm package's file (VENDOR_FILES), served by the app like Bootstrap Italia."""
+    if name not in VENDOR_FILES:
+        abort(404)
+    path, mimetype = VENDOR_FILES[name]
+    folder = current_app.config.get("VENDOR_DIR") or str(Path(current_app.root_path).parent / "node_modules")
+    return send_from_directory(folder, path, mimetype=mimetype, max_age=86400)
 
 
 @bp.post("/lingua")

@@ -220,7 +220,7 @@ def test_issue_login_token_for_other_features(app, make_entity_user):
         db.session.commit()
         assert services.login_link_url(raw) == f"http://tavoli.test/accedi/link/{raw}"
     with app.app_context():
-        user, next_path = services.consume_login_link(raw)
+        user, next_path, _entity = services.consume_login_link(raw)
         db.session.commit()
         assert (user.id, next_path) == (user_id, "/incontri/3")
     with app.app_context(), pytest.raises(services.LinkUsed):

@@ -91,10 +91,20 @@ def test_enum_values_are_checked_by_the_database(ctx):
         conn.execute(sa.text("UPDATE organizations SET legal_form = 'spa'"))
 
 
-def test_entity_user_needs_an_organization(ctx):
-    db.session.add(User(email="ente@example.org", role=Role.ENTITY))
-    with pytest.raises(IntegrityError):
-        db.session.commit()
+def test_an_account_speaks_for_an_entity_once_and_loses_only_a_removed_entity(ctx):
+    from scheduler.auth.models import organization_members
+
+    first, second = _organization(), _organization("98765432109", "Seconda associazione")
+    user = User(email="ente@example.org", role=Role.ENTITY, organizations=[first, second])
+    db.session.add(user)
+    db.session.commit()
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(organization_members.insert().values(user_id=user.id, organization_id=first.id,
+                                                          created_at=sa.func.now()))
+    with db.engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM organizations WHERE id = :id"), {"id": first.id})
+    db.session.expire_all()
+    assert [o.name for o in db.session.get(User, user.id).organizations] == ["Seconda associazione"]
 
 
 def test_late_application_cannot_join_drafting(ctx, crema):

@@ -8,42 +8,12 @@ import re
 import pytest
 import sqlalchemy as sa
 
-from tests.factories import make_entity, make_meeting
-
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api").expect
 
 PASSWORD = "password-di-prova-1"
 PHONE = {"viewport": {"width": 412, "height": 915}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2.6,
          "locale": "it-IT", "timezone_id": "Europe/Rome"}
-
-
-@pytest.fixture
-def meeting(app, crema, make_user):
-    from scheduler.auth.models import Role, User
-    from scheduler.calendar.models import Meeting
-    from scheduler.calendar.services import answer
-    from scheduler.extensions import db
-    from scheduler.registry.models import Organization
-
-    meeting_id = make_meeting(app, area="A", venue=True)
-    entities = {
-        "faro": (make_entity(app, "Cooperativa Il Faro"), [{"name": "Sara Galli", "role": "Coordinatrice"},
-                                                            {"name": "Luca Neri", "role": ""}]),
-        "ponte": (make_entity(app, "Associazione Il Ponte"), [{"name": "Anna Riva", "role": "Presidente"}]),
-        "sole": (make_entity(app, "ODV Il Sole"), [{"name": "Carla Sole", "role": ""}]),
-    }
-    facilitator = make_user("facilitatrice@example.org", role=Role.FACILITATOR, password=PASSWORD)
-    with app.app_context():
-        row = db.session.get(Meeting, meeting_id)
-        row.track.facilitators.append(db.session.get(User, facilitator))
-        rsvps = {}
-        for key, (entity, people) in entities.items():
-            rsvp = answer(row, db.session.get(Organization, entity["organization"]),
-                          db.session.get(User, entity["user"]), True, people)
-            rsvps[key] = (rsvp.id, rsvp.checkin_code)
-        db.session.commit()
-    return {"id": meeting_id, "rsvps": rsvps}
 
 
 @pytest.fixture

@@ -360,7 +360,7 @@ def sign_in(role: str, client, app, auth, world) -> None:
         # the entity's active account: an accepted edit may have replaced the contact (retiring its account)
         with app.app_context():
             user_id = db.session.scalar(sa.select(User.id).where(
-                User.organization_id == world["mine"]["organization"], User.active.is_(True)).order_by(User.id))
+                User.organizations.any(id=world["mine"]["organization"]), User.active.is_(True)).order_by(User.id))
         assert sign_in_with_link(client, app, user_id).status_code == 302
     elif role in ("staff", "facilitator"):
         email = "staff@example.org" if role == "staff" else "facilitatrice@example.org"

@@ -196,11 +196,11 @@ def test_once_confirmed_the_address_is_not_corrected_from_the_confirmation_page(
         assert _application(app).organization.email == TYPO
 
 
-def test_a_wrong_or_taken_address_is_said_next_to_the_field(app, crema):
-    make_entity(app, email="preso@example.org")
+def test_a_wrong_or_taken_address_is_said_next_to_the_field(app, crema, make_user):
+    make_user("operatore@example.org")
     client = app.test_client()
     _apply_with_typo(client, app)
-    for address, message in (("preso@example.org", "già usato da un altro ente"),
+    for address, message in (("operatore@example.org", "è di un operatore dell'Ufficio di Piano"),
                              ("non-un-indirizzo", "Indirizzo e-mail non valido")):
         response = _correct(client, address)
         assert response.status_code == 400

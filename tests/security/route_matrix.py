@@ -53,9 +53,12 @@ PARAMETERS = {
     ("calendar.rsvp_by_link", "token"): "world:answer_token",
     ("registry.confirm_delegate", "token"): "world:delegate_token",
     ("auth.use_link", "token"): "not-a-real-token",
+    # a real reset link would sign the prober in with a new password: every role gets the refusal page
+    ("auth.reset_password", "token"): "not-a-real-token",
     ("attendance.by_code", "code"): "world:checkin_code",
     ("attendance.confirm_code", "code"): "world:checkin_code",
     ("reports.export_csv", "section"): "enti",
+    ("site.vendor", "name"): "barcode-detector.js",
     ("reports.export_xlsx", "section"): "tutto",
 }
 
@@ -64,7 +67,10 @@ PARAMETERS = {
 PROBE_DATA = {
     "auth.login": {"email": "staff@example.org", "password": "password-sbagliata"},
     "auth.request_link": {"email": "nessuno@example.org"},
+    "auth.forgot_password": {"email": "nessuno@example.org"},
+    "auth.reset_password": {"password": "una-password-nuova-lunga", "confirmation": "una-password-nuova-lunga"},
     "site.set_language": {"lang": "it", "next": "/"},
+    "auth.choose_entity": {"organization": "world:organization", "next": "/area-riservata"},
     "registry.answer_request": {"answer": "Ecco i documenti richiesti."},
     "registry.review_reject": {"reason": "Non è un ente del Terzo Settore."},
     "registry.review_ask_information": {"message": "Inviate lo statuto."},
@@ -121,6 +127,7 @@ MATRIX: dict[tuple[str, str], tuple] = {
     # (endpoint, method)                              anonym. entity other_e other_f facil.  staff
     # --- public pages, feeds and open data
     ("site.index", "GET"):                            (200,   200,   200,    200,    200,    200),
+    ("site.vendor", "GET"):                           (200,   200,   200,    200,    200,    200),
     ("site.privacy", "GET"):                          (200,   200,   200,    200,    200,    200),
     ("site.health", "GET"):                           (200,   200,   200,    200,    200,    200),
     ("site.set_language", "POST"):                    (302,   302,   302,    302,    302,    302),
@@ -145,7 +152,14 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("auth.request_link", "POST"):                    (200,   200,   200,    200,    200,    200),
     ("auth.link", "GET"):                             (200,   200,   200,    200,    200,    200),
     ("auth.use_link", "POST"):                        (400,   400,   400,    400,    400,    400),
+    ("auth.forgot_password", "GET"):                  (200,   200,   200,    200,    200,    200),
+    ("auth.forgot_password", "POST"):                 (200,   200,   200,    200,    200,    200),
+    ("auth.reset_password", "GET"):                   (400,   400,   400,    400,    400,    400),
+    ("auth.reset_password", "POST"):                  (400,   400,   400,    400,    400,    400),
     ("auth.logout", "POST"):                          (302,   302,   302,    302,    302,    302),
+    # entity 1 chooses its own entity; entity 2 cannot choose entity 1's
+    ("auth.choose_entity", "GET"):                    (LOGIN, 200,   200,    403,    403,    403),
+    ("auth.choose_entity", "POST"):                   (LOGIN, 302,   404,    403,    403,    403),
     # --- the entity's own area: no id in the URL, always the signed-in entity's own application
     ("registry.confirm", "GET"):                      (LOGIN, 302,   404,    403,    403,    403),
     ("registry.my_area", "GET"):                      (LOGIN, 200,   200,    403,    403,    403),
@@ -169,6 +183,9 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("calendar.rsvp_by_link", "POST"):                (400,   400,   400,    400,    400,    400),
     # --- the register: staff and the facilitators of the meeting's track
     ("attendance.my_registers", "GET"):               (LOGIN, 403,   403,    200,    200,    200),
+    # the register's service worker and manifest hold no data: public, so that updates reach signed-out phones
+    ("attendance.service_worker", "GET"):             (200,   200,   200,    200,    200,    200),
+    ("attendance.manifest", "GET"):                   (200,   200,   200,    200,    200,    200),
     ("attendance.register", "GET"):                   (LOGIN, 403,   403,    403,    200,    200),
     ("attendance.mark", "POST"):                      (LOGIN, 403,   403,    403,    303,    303),
     ("attendance.undo", "POST"):                      (LOGIN, 403,   403,    403,    303,    303),

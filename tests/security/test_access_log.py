@@ -32,7 +32,8 @@ GUNICORN = Path(sys.executable).parent / "gunicorn"
 CONFIG_FILE = PROJECT_DIR / "deploy" / "gunicorn.conf.py"
 #: Routes with a text argument whose value is public (an area's code, a report's name, an asset's file).
 PUBLIC_ARGUMENTS = {("calendar.feed_area", "code"), ("reports.export_csv", "section"),
-                    ("reports.export_xlsx", "section"), ("site.assets", "filename"), ("static", "filename"),
+                    ("reports.export_xlsx", "section"), ("site.assets", "filename"), ("site.vendor", "name"),
+                    ("static", "filename"),
                     ("registry.confirm_participation", "slug")}
 #: Arguments public wherever they appear: a call's slug names its public pages (/avvisi/<slug>/...).
 PUBLIC_NAMES = {"call_slug"}

@@ -13,6 +13,17 @@
       event.preventDefault();
     }
   });
+  // Signing out forgets the register pages the phone kept for use offline (the marks still to send stay queued
+  // and go once someone signs in again on this phone).
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !/\/esci$/.test(form.getAttribute("action") || "")) { return; }
+    if (navigator.serviceWorker && navigator.serviceWorker.getRegistration) {
+      navigator.serviceWorker.getRegistration("/presenze").then(function (registration) {
+        if (registration && registration.active) { registration.active.postMessage({ type: "forget" }); }
+      });
+    }
+  });
   // The competence text of an area is asked only for the areas ticked (all shown without JavaScript).
   document.querySelectorAll(".area-choice").forEach(function (choice) {
     var box = choice.querySelector("input[type=checkbox]");
