@@ -81,3 +81,34 @@ def test_a_page_never_kept_says_so_offline_instead_of_a_browser_error(live_serve
     page.goto(f"{live_server.url}/presenze/999999")
     expect(page.get_by_role("heading", name="Questa pagina non è stata scaricata")).to_be_visible()
     context.close()
+
+
+def test_a_departure_tapped_offline_is_kept_with_its_time_and_sent(live_server, app, browser, meeting):
+    from scheduler.attendance.models import Attendance
+    from scheduler.extensions import db
+
+    context = browser.new_context(**PHONE)
+    page = context.new_page()
+    _sign_in(page, live_server.url)
+    page.goto(f"{live_server.url}/presenze/{meeting['id']}")
+    page.get_by_role("button", name="Registra anche le uscite").click()
+    page.wait_for_load_state()
+    _controlled(page)
+    card = page.locator(f"#rsvp-{meeting['rsvps']['ponte'][0]}")
+    leave = card.locator("form.departure-form")
+    assert leave.is_hidden()  # only for a person present
+    context.set_offline(True)
+    card.locator(".person-toggle button").click()
+    expect(leave).to_be_visible()
+    leave.get_by_role("button").click()
+    expect(leave.locator(".departure-state")).to_contain_text("Uscita alle")
+    expect(page.locator("#sync-banner")).to_contain_text("2 segnature non ancora inviate")
+    page.reload()  # from the phone's copy: the departure still shown, still to send
+    leave = page.locator(f"#rsvp-{meeting['rsvps']['ponte'][0]} form.departure-form")
+    expect(leave.locator(".departure-state")).to_contain_text("Uscita alle")
+    context.set_offline(False)
+    expect(page.locator("#sync-banner")).to_be_hidden(timeout=20000)
+    with app.app_context():
+        row = db.session.scalar(db.select(Attendance).where(Attendance.meeting_id == meeting["id"]))
+        assert row.person_name == "Anna Riva" and row.left_at is not None and row.left_at >= row.checked_in_at
+    context.close()
