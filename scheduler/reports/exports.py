@@ -14,6 +14,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
+from scheduler.formatting import hours_text
 from scheduler.reports.services import Report
 from scheduler.timeutil import ROME
 
@@ -56,6 +57,10 @@ def table(report: Report, section: str) -> tuple[list[str], list[list[Any]]]:
         rows = [[e.name, ", ".join(e.comuni), *[e.by_track.get(t.track_id, 0) for t in report.tracks],
                  e.attended, e.confirmed, e.absent, e.possible, _rate(e.rate),
                  _local(e.last_presence).date() if e.last_presence else None] for e in report.entities]
+        if any(e.minutes is not None for e in report.entities):
+            header.append(_l("Ore di partecipazione"))
+            for row, e in zip(rows, report.entities, strict=True):
+                row.append(hours_text(e.minutes) if e.minutes is not None else "")
     elif section == "aree":
         header = [_l("Codice"), _l("Area"), _l("Incontri"), _l("Confermati"), _l("Presenze di enti"),
                   _l("Enti presenti almeno una volta"), _l("Assenti senza avviso"), _l("Presenti senza adesione")]

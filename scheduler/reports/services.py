@@ -54,6 +54,7 @@ class MeetingRow:
     present: int = 0
     walk_ins: int = 0
     absent: int = 0
+    records_departures: bool = False
 
 
 @dataclass
@@ -72,6 +73,8 @@ class EntityRow:
     possible: int = 0
     attended_possible: int = 0
     last_presence: datetime | None = None
+    #: Minutes of participation at the meetings whose register recorded departures; None: none did.
+    minutes: int | None = None
 
     @property
     def attended(self) -> int:
@@ -181,7 +184,8 @@ def participation(call: Call, *, date_from: date | None, date_to: date | None, a
                   comune_id: int | None = None) -> Report:
     """The report for the period (None: unbounded), optionally for one area and the entities of one comune.
 
-    Eight queries whatever the number of meetings, entities and check-ins.
+    Eight queries whatever the number of meetings, entities and check-ins (nine where a register in the period
+    recorded departures: the hours of participation).
     """
     conditions = _meeting_conditions(call, date_from, date_to, area_code)
     meeting_ids = sa.select(Meeting.id).join(Meeting.track).where(*conditions)
@@ -189,10 +193,12 @@ def participation(call: Call, *, date_from: date | None, date_to: date | None, a
     # 1. the meetings
     meetings = [
         MeetingRow(meeting_id=r.id, starts_at=r.starts_at, ends_at=r.ends_at, title=r.title, track_id=r.track_id,
-                   track_name=r.track_name, area_code=r.area_code, area_name=r.area_name)
+                   track_name=r.track_name, area_code=r.area_code, area_name=r.area_name,
+                   records_departures=r.records_departures)
         for r in db.session.execute(
             sa.select(Meeting.id, Meeting.starts_at, Meeting.ends_at, Meeting.title, Track.id.label("track_id"),
-                      Track.name.label("track_name"), Area.code.label("area_code"), Area.name.label("area_name"))
+                      Track.name.label("track_name"), Area.code.label("area_code"), Area.name.label("area_name"),
+                      Meeting.records_departures)
             .join(Meeting.track).join(Track.area)
             .where(*conditions)
             .order_by(Meeting.starts_at, Meeting.id)
@@ -320,6 +326,22 @@ def participation(call: Call, *, date_from: date | None, date_to: date | None, a
             row.presences += entity.attended
             row.confirmed += entity.confirmed
             row.absent += entity.absent
+
+    # 9. only where a register recorded departures: the hours of each entity there
+    timed = [m.meeting_id for m in meetings if m.records_departures]
+    if timed:
+        spans: dict[tuple[int, int], list[tuple[datetime, datetime | None]]] = defaultdict(list)
+        for meeting_id, org_id, arrived, left in db.session.execute(
+            sa.select(Attendance.meeting_id, Attendance.organization_id, Attendance.checked_in_at, Attendance.left_at)
+            .where(Attendance.meeting_id.in_(timed), Attendance.undone_at.is_(None),
+                   Attendance.organization_id.is_not(None), *_in_comune(Attendance.organization_id, comune_id))
+        ):
+            spans[(meeting_id, org_id)].append((arrived, left))
+        for (meeting_id, org_id), people in spans.items():
+            meeting = by_meeting[meeting_id]
+            if org_id in entities:
+                entities[org_id].minutes = (entities[org_id].minutes or 0) + participation_minutes(
+                    meeting.starts_at, meeting.ends_at, people)
 
     tracks: dict[int, TrackColumn] = {}
     for m in meetings:

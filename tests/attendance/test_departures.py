@@ -131,3 +131,19 @@ def test_the_entitys_record_csv_and_certificate_show_its_hours(app, door, monkey
     pdf = entity.get(f"/area-riservata/partecipazione/{slug}/attestato.pdf").get_data()
     content = " ".join(" ".join(p.extract_text().split()) for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Ore" in content and "2:00" in content
+
+
+def test_the_offices_report_shows_each_entitys_hours(app, door, monkeypatch, make_user):
+    _post(door, "/uscite", {"on": "1"})
+    sara = _mark(door, "Sara Galli", tapped=at(0))
+    _post(door, "/uscita", {"attendance_id": str(sara), "at": at(1.25).isoformat()})
+    monkeypatch.setattr(timeutil, "clock", lambda: at(4))
+    make_user("ufficio@example.org", password=PASSWORD)
+    office = app.test_client()
+    AuthActions(office).login("ufficio@example.org", PASSWORD)
+    page = office.get("/gestione/partecipazione?dal=2026-01-01&al=2026-12-31").get_data(as_text=True)
+    assert "Ore di partecipazione" in page
+    assert re.search(r'data-col="hours">1:15<', page)
+    rows = list(csv.reader(io.StringIO(office.get("/gestione/partecipazione/enti.csv?dal=2026-01-01&al=2026-12-31")
+                                       .get_data().decode("utf-8-sig")), delimiter=";"))
+    assert rows[0][-1] == "Ore di partecipazione" and rows[1][0] == "Cooperativa Il Faro" and rows[1][-1] == "1:15"
