@@ -137,3 +137,20 @@ def test_a_code_of_another_meeting_is_refused_in_red_with_the_reason(live_server
         expect(result).to_contain_text("Questo codice è di un altro incontro.", timeout=15000)
         assert "alert-danger" in result.get_attribute("class")
         assert _rows(app, people_meeting["id"]) == []
+
+
+def test_a_scanned_personal_qr_checks_the_person_in_at_once_online(live_server, app, tmp_path, people_meeting):
+    with door(live_server, tmp_path, people_meeting["sara"], people_meeting["id"]) as (_context, page):
+        _open_scanner(page)
+        expect(page.locator("#scan-result")).to_contain_text("Presente: Sara Galli – Cooperativa Il Faro",
+                                                             timeout=15000)
+        for _ in range(50):  # sent at once: the row arrives within moments
+            if _rows(app, people_meeting["id"]):
+                break
+            page.wait_for_timeout(200)
+        assert _rows(app, people_meeting["id"]) == [("Sara Galli", "qr", False)]
+        sara = page.locator("form.person-toggle", has=page.get_by_text("Sara Galli")).locator("button")
+        assert sara.get_attribute("aria-pressed") == "true"
+        page.get_by_role("button", name="Chiudi la fotocamera").click()
+        assert page.locator("#scanner").is_hidden()
+        assert page.evaluate("() => document.querySelector('#scanner video').srcObject === null")  # camera off
