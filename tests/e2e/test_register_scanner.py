@@ -18,7 +18,6 @@ from tests.e2e.test_register_phone import PHONE, _rows, _sign_in
 
 pytestmark = pytest.mark.e2e
 expect = pytest.importorskip("playwright.sync_api").expect
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
 
 WIDTH, HEIGHT = 640, 480
 
@@ -78,25 +77,22 @@ def people_meeting(app, crema, make_user):
 
 
 @contextmanager
-def door(live_server, tmp_path: Path, text: str, meeting_id: int):
+def door(browser, live_server, tmp_path: Path, text: str, meeting_id: int):
     """A facilitator's phone whose camera films `text`'s QR code (granted without asking), signed in, on the
-    meeting's register."""
-    if not Path(CHROMIUM).exists():
-        pytest.skip("Chromium is not installed")
+    meeting's register: a Chromium of its own (the camera is chosen at launch), from the suite's Playwright."""
     video = write_y4m(text, tmp_path / "qr.y4m")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
-            *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
-            f"--use-file-for-fake-video-capture={video}"])
-        try:
-            context = browser.new_context(**PHONE)
-            context.grant_permissions(["camera"], origin=live_server.url)
-            page = context.new_page()
-            _sign_in(page, live_server.url)
-            page.goto(f"{live_server.url}/presenze/{meeting_id}")
-            yield context, page
-        finally:
-            browser.close()
+    camera = browser.browser_type.launch(executable_path=CHROMIUM, headless=True, args=[
+        *CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}"])
+    try:
+        context = camera.new_context(**PHONE)
+        context.grant_permissions(["camera"], origin=live_server.url)
+        page = context.new_page()
+        _sign_in(page, live_server.url)
+        page.goto(f"{live_server.url}/presenze/{meeting_id}")
+        yield context, page
+    finally:
+        camera.close()
 
 
 def _open_scanner(page):
@@ -104,9 +100,9 @@ def _open_scanner(page):
     expect(page.locator("#scanner-status")).to_contain_text("Inquadra il codice QR", timeout=15000)
 
 
-def test_a_scanned_personal_qr_marks_that_person_offline_and_then_says_already_present(live_server, app, tmp_path,
-                                                                                       people_meeting):
-    with door(live_server, tmp_path, people_meeting["sara"], people_meeting["id"]) as (context, page):
+def test_a_scanned_personal_qr_marks_that_person_offline_and_then_says_already_present(browser, live_server, app,
+                                                                                       tmp_path, people_meeting):
+    with door(browser, live_server, tmp_path, people_meeting["sara"], people_meeting["id"]) as (context, page):
         page.wait_for_function("() => navigator.serviceWorker.controller !== null", timeout=15000)
         page.wait_for_function("""() => caches.open('tavoli-register-pages').then(c => c.match(location.href))
                                   .then(hit => !!hit)""", timeout=15000)  # kept on the phone
@@ -130,8 +126,9 @@ def test_a_scanned_personal_qr_marks_that_person_offline_and_then_says_already_p
         assert _rows(app, people_meeting["id"]) == [("Sara Galli", "qr", False)]
 
 
-def test_a_code_of_another_meeting_is_refused_in_red_with_the_reason(live_server, app, tmp_path, people_meeting):
-    with door(live_server, tmp_path, people_meeting["elsewhere"], people_meeting["id"]) as (_context, page):
+def test_a_code_of_another_meeting_is_refused_in_red_with_the_reason(browser, live_server, app, tmp_path,
+                                                                   people_meeting):
+    with door(browser, live_server, tmp_path, people_meeting["elsewhere"], people_meeting["id"]) as (_context, page):
         _open_scanner(page)
         result = page.locator("#scan-result")
         expect(result).to_contain_text("Questo codice è di un altro incontro.", timeout=15000)
@@ -139,8 +136,9 @@ def test_a_code_of_another_meeting_is_refused_in_red_with_the_reason(live_server
         assert _rows(app, people_meeting["id"]) == []
 
 
-def test_a_scanned_personal_qr_checks_the_person_in_at_once_online(live_server, app, tmp_path, people_meeting):
-    with door(live_server, tmp_path, people_meeting["sara"], people_meeting["id"]) as (_context, page):
+def test_a_scanned_personal_qr_checks_the_person_in_at_once_online(browser, live_server, app, tmp_path,
+                                                                  people_meeting):
+    with door(browser, live_server, tmp_path, people_meeting["sara"], people_meeting["id"]) as (_context, page):
         _open_scanner(page)
         expect(page.locator("#scan-result")).to_contain_text("Presente: Sara Galli – Cooperativa Il Faro",
                                                              timeout=15000)
