@@ -9,7 +9,7 @@ import hashlib
 import json
 import os
 from datetime import datetime
-from functools import cached_property, lru_cache
+from functools import cached_property
 
 from flask import (
     abort,
@@ -130,20 +130,21 @@ def _asset_urls() -> list[str]:
             for endpoint, name in OFFLINE_ASSETS]
 
 
-@lru_cache(maxsize=1)
-def _assets_version(static_folder: str, mtimes: tuple[float, ...]) -> str:
-    """Changes whenever one of the app's own assets does, so phones fetch the new ones."""
-    return hashlib.sha256(repr((static_folder, mtimes)).encode()).hexdigest()[:12]
+def _assets_version() -> str:
+    """Changes whenever one of the kept assets may have: the app's own files, or the npm packages installed again
+    (npm rewrites its lock file in node_modules), so phones fetch the new ones."""
+    folder = current_app.static_folder or ""
+    files = [os.path.join(folder, name) for endpoint, name in OFFLINE_ASSETS if endpoint == "static"]
+    files.append(os.path.join(current_app.root_path, os.pardir, "node_modules", ".package-lock.json"))
+    mtimes = [os.path.getmtime(path) if os.path.exists(path) else 0 for path in files]
+    return hashlib.sha256(repr(mtimes).encode()).hexdigest()[:12]
 
 
 @bp.get("/presenze/sw.js")
 def service_worker():
     """The register's service worker: public (it holds no data), never cached by the browser's HTTP cache, so an
     update reaches the phones at their next visit."""
-    folder = current_app.static_folder or ""
-    mtimes = tuple(os.path.getmtime(os.path.join(folder, name)) for endpoint, name in OFFLINE_ASSETS
-                   if endpoint == "static")
-    body = render_template("attendance/sw.js", version=_assets_version(folder, mtimes), assets=_asset_urls(),
+    body = render_template("attendance/sw.js", version=_assets_version(), assets=_asset_urls(),
                            offline_page=render_template("attendance/offline.html"))
     response = make_response(body)
     response.mimetype = "text/javascript"
