@@ -44,11 +44,22 @@ function fromNetwork(request) {
   });
 }
 
+// Keep `response` for `url` unless the copy kept already is newer (two fetches of one page may end in either
+// order: the later page wins, not the later answer).
+function putIfNewer(cache, url, response) {
+  return cache.match(url).then(function (old) {
+    var oldDate = old ? Date.parse(old.headers.get("Date") || "") || 0 : 0;
+    var newDate = Date.parse(response.headers.get("Date") || "") || Date.now();
+    if (old && oldDate > newDate) { return null; }
+    return cache.put(url, response);
+  });
+}
+
 // A page worth keeping: the register itself, not a sign-in page the session's end redirected to.
 function keep(request, response) {
   if (!response || !response.ok || response.redirected || response.type !== "basic") { return; }
   var copy = response.clone();
-  caches.open(PAGES_CACHE).then(function (cache) { cache.put(request.url, copy); });
+  caches.open(PAGES_CACHE).then(function (cache) { return putIfNewer(cache, request.url, copy); });
 }
 
 function offlineResponse() {
@@ -83,7 +94,7 @@ self.addEventListener("message", function (event) {
         var url = new URL(path, self.location.origin);
         if (!isPage(url)) { return null; }
         return fetch(url.href, { credentials: "same-origin" }).then(function (response) {
-          if (response.ok && !response.redirected) { return cache.put(url.href, response); }
+          if (response.ok && !response.redirected) { return putIfNewer(cache, url.href, response); }
           return null;
         }).catch(function () { return null; });
       }));

@@ -17,7 +17,7 @@ expect = pytest.importorskip("playwright.sync_api").expect
 def _controlled(page) -> None:
     """Wait until the service worker serves this page (so that it can serve it again offline)."""
     page.wait_for_function("() => navigator.serviceWorker && navigator.serviceWorker.controller !== null",
-                           timeout=15000)
+                           timeout=30000)
 
 
 def test_the_register_reloads_offline_and_the_marks_survive_closing_the_page(live_server, app, browser, meeting):
@@ -91,9 +91,15 @@ def test_a_departure_tapped_offline_is_kept_with_its_time_and_sent(live_server, 
     page = context.new_page()
     _sign_in(page, live_server.url)
     page.goto(f"{live_server.url}/presenze/{meeting['id']}")
-    page.get_by_role("button", name="Registra anche le uscite").click()
-    page.wait_for_load_state()
     _controlled(page)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Registra anche le uscite").click()
+    page.reload()  # through the service worker, which keeps the page as it is now
+    _controlled(page)
+    page.wait_for_function("""() => caches.open('tavoli-register-pages').then(c => c.match(location.href))
+                              .then(hit => hit ? hit.text() : '')
+                              .then(html => html.includes('Non registrare più le uscite'))""",
+                           timeout=30000)  # this page, as it is now (departures on), kept
     card = page.locator(f"#rsvp-{meeting['rsvps']['ponte'][0]}")
     leave = card.locator("form.departure-form")
     assert leave.is_hidden()  # only for a person present
