@@ -27,17 +27,23 @@ class MaxLength(Length):
             raise StopValidation(self.message or f"Al massimo {self.max} caratteri.")
 
 
-class PasswordLoginForm(FlaskForm):
-    """Staff and facilitators. The address is not checked for format: a wrong one just fails to sign in."""
-
-    email = EmailField(
+def _own_address(*checks) -> EmailField:
+    """The address a member of staff or a facilitator signs in with, with any `checks` after the length."""
+    return EmailField(
         _l("Indirizzo e-mail"),
         filters=[_strip],
         validators=[
             DataRequired(_l("Scrivi il tuo indirizzo e-mail.")),
             MaxLength(EMAIL_MAX, _l("L'indirizzo e-mail è troppo lungo.")),
+            *checks,
         ],
     )
+
+
+class PasswordLoginForm(FlaskForm):
+    """Staff and facilitators. The address is not checked for format: a wrong one just fails to sign in."""
+
+    email = _own_address()
     password = PasswordField(
         _l("Password"),
         validators=[
@@ -75,15 +81,7 @@ class EntityChoiceForm(FlaskForm):
 class PasswordResetRequestForm(FlaskForm):
     """Staff and facilitators who forgot the password: only the address; the link arrives by e-mail."""
 
-    email = EmailField(
-        _l("Indirizzo e-mail"),
-        filters=[_strip],
-        validators=[
-            DataRequired(_l("Scrivi il tuo indirizzo e-mail.")),
-            MaxLength(EMAIL_MAX, _l("L'indirizzo e-mail è troppo lungo.")),
-            Email(_l("Scrivi un indirizzo e-mail valido, per esempio nome@dominio.it.")),
-        ],
-    )
+    email = _own_address(Email(_l("Scrivi un indirizzo e-mail valido, per esempio nome@dominio.it.")))
 
 
 class NewPasswordForm(FlaskForm):
