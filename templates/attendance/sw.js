@@ -44,22 +44,64 @@ function fromNetwork(request) {
   });
 }
 
+// Copies being fetched or written, each a promise that settles when its copy is in place (or given up): a page
+// read from the copies while one of them is replaced can miss it in Chromium, so a miss waits for them and looks
+// again, rather than open the register as "not downloaded".
+var keeping = new Set();
+// Copies are written one at a time, each after the one before (the date comparison below reads, then writes).
+var writing = Promise.resolve();
+var SETTLE_MS = 2000;
+
+function tracked(promise) {
+  keeping.add(promise);
+  var done = function () { keeping.delete(promise); };
+  promise.then(done, done);
+  return promise;
+}
+
 // Keep `response` for `url` unless the copy kept already is newer (two fetches of one page may end in either
-// order: the later page wins, not the later answer).
+// order: the later page wins, not the later answer). The page is read to its end before it replaces the copy, so
+// a connection lost halfway through leaves the old copy in place.
 function putIfNewer(cache, url, response) {
-  return cache.match(url).then(function (old) {
-    var oldDate = old ? Date.parse(old.headers.get("Date") || "") || 0 : 0;
-    var newDate = Date.parse(response.headers.get("Date") || "") || Date.now();
-    if (old && oldDate > newDate) { return null; }
-    return cache.put(url, response);
+  return response.arrayBuffer().then(function (body) {
+    var whole = new Response(body, { status: response.status, statusText: response.statusText,
+      headers: response.headers });
+    var step = writing.then(function () {
+      return cache.match(url).then(function (old) {
+        var oldDate = old ? Date.parse(old.headers.get("Date") || "") || 0 : 0;
+        var newDate = Date.parse(whole.headers.get("Date") || "") || Date.now();
+        if (old && oldDate > newDate) { return null; }
+        return cache.put(url, whole);
+      });
+    });
+    writing = step.catch(function () { return null; });
+    return step;
+  }).catch(function () { return null; });
+}
+
+// Resolves once no copy is being kept, or after `ms` (a fetch on a bad line may hang much longer).
+function settled(ms) {
+  return new Promise(function (resolve) {
+    var timer = setTimeout(resolve, ms);
+    (function wait() {
+      if (!keeping.size) { clearTimeout(timer); resolve(); return; }
+      Promise.allSettled(Array.from(keeping)).then(wait);
+    })();
   });
+}
+
+function keptPage(url) {
+  var look = function () {
+    return caches.open(PAGES_CACHE).then(function (cache) { return cache.match(url); });
+  };
+  return look().then(function (hit) { return hit || settled(SETTLE_MS).then(look); });
 }
 
 // A page worth keeping: the register itself, not a sign-in page the session's end redirected to.
 function keep(request, response) {
   if (!response || !response.ok || response.redirected || response.type !== "basic") { return; }
   var copy = response.clone();
-  caches.open(PAGES_CACHE).then(function (cache) { return putIfNewer(cache, request.url, copy); });
+  tracked(caches.open(PAGES_CACHE).then(function (cache) { return putIfNewer(cache, request.url, copy); }));
 }
 
 function offlineResponse() {
@@ -79,8 +121,7 @@ self.addEventListener("fetch", function (event) {
     keep(request, response);
     return response;
   }, function () {
-    return caches.open(PAGES_CACHE).then(function (cache) { return cache.match(request.url); })
-      .then(function (hit) { return hit || offlineResponse(); });
+    return keptPage(request.url).then(function (hit) { return hit || offlineResponse(); });
   }));
 });
 
@@ -93,10 +134,10 @@ self.addEventListener("message", function (event) {
       return Promise.all(data.urls.map(function (path) {
         var url = new URL(path, self.location.origin);
         if (!isPage(url)) { return null; }
-        return fetch(url.href, { credentials: "same-origin" }).then(function (response) {
+        return tracked(fetch(url.href, { credentials: "same-origin" }).then(function (response) {
           if (response.ok && !response.redirected) { return putIfNewer(cache, url.href, response); }
           return null;
-        }).catch(function () { return null; });
+        }).catch(function () { return null; }));
       }));
     }).then(function () {
       if (event.source) { event.source.postMessage({ type: "kept", count: data.urls.length }); }

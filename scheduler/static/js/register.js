@@ -580,8 +580,9 @@
   window.addEventListener("online", function () { flush(); });
   window.setInterval(function () { flush(); }, 4000);
 
-  // This page is kept on the phone as soon as it is open; what is still to send is shown on it and sent.
-  keepPages([window.location.pathname]);
+  // This page is kept on the phone as soon as it is open (by the service worker as it passes, or, the first time,
+  // before the worker controls the page, on request); what is still to send is shown on it and sent.
+  if (!navigator.serviceWorker || !navigator.serviceWorker.controller) { keepPages([window.location.pathname]); }
   store.adoptLegacy().then(function () { return store.all(); }).then(function (queue) {
     queue.forEach(function (op) { render(op, true); });
     showBanner(queue.length);
