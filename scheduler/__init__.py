@@ -205,12 +205,13 @@ def register_commands(app: Flask) -> None:
     from scheduler.calendar.reminders import every, send_due
     from scheduler.calendar.replies import read_replies
     from scheduler.calendar.reply_cli import replies_cli
-    from scheduler.calls.cli import calls_cli
+    from scheduler.calls.cli import ambiti_cli, calls_cli
     from scheduler.demo import demo_command
     from scheduler.mailing.cli import worker_command
     from scheduler.mailing.worker import register_periodic
 
     app.cli.add_command(calls_cli)
+    app.cli.add_command(ambiti_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(worker_command)
     app.cli.add_command(demo_command)

@@ -13,11 +13,12 @@ from collections.abc import Mapping, Sequence
 from functools import cache
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
-from flask import Flask, abort, g, request
+from flask import Flask, abort, g, has_request_context, request
 from sqlalchemy.orm.interfaces import ORMOption
 
 from scheduler.bounds import MAX_ID, valid_id, whole_number
-from scheduler.calls.models import Call
+from scheduler.calls.ambiti import ambito_for_host
+from scheduler.calls.models import Ambito, Call
 from scheduler.calls.services import current_call
 from scheduler.errors import DomainError
 from scheduler.extensions import db
@@ -62,10 +63,27 @@ CALL_PREFIX = "/avvisi/<call_slug>"
 SLUG_SHAPE = re.compile(r"[a-z0-9][a-z0-9-]{1,78}")
 
 
+def request_ambito() -> Ambito | None:
+    """The Ambito this request is for: the one whose host name the request names, else the default one (None on
+    an installation with no Ambito yet). Every lookup of a view goes through it."""
+    if "ambito" not in g:
+        # outside a request (mail rendered by the worker, the command line): the default Ambito
+        g.ambito = ambito_for_host(request.host if has_request_context() else None)
+    return g.ambito
+
+
+def in_this_ambito(call: Call) -> None:
+    """404 for anything (found by id or token) of a call of another Ambito: it does not exist from here."""
+    ambito = request_ambito()
+    if ambito is None or call.ambito_id != ambito.id:
+        abort(404)
+
+
 def page_call() -> Call | None:
-    """The call this request is about: the one named in the address (/avvisi/<slug>/...), else the current one."""
+    """The call this request is about, of the request's Ambito: the one named in the address
+    (/avvisi/<slug>/...), else the current one."""
     if "page_call" not in g:
-        g.page_call = current_call(g.get("call_slug"))
+        g.page_call = current_call(g.get("call_slug"), ambito=request_ambito())
     return g.page_call
 
 
@@ -89,7 +107,8 @@ def show_call(call: Call) -> None:
 
 def in_its_call(call: Call) -> None:
     """An object found by its id (an application, a meeting) is shown within its own call: 404 when the address
-    names another call, else the page's links follow the object's call."""
+    names another call or the call is another Ambito's, else the page's links follow the object's call."""
+    in_this_ambito(call)
     if g.get("call_slug") and g.call_slug != call.slug:
         abort(404)
     show_call(call)
@@ -167,21 +186,41 @@ def int_arg(name: str, default: int | None = None, *, minimum: int = 1, maximum:
 
 
 def object_or_404(model: type[T], object_id: int | None, *, options: Sequence[ORMOption] = ()) -> T:
-    """The row with this id, or 404 (also for ids no row can have, which some databases refuse outright).
+    """The row with this id, or 404 (also for ids no row can have, which some databases refuse outright, and for
+    a row of another Ambito's call).
 
     `options` (e.g. `selectinload`) load what the page shows with the row, so its queries stay a fixed number."""
     found = db.session.get(model, object_id, options=options) if valid_id(object_id) else None
     if found is None:
         abort(404)
+    call = call_of(found)
+    if call is not None:
+        in_this_ambito(call)
     return found
+
+
+def call_of(found: Any) -> Call | None:
+    """The call an object belongs to (itself, its call, its meeting's or its table's), which decides its Ambito;
+    None for what no Ambito owns (an entity, an account)."""
+    if isinstance(found, Call):
+        return found
+    for path in (("call",), ("meeting", "track", "call"), ("track", "call")):
+        if hasattr(type(found), path[0]):
+            value = found
+            for name in path:
+                value = getattr(value, name, None)
+            if isinstance(value, Call):
+                return value
+    return None
 
 
 def meeting_or_404(meeting_id: int, call: Call | None = None, *, options: Sequence[ORMOption] = ()) -> Meeting:
     """The meeting, and when `call` is given only if it belongs to that call (a forged id of another call is
-    not found)."""
+    not found); never one of another Ambito."""
     meeting = object_or_404(model_named("Meeting"), meeting_id, options=options)
     if call is not None and meeting.track.call_id != call.id:
         abort(404)
+    in_this_ambito(meeting.track.call)
     return meeting
 
 

@@ -212,12 +212,30 @@ def auth(client) -> AuthActions:
     return AuthActions(client)
 
 
+def _first_ambito():
+    """The Ambito the Crema call file would create (a staff account needs one, also before any call is loaded)."""
+    from scheduler.calls.ambiti import create_ambito
+
+    return create_ambito("crema", name="Ambito territoriale di Crema", lead_municipality="Comune di Crema",
+                         office_name="Ufficio di Piano", office_email="ufficiodipiano@example.org")
+
+
+@pytest.fixture
+def ambito(app: Flask) -> int:
+    """The installation's first (default) Ambito, with no call loaded: its id."""
+    with app.app_context():
+        created = _first_ambito()
+        db.session.commit()
+        return created.id
+
+
 @pytest.fixture
 def make_user(app: Flask):
     """Create a user in one line: make_user("a@b.it", role=Role.STAFF, password="...")."""
     from werkzeug.security import generate_password_hash
 
     from scheduler.auth.models import Role, User
+    from scheduler.calls.ambiti import default_ambito
     from scheduler.registry.models import Organization
 
     def _make(email: str = "staff@example.org", *, role: Role = Role.STAFF,
@@ -228,6 +246,7 @@ def make_user(app: Flask):
                 role=role,
                 password_hash=generate_password_hash(password) if password else None,
                 organizations=[db.session.get(Organization, organization_id)] if organization_id else [],
+                ambito=(default_ambito() or _first_ambito()) if role in (Role.STAFF, Role.FACILITATOR) else None,
             )
             db.session.add(user)
             db.session.commit()

@@ -13,6 +13,7 @@ from flask.cli import AppGroup
 
 from scheduler.auth import services as auth
 from scheduler.auth.models import Role, User
+from scheduler.calls.ambiti import ambito_by_slug
 from scheduler.extensions import db
 
 users_cli = AppGroup("users", help="Utenti: personale e facilitatori.")
@@ -49,12 +50,15 @@ def _read_password(password_stdin: bool, generate: bool) -> str | None:
     show_default=True,
     help="staff: personale dell'Ufficio di Piano; facilitator: facilitatore dei tavoli.",
 )
+@click.option("--ambito", "ambito_slug", default=None,
+              help="Sigla dell'Ambito (flask ambiti list); senza, l'Ambito predefinito.")
 @click.option("--name", "full_name", default="", help="Nome e cognome.")
 @click.option("--password-stdin", is_flag=True, help="Legge la password dalla prima riga di stdin.")
 @click.option("--generate", is_flag=True, help="Genera una password robusta e la mostra una volta.")
 @click.option("--if-missing", is_flag=True, help="Se l'utente esiste già non fa nulla (uscita 0).")
 def create_staff_command(
-    email: str, role: str, full_name: str, password_stdin: bool, generate: bool, if_missing: bool
+    email: str, role: str, ambito_slug: str | None, full_name: str, password_stdin: bool, generate: bool,
+    if_missing: bool,
 ) -> None:
     """Create a staff member or facilitator who signs in with EMAIL and a password."""
     try:
@@ -66,9 +70,14 @@ def create_staff_command(
             click.echo(f"L'utente {address} esiste già: nessuna modifica.")
             return
         raise click.ClickException(f"Esiste già un utente con l'indirizzo {address}.")
+    ambito = None
+    if ambito_slug is not None:
+        ambito = ambito_by_slug(ambito_slug.strip().lower())
+        if ambito is None:
+            raise click.ClickException(f"Nessun Ambito con la sigla '{ambito_slug}' (flask ambiti list).")
     password = _read_password(password_stdin, generate)
     try:
-        user, generated = auth.create_staff(address, Role(role), password, full_name)
+        user, generated = auth.create_staff(address, Role(role), password, full_name, ambito=ambito)
         db.session.commit()
     except auth.AuthError as exc:
         db.session.rollback()
@@ -76,7 +85,8 @@ def create_staff_command(
     except sa.exc.IntegrityError:
         db.session.rollback()
         raise click.ClickException(f"Esiste già un utente con l'indirizzo {address}.") from None
-    click.echo(f"Creato l'utente {user.email} (ruolo: {user.role.value}).")
+    where = f", Ambito: {user.ambito.slug}" if user.ambito is not None else ""
+    click.echo(f"Creato l'utente {user.email} (ruolo: {user.role.value}{where}).")
     if generated:
         click.echo(f"Password: {generated}")
 

@@ -11,12 +11,21 @@ from flask_login import current_user
 
 from scheduler.auth.models import Role
 from scheduler.extensions import login_manager
+from scheduler.web import request_ambito
 
 F = TypeVar("F", bound=Callable[..., Any])
+#: The roles that work for one Ambito and act within it only.
+AMBITO_ROLES = frozenset({Role.STAFF, Role.FACILITATOR})
+
+
+def _ambito_id() -> int | None:
+    ambito = request_ambito()
+    return ambito.id if ambito is not None else None
 
 
 def role_required(*roles: Role) -> Callable[[F], F]:
-    """Only users with one of `roles`: anonymous visitors go to the sign-in page (with `next`), others 403.
+    """Only users with one of `roles`: anonymous visitors go to the sign-in page (with `next`), others 403; staff
+    and facilitators of another Ambito 404.
 
     Roles are not ranked: list every role allowed, e.g. role_required(Role.STAFF, Role.FACILITATOR).
     Pages behind it are private, so they are sent with Cache-Control: no-store. An entity account that has not
@@ -34,6 +43,8 @@ def role_required(*roles: Role) -> Callable[[F], F]:
                 return login_manager.unauthorized()
             if current_user.role not in allowed:
                 abort(403)
+            if current_user.role in AMBITO_ROLES and current_user.ambito_id != _ambito_id():
+                abort(404)  # another Ambito's office: nothing of this one exists for it
             if current_user.role is Role.ENTITY and current_user.acting_for_id is None:
                 # an account of several entities acts for none until it chooses (nothing of any is shown)
                 return redirect(url_for("auth.choose_entity", next=request.full_path.rstrip("?")))

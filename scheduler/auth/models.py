@@ -16,7 +16,7 @@ from scheduler.extensions import db
 from scheduler.timeutil import utcnow
 
 if TYPE_CHECKING:
-    from scheduler.calls.models import Track
+    from scheduler.calls.models import Ambito, Track
     from scheduler.registry.models import Organization
 
 
@@ -52,6 +52,9 @@ class User(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(sa.String(254), unique=True)
     full_name: Mapped[str] = mapped_column(sa.String(200), default="")
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+    #: The Ambito a staff member or facilitator works for, and acts within only; None for entity accounts (an
+    #: entity takes part in any Ambito).
+    ambito_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ambiti.id", ondelete="RESTRICT"), index=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(256))
     active: Mapped[bool] = mapped_column(default=True)
     #: Changed on sign-out everywhere and password change: invalidates old sessions.
@@ -63,6 +66,7 @@ class User(UserMixin, db.Model):
         secondary=organization_members, back_populates="users", order_by="Organization.sort_name"
     )
     tracks: Mapped[list[Track]] = relationship(secondary=track_facilitators, back_populates="facilitators")
+    ambito: Mapped[Ambito | None] = relationship()
 
     #: Not stored: the id of the entity (one of `organizations`) this signed-in session acts for, set when the
     #: session loads the account (`auth.services.load_user`); None until an account of several entities chooses.

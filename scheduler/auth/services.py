@@ -24,6 +24,8 @@ from itsdangerous import BadData, SignatureExpired, URLSafeTimedSerializer
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from scheduler.auth.models import LoginToken, Role, User, organization_members
+from scheduler.calls.ambiti import default_ambito
+from scheduler.calls.models import Ambito
 from scheduler.calls.services import current_call
 from scheduler.errors import DomainError
 from scheduler.extensions import db
@@ -115,6 +117,10 @@ class InvalidRole(AuthError):
     message = "Il ruolo deve essere personale (staff) o facilitatore (facilitator)."
 
 
+class NoAmbito(AuthError):
+    message = "Non c'è ancora un Ambito: carica un avviso o crea un Ambito (flask ambiti create) prima del personale."
+
+
 def load_user(user_id: str, acting_for: object = None) -> User | None:
     """Flask-Login's loader: the id carries the session version, so old sessions stop working.
 
@@ -202,17 +208,21 @@ def _dummy_hash() -> str:
     return generate_password_hash(secrets.token_urlsafe(16))
 
 
-def authenticate(email: str, password: str) -> User:
-    """The staff member or facilitator with this e-mail and password; records the sign-in time.
+def authenticate(email: str, password: str, ambito: Ambito | None = None) -> User:
+    """The staff member or facilitator of `ambito` (by default the default Ambito) with this e-mail and password;
+    records the sign-in time.
 
-    Raises InvalidCredentials with one message whatever was wrong, so the answer does not tell which
-    addresses exist; AccountInactive only after a right password.
+    Raises InvalidCredentials with one message whatever was wrong (another Ambito's account included), so the
+    answer does not tell which addresses exist; AccountInactive only after a right password.
     """
     user = find_user(email) if len(email) <= 254 else None
     if user is None or user.role not in PASSWORD_ROLES or not user.password_hash:
         check_password_hash(_dummy_hash(), password)
         raise InvalidCredentials()
     if not check_password_hash(user.password_hash, password):
+        raise InvalidCredentials()
+    ambito = ambito or default_ambito()
+    if ambito is None or user.ambito_id != ambito.id:
         raise InvalidCredentials()
     if not user.active:
         raise AccountInactive()
@@ -242,14 +252,19 @@ def generate_password() -> str:
 
 
 def create_staff(
-    email: str, role: Role = Role.STAFF, password: str | None = None, full_name: str = ""
+    email: str, role: Role = Role.STAFF, password: str | None = None, full_name: str = "",
+    ambito: Ambito | None = None,
 ) -> tuple[User, str | None]:
-    """A new staff member or facilitator; returns the user and the generated password, if one was made.
+    """A new staff member or facilitator of `ambito` (by default the installation's default Ambito); returns the
+    user and the generated password, if one was made.
 
     The caller commits.
     """
     if role not in PASSWORD_ROLES:
         raise InvalidRole()
+    ambito = ambito or default_ambito()
+    if ambito is None:
+        raise NoAmbito()
     address = normalize_email(email)
     if find_user(address) is not None:
         raise UserExists()
@@ -262,6 +277,7 @@ def create_staff(
         role=role,
         full_name=full_name.strip()[:200],
         password_hash=generate_password_hash(password),
+        ambito=ambito,
     )
     db.session.add(user)
     db.session.flush()

@@ -19,7 +19,7 @@ from scheduler.auth.forms import (
 from scheduler.auth.landing import after_sign_in, landing_path
 from scheduler.auth.models import Role, User
 from scheduler.extensions import db, limiter
-from scheduler.web import put_error
+from scheduler.web import put_error, request_ambito
 
 
 def _login_rate_limit() -> str:
@@ -68,7 +68,7 @@ def login() -> Response | tuple[str, int]:
     if not form.validate():
         return _login_page(form, status=400)
     try:
-        user = auth.authenticate(form.email.data, form.password.data)
+        user = auth.authenticate(form.email.data, form.password.data, request_ambito())
     except auth.AccountInactive:
         message = _("Il tuo account è disattivato. Contatta l'Ufficio di Piano.")
         return _login_page(form, error=message, status=403)

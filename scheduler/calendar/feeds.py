@@ -31,6 +31,7 @@ from sqlalchemy.orm import selectinload
 from scheduler import ics
 from scheduler.caching import LRUCache, app_cache
 from scheduler.calendar.models import Meeting, MeetingMode, Rsvp, RsvpStatus, Venue
+from scheduler.calls.ambiti import ambito_id_of_host, normal_host
 from scheduler.calls.models import Area, Call, Track, tracks_of_areas
 from scheduler.extensions import db
 from scheduler.formatting import format_when
@@ -206,7 +207,7 @@ def _stamp_query(kind: str, by_slug: bool) -> sa.Select:
         query = (
             sa.select(Call.id, *_calendar_stamps(), Meeting.id)
             .select_from(Meeting).join(Track, Track.id == Meeting.track_id).join(Call, Call.id == Track.call_id)
-            .where(Meeting.id == sa.bindparam("meeting_id"))
+            .where(Meeting.id == sa.bindparam("meeting_id"), Call.ambito_id == ambito_id_of_host())
         )
         return query.limit(1)
     if kind == "private":  # an entity's own meetings, of every call
@@ -223,7 +224,8 @@ def _stamp_query(kind: str, by_slug: bool) -> sa.Select:
         query = sa.select(Call.id, *_calendar_stamps(), area)
     else:
         query = sa.select(Call.id, *_calendar_stamps())
-    # no slug: the current call, else the one loaded last (as `calls.services.current_call`)
+    # no slug: the Ambito's current call, else its one loaded last (as `calls.services.current_call`)
+    query = query.where(Call.ambito_id == ambito_id_of_host())
     query = (query.where(Call.slug == sa.bindparam("slug")) if by_slug
              else query.order_by(Call.is_current.desc(), Call.id.desc()))
     return query.limit(1)
@@ -289,21 +291,26 @@ class StampCache:
         return stamp
 
 
-def public_stamp(slug: str | None, area_code: str | None = None, cache: StampCache | None = None) -> Stamp | None:
-    """The stamps of the call's public feeds; with `area_code`, `target_id` is that area (None: no such area)."""
+def public_stamp(slug: str | None, area_code: str | None = None, cache: StampCache | None = None, *,
+                 host: str | None = None) -> Stamp | None:
+    """The stamps of the public feeds of a call of the Ambito answering `host` (its current one without `slug`);
+    with `area_code`, `target_id` is that area (None: no such area). Another Ambito's call is no call here, and
+    the Ambito is found within the same one query."""
     code = area_code.upper() if area_code else None
+    name = normal_host(host) or ""
 
     def read() -> Stamp | None:
         if code is None:
-            return _stamp("all", slug)
-        return _stamp("area", slug, extra=1, code=code)
+            return _stamp("all", slug, host=name)
+        return _stamp("area", slug, extra=1, code=code, host=name)
 
-    return cache.get((slug, code), read) if cache is not None else read()
+    return cache.get((name, slug, code), read) if cache is not None else read()
 
 
-def meeting_stamp(meeting_id: int) -> Stamp | None:
-    """The stamps of the call a meeting belongs to (its page's .ics); None for an unknown meeting."""
-    return _stamp("meeting", None, extra=1, meeting_id=meeting_id)
+def meeting_stamp(meeting_id: int, host: str | None = None) -> Stamp | None:
+    """The stamps of the call a meeting belongs to (its page's .ics), if it is of the Ambito answering `host`;
+    None for an unknown meeting, or one of another Ambito."""
+    return _stamp("meeting", None, extra=1, meeting_id=meeting_id, host=normal_host(host) or "")
 
 
 def private_stamp(token: str, cache: StampCache | None = None) -> Stamp | None:
@@ -397,10 +404,10 @@ def public_feed(call: Call, base_url: str, area: Area | None = None) -> Feed:
     meetings = [m for track in calendar_tracks(call, area.code if area else None) for m in track.meetings]
     if area is None:
         name = f"{call.plan_title} – Calendario degli incontri"
-        description = f"Gli incontri dei tavoli del {call.plan_title} ({call.ambito}), in ora italiana."
+        description = f"Gli incontri dei tavoli del {call.plan_title} ({call.ambito.name}), in ora italiana."
     else:
         name = f"{call.plan_title} – Area {area.code} {area.name}"
-        description = f"Gli incontri dell'area {area.label} del {call.plan_title} ({call.ambito})."
+        description = f"Gli incontri dell'area {area.label} del {call.plan_title} ({call.ambito.name})."
     return _feed(call, name, description, meetings, base_url)
 
 

@@ -18,7 +18,7 @@ from scheduler.extensions import db
 from scheduler.links import public_url
 from scheduler.markup import render_markdown
 from scheduler.registry.models import Organization
-from scheduler.web import page_call, show_call, valid_id
+from scheduler.web import in_its_call, in_this_ambito, page_call, request_ambito, valid_id
 
 FEED_MAX_AGE = 300
 
@@ -104,7 +104,7 @@ def meeting(meeting_id: int):
     found = feeds.load_meeting(meeting_id)
     if found is None:
         abort(404)
-    show_call(found.track.call)  # its calendar and feed links are those of its own call
+    in_its_call(found.track.call)  # another Ambito's is not found; its links are those of its own call
     entity = current_user.is_authenticated and current_user.role is Role.ENTITY
     can_answer = "calendar.rsvp" in current_app.view_functions and entity
     area_code = found.track.area.code
@@ -127,6 +127,8 @@ def meeting(meeting_id: int):
 def meeting_document(meeting_id: int, document_id: int) -> Response:
     """A document of the meeting, to whoever may read it (a reserved one is not found by anyone else)."""
     found = feeds.load_meeting(meeting_id)
+    if found is not None:
+        in_this_ambito(found.track.call)
     document = meeting_documents.document_for(found, document_id, current_user) if found and valid_id(document_id) \
         else None
     if document is None:
@@ -141,7 +143,7 @@ def meeting_document(meeting_id: int, document_id: int) -> Response:
 
 @bp.get("/incontri/<int:meeting_id>.ics")
 def meeting_ics(meeting_id: int):
-    stamp = feeds.meeting_stamp(meeting_id)
+    stamp = feeds.meeting_stamp(meeting_id, request.host)
     if stamp is None:
         return _not_found("Incontro non trovato.")
 
@@ -157,7 +159,7 @@ def meeting_ics(meeting_id: int):
 
 @bp.get("/calendario.ics")
 def feed_all():
-    stamp = feeds.public_stamp(_call_slug(), cache=feeds.stamp_cache(current_app))
+    stamp = feeds.public_stamp(_call_slug(), cache=feeds.stamp_cache(current_app), host=request.host)
     if stamp is None:
         return _not_found("Nessun calendario pubblicato.")
     return _calendar_response(stamp, ("all",),
@@ -167,7 +169,8 @@ def feed_all():
 
 @bp.get("/calendario/<code>.ics")
 def feed_area(code: str):
-    stamp = feeds.public_stamp(_call_slug(), code, cache=feeds.stamp_cache(current_app)) if len(code) <= 4 else None
+    stamp = (feeds.public_stamp(_call_slug(), code, cache=feeds.stamp_cache(current_app), host=request.host)
+             if len(code) <= 4 else None)
     if stamp is None or stamp.target_id is None:
         return _not_found("Area non trovata.")
 
@@ -186,7 +189,7 @@ def feed_private(token: str):
 
     def render() -> str:
         organization = db.session.get(Organization, stamp.target_id)
-        call = current_call()
+        call = current_call(ambito=request_ambito())
         if call is None:
             abort(404)
         return feeds.private_feed(call, organization, _base_url()).render()

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import sqlalchemy as sa
 
-from scheduler.calls.models import Area, Call, Comune, Phase, Track, organization_comuni
+from scheduler.calls.ambiti import create_ambito, default_ambito, slug_for
+from scheduler.calls.models import Ambito, Area, Call, Comune, Phase, Track, organization_comuni
 from scheduler.dbtypes import stored_text
 from scheduler.errors import DomainError
 from scheduler.extensions import db
@@ -72,6 +73,8 @@ class CallSpec:
     comuni: list[str]
     areas: list[dict[str, str]]
     tracks: list[TrackSpec]
+    #: What the file calls the Ambito that issues the call: names the installation's first Ambito.
+    ambito_name: str = ""
 
 
 @dataclass
@@ -183,7 +186,6 @@ def parse_call_text(text: str) -> CallSpec:
     fields: dict[str, Any] = {
         "title": r.text(data, "title"),
         "plan_title": r.text(data, "plan_title"),
-        "ambito": r.text(data, "ambito"),
         "lead_municipality": r.text(data, "lead_municipality"),
         "summary": r.text(data, "summary", required=False) or "",
         "timezone": tz_name,
@@ -318,7 +320,7 @@ def parse_call_text(text: str) -> CallSpec:
             )
         )
     spec = CallSpec(slug=slug, fields=fields, comuni=[c.strip() for c in comuni], areas=area_specs,
-                    tracks=track_specs)
+                    tracks=track_specs, ambito_name=r.text(data, "ambito"))
     _check_texts(r, spec)
     return spec
 
@@ -365,6 +367,7 @@ def _check_texts(r: _Reader, spec: CallSpec) -> None:
     for name, value in spec.fields.items():
         spec.fields[name] = check(value, Call.__table__.c[name], name, *_SECTION_KEYS.get(name, (f"{name} =",)),
                                   required=name not in _OPTIONAL_FIELDS)
+    spec.ambito_name = check(spec.ambito_name, Ambito.__table__.c.name, "ambito", "ambito =")
     comuni: set[str] = set()
     for index, name in enumerate(spec.comuni):
         spec.comuni[index] = check(name, Comune.__table__.c.name, "comuni", "comuni =", f'"{name}"')
@@ -411,20 +414,40 @@ def _assign(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def load_call(spec: CallSpec) -> tuple[Call, LoadReport]:
+def _first_ambito(spec: CallSpec) -> Ambito:
+    """The installation's first Ambito, from what the first call file says of the Ambito that issues it."""
+    fields = spec.fields
+    return create_ambito(
+        slug_for(spec.ambito_name), name=spec.ambito_name, lead_municipality=fields["lead_municipality"],
+        office_name=fields["office_name"], office_email=fields["office_email"],
+        privacy_controller=fields["privacy_controller"], privacy_dpo_name=fields["privacy_dpo_name"],
+        privacy_dpo_email=fields["privacy_dpo_email"], responsible=fields["procedure_manager"])
+
+
+def load_call(spec: CallSpec, ambito: Ambito | None = None) -> tuple[Call, LoadReport]:
     """Create or update the call described by `spec`, and (through `call_loaded`) its meetings. The caller
-    commits."""
+    commits.
+
+    A new call belongs to `ambito`, else to the default Ambito (created from the file on an installation that has
+    none yet); a call already loaded stays in its own Ambito, and naming another one is refused."""
     report = LoadReport()
     call = db.session.scalar(sa.select(Call).where(Call.slug == spec.slug))
+    if call is not None and ambito is not None and call.ambito_id != ambito.id:
+        raise CallFileError(f"l'avviso '{spec.slug}' è già stato caricato per un altro Ambito")
     if call is None:
-        # the first call of an installation is the one its short addresses show; staff choose later ones
-        first = db.session.scalar(sa.select(sa.func.count()).select_from(Call)) == 0
-        call = Call(slug=spec.slug, is_current=first, **spec.fields)
+        if ambito is None:
+            ambito = default_ambito() or _first_ambito(spec)
+        # the first call of an Ambito is the one its short addresses show; staff choose later ones
+        first = db.session.scalar(sa.select(sa.func.count()).select_from(Call).where(Call.ambito_id == ambito.id)) == 0
+        call = Call(slug=spec.slug, ambito=ambito, is_current=first, **spec.fields)
         db.session.add(call)
         db.session.flush()
         report.count(report.created, "avviso")
     elif _assign(call, spec.fields):
         report.count(report.updated, "avviso")
+    if spec.ambito_name and spec.ambito_name != call.ambito.name:
+        report.warnings.append(f"Il file parla di '{spec.ambito_name}', l'avviso è dell'Ambito "
+                               f"'{call.ambito.name}': vale il secondo.")
 
     existing_comuni = {c.name: c for c in call.comuni}
     for name in spec.comuni:

@@ -1,4 +1,4 @@
-"""The call (avviso) and what it defines: comuni of the Ambito, thematic areas, tracks."""
+"""The Ambito (the tenant), its calls (avvisi) and what a call defines: comuni, thematic areas, tracks."""
 
 from __future__ import annotations
 
@@ -25,22 +25,68 @@ class Phase(enum.Enum):
     IMPLEMENTATION = "implementation"
 
 
+class Ambito(db.Model):
+    """An Ambito territoriale: the tenant. It owns its calls (and through them tables, meetings, applications),
+    its staff and facilitators, and the settings its pages and mail speak with; entities are shared."""
+
+    __tablename__ = "ambiti"
+    __table_args__ = (
+        # one Ambito at most answers the host names no Ambito claims (a single-Ambito installation: every host)
+        sa.Index("uq_ambiti_default", "is_default", unique=True, postgresql_where=sa.text("is_default"),
+                 sqlite_where=sa.text("is_default")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: Short stable key, for the command line and the platform's pages (e.g. ``crema``).
+    slug: Mapped[str] = mapped_column(sa.String(40), unique=True)
+    #: E.g. "Ambito territoriale di Crema".
+    name: Mapped[str] = mapped_column(sa.String(200))
+    #: The lead municipality (ente capofila), e.g. "Comune di Crema".
+    lead_municipality: Mapped[str] = mapped_column(sa.String(200))
+    #: The lead municipality's code in the Indice dei domicili digitali della PA (indicepa.gov.it), e.g. "c_d142".
+    ipa_code: Mapped[str] = mapped_column(sa.String(20), default="")
+    office_name: Mapped[str] = mapped_column(sa.String(200))
+    office_email: Mapped[str] = mapped_column(sa.String(254))
+    #: The From of the Ambito's mail; empty: the installation's sender (MAIL_DEFAULT_SENDER).
+    mail_sender: Mapped[str] = mapped_column(sa.String(254), default="")
+    privacy_controller: Mapped[str] = mapped_column(sa.String(200), default="")
+    privacy_dpo_name: Mapped[str] = mapped_column(sa.String(200), default="")
+    privacy_dpo_email: Mapped[str] = mapped_column(sa.String(254), default="")
+    #: The person responsible for the office (responsabile del procedimento), as the pages name them.
+    responsible: Mapped[str] = mapped_column(sa.String(300), default="")
+    #: The header's small line above the site's name; empty: "Ufficio di Piano – <lead municipality>".
+    heading: Mapped[str] = mapped_column(sa.String(200), default="")
+    #: The host name its pages answer on (lower case, no port), e.g. "tavoli.ambitocrema.it"; None: only as the
+    #: default Ambito.
+    host: Mapped[str | None] = mapped_column(sa.String(253), unique=True)
+    #: Answers every host name no Ambito claims: a single-Ambito installation keeps its addresses.
+    is_default: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    calls: Mapped[list[Call]] = relationship(back_populates="ambito", order_by="Call.id")
+
+    @property
+    def header_line(self) -> str:
+        return self.heading or f"Ufficio di Piano – {self.lead_municipality}"
+
+
 class Call(db.Model):
     """One avviso di manifestazione di interesse; loaded from a TOML file, never hard-coded."""
 
     __tablename__ = "calls"
     __table_args__ = (
         # one call at most is the current one: the site's short addresses (/candidatura, /elenco...) show it
-        sa.Index("uq_calls_current", "is_current", unique=True, postgresql_where=sa.text("is_current"),
-                 sqlite_where=sa.text("is_current")),
+        sa.Index("uq_calls_current", "ambito_id", "is_current", unique=True,
+                 postgresql_where=sa.text("is_current"), sqlite_where=sa.text("is_current")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: Stable key of the call file (e.g. ``crema-2025-2027``); reloading the file updates this row.
+    #: The Ambito that issued the call: its pages, staff and everything under the call are that Ambito's.
+    ambito_id: Mapped[int] = mapped_column(sa.ForeignKey("ambiti.id", ondelete="RESTRICT"), index=True)
+    #: Stable key of the call file (e.g. ``crema-2025-2027``); reloading the file updates this row. Unique on the
+    #: installation, so an address /avvisi/<slug> names one call whichever Ambito it is asked of.
     slug: Mapped[str] = mapped_column(sa.String(80), unique=True)
     title: Mapped[str] = mapped_column(sa.String(300))
-    #: The Ambito territoriale, e.g. "Ambito territoriale di Crema".
-    ambito: Mapped[str] = mapped_column(sa.String(200))
     #: The lead municipality (ente capofila), data controller for the call.
     lead_municipality: Mapped[str] = mapped_column(sa.String(200))
     plan_title: Mapped[str] = mapped_column(sa.String(200))
@@ -63,11 +109,12 @@ class Call(db.Model):
     website: Mapped[str | None] = mapped_column(sa.String(300))
     open_data_licence: Mapped[str] = mapped_column(sa.String(100), default="CC BY 4.0")
     loaded_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    #: The call the site's short addresses show (/candidatura, /elenco, /calendario), chosen by staff.
+    #: The call of its Ambito the short addresses show (/candidatura, /elenco, /calendario), chosen by staff.
     is_current: Mapped[bool] = mapped_column(default=False)
     #: When staff moved the call to the archive: its pages stay, read only in spirit, listed as concluded.
     archived_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
+    ambito: Mapped[Ambito] = relationship(back_populates="calls")
     comuni: Mapped[list[Comune]] = relationship(
         back_populates="call", order_by="Comune.name", cascade="all, delete-orphan"
     )

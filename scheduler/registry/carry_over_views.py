@@ -13,14 +13,14 @@ from scheduler.calls.services import call_by_slug
 from scheduler.extensions import db
 from scheduler.registry import bp, carry_over
 from scheduler.registry.services import RegistryError
-from scheduler.web import status_for
+from scheduler.web import request_ambito, status_for
 
 
 @bp.route("/area-riservata/avvisi/<slug>/conferma", methods=["GET", "POST"])
 @role_required(Role.ENTITY)
 def confirm_participation(slug: str) -> Response | tuple[str, int]:
     g.private_page = True
-    call = call_by_slug(slug) if len(slug) <= 80 else None
+    call = call_by_slug(slug, ambito=request_ambito()) if len(slug) <= 80 else None
     invitation = carry_over.pending_invitation(current_user.acting_for_id, call) if call else None
     if invitation is None:
         abort(404)

@@ -336,7 +336,7 @@ def _load(call: Call, areas: list[Area], comuni: dict[int, str], area_code: str 
     return PublicList(
         call_slug=call.slug,
         call_title=call.title,
-        ambito=call.ambito,
+        ambito=call.ambito.name,
         licence=call.open_data_licence,
         late_implementation_from=call.late_implementation_from,
         updated_at=list_updated_at(call),

@@ -119,7 +119,7 @@ def _heading(pdf: FPDF, call: Call) -> None:
     pdf.multi_cell(width, 7, latin1(call.lead_municipality), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("Helvetica", "", 11)
     pdf.multi_cell(width, 5.5, latin1(call.office_name), align="L", new_x="LMARGIN", new_y="NEXT")
-    pdf.multi_cell(width, 5.5, latin1(call.ambito), align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(width, 5.5, latin1(call.ambito.name), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.set_draw_color(120, 120, 120)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.l_margin + width, pdf.get_y())
@@ -198,7 +198,7 @@ def certificate_pdf(call: Call, organization: Organization, meetings: list[Atten
         f"Si attesta che l'ente \"{organization.name}\" (codice fiscale {organization.codice_fiscale}) "
         f"ha partecipato, {period_text(date_from, date_to)}, "
         + (f"a {count} incontr{'o' if count == 1 else 'i'} " if count else "a nessun incontro ")
-        + f"dei tavoli di co-programmazione del {call.plan_title} ({call.ambito})"
+        + f"dei tavoli di co-programmazione del {call.plan_title} ({call.ambito.name})"
         + (", elencati di seguito." if count else ".")
     )
     pdf.multi_cell(pdf.epw, 6, latin1(body), align="L", new_x="LMARGIN", new_y="NEXT")

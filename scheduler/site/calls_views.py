@@ -16,11 +16,12 @@ from scheduler.extensions import db
 from scheduler.registry import carry_over
 from scheduler.site import bp
 from scheduler.site.calls import overview
-from scheduler.web import int_arg, object_or_404, status_for
+from scheduler.web import int_arg, object_or_404, request_ambito, status_for
 
 
 def _page(status: int = 200, error: str | None = None, error_call: int | None = None) -> tuple[str, int]:
-    return render_template("site/calls.html", rows=overview(), error=error, error_call=error_call), status
+    rows = overview(request_ambito())
+    return render_template("site/calls.html", rows=rows, error=error, error_call=error_call), status
 
 
 @bp.get("/gestione/avvisi")

@@ -12,7 +12,7 @@ from flask_login import current_user
 from scheduler import formatting
 from scheduler.site.timeline import track_timelines
 from scheduler.timeutil import utcnow
-from scheduler.web import managing_other_call, page_call
+from scheduler.web import managing_other_call, page_call, request_ambito
 
 #: Main navigation: (endpoint, label, who sees it). Entries whose endpoint is not registered are skipped.
 NAV_ITEMS = [
@@ -81,6 +81,7 @@ def register(app: Flask) -> None:
     def _globals() -> dict:
         return {
             "current_call": page_call(),
+            "current_ambito": request_ambito(),
             "managing_other_call": managing_other_call,
             "nav_items": nav_items,
             "current_locale": _locale(),

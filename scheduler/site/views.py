@@ -14,7 +14,7 @@ from scheduler.site import bp
 from scheduler.site import services as site_services
 from scheduler.site.dashboard import staff_dashboard
 from scheduler.timeutil import utcnow
-from scheduler.web import page_call
+from scheduler.web import page_call, request_ambito
 
 
 @bp.get("/")
@@ -23,7 +23,7 @@ def index():
     call = page_call()
     tracks = tracks_with_meetings(call) if call else []
     dates = site_services.call_dates(call) if call else None
-    others = [c for c in all_calls() if call is None or c.id != call.id]
+    others = [c for c in all_calls(request_ambito()) if call is None or c.id != call.id]
     return render_template(
         "site/index.html", call=call, tracks=tracks,
         deadline_passed=dates.deadline_passed if dates else False,
@@ -37,7 +37,7 @@ def index():
 @staff_required
 def dashboard():
     """What needs the office's action, each with a link to the page where it is done."""
-    call = current_call()
+    call = current_call(ambito=request_ambito())
     return render_template(
         "site/dashboard.html", call=call, dashboard=staff_dashboard(call, utcnow()), status_labels=STATUS_LABELS,
     )

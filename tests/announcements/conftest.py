@@ -7,6 +7,7 @@ import sqlalchemy as sa
 
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import CalendarCopy, Rsvp, RsvpStatus
+from scheduler.calls.ambiti import default_ambito
 from scheduler.calls.models import Track
 from scheduler.extensions import db
 from scheduler.registry.models import ApplicationStatus, Contact, ContactKind
@@ -64,7 +65,8 @@ def cast(app, crema):
         from scheduler.calendar.models import Meeting
 
         track = db.session.get(Meeting, meeting).track
-        facilitator = User(email="facilitatrice@example.org", role=Role.FACILITATOR, full_name="Fausta Facilitatrice")
+        facilitator = User(email="facilitatrice@example.org", role=Role.FACILITATOR, full_name="Fausta Facilitatrice",
+                           ambito=default_ambito())
         track.facilitators.append(facilitator)
         db.session.commit()
         track_id = track.id

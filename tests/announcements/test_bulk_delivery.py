@@ -15,6 +15,7 @@ from scheduler.announcements import services
 from scheduler.announcements.audience import Audience
 from scheduler.announcements.models import Announcement, AnnouncementStatus
 from scheduler.auth.models import Role, User
+from scheduler.calls.ambiti import default_ambito
 from scheduler.calls.models import Area
 from scheduler.calls.services import current_call
 from scheduler.extensions import db
@@ -46,7 +47,7 @@ def many_entities(app, count: int) -> None:
                                     email=f"ente{n:03d}@example.org")]
             db.session.add(Application(call=call, organization=org, status=ApplicationStatus.ADMITTED,
                                        wants_implementation=True, areas=[ApplicationArea(area=area)]))
-        db.session.add(User(email="staff@example.org", role=Role.STAFF, full_name="Staff"))
+        db.session.add(User(email="staff@example.org", role=Role.STAFF, full_name="Staff", ambito=default_ambito()))
         db.session.commit()
 
 

@@ -7,6 +7,8 @@ import pytest
 from scheduler.auth import services
 from scheduler.auth.models import Role
 
+pytestmark = pytest.mark.usefixtures("ambito")  # staff accounts belong to an Ambito
+
 
 def test_create_staff_generates_a_strong_password(ctx):
     user, password = services.create_staff(" Mario.Rossi@Comune.Crema.CR.it ", full_name=" Mario Rossi ")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 
+import pytest
 import sqlalchemy as sa
 
 from scheduler.auth.models import Role, User
 from scheduler.extensions import db
+
+pytestmark = pytest.mark.usefixtures("ambito")  # staff accounts belong to an Ambito
 
 
 def password_in(output: str) -> str:

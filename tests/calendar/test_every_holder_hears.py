@@ -18,6 +18,7 @@ from scheduler.auth.models import Role, User
 from scheduler.calendar import planning
 from scheduler.calendar.models import CalendarCopy, Meeting, Rsvp, RsvpStatus, Venue
 from scheduler.calendar.services import answer, cancel, change_meeting, create_meeting
+from scheduler.calls.ambiti import default_ambito
 from scheduler.calls.models import Area, Call, Phase, Track
 from scheduler.extensions import db
 from scheduler.mailing.worker import deliver_all_due
@@ -138,7 +139,7 @@ def test_every_mailbox_that_holds_the_meeting_ends_at_the_sites_final_state(smtp
     meeting_id = _story_meeting(app)
     inboxes = Inboxes(smtp_server)
     with app.app_context():
-        staff = User(email="staff@example.org", role=Role.STAFF, full_name="Ufficio di Piano")
+        staff = User(email="staff@example.org", role=Role.STAFF, full_name="Ufficio di Piano", ambito=default_ambito())
         db.session.add(staff)
         db.session.commit()
         staff_id = staff.id

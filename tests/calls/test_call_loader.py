@@ -26,7 +26,7 @@ EXPECTED_MEETINGS = {
 
 def test_crema_call_matches_the_avviso(ctx, crema):
     call = db.session.scalar(sa.select(Call).where(Call.slug == crema))
-    assert call.ambito == "Ambito territoriale di Crema"
+    assert call.ambito.name == "Ambito territoriale di Crema"
     assert call.lead_municipality == "Comune di Crema"
     assert call.deadline.isoformat() == "2024-05-02"
     assert call.late_implementation_from.isoformat() == "2025-01-01"

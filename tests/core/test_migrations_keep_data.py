@@ -102,3 +102,56 @@ def test_0018_keys_every_presence_and_counts_a_person_stored_twice_once(empty_da
     key = f"e{entity['organization']}|mario rossi"
     assert rows == [(1, key, True), (2, key, False), (3, "g|parrocchia san giacomo|mario rossi", True),
                     (4, key, False)]
+
+
+def test_0020_moves_an_installation_into_its_first_ambito_with_its_addresses_unchanged(empty_database):
+    from scheduler.calls.loader import load_call, parse_call_file
+    from tests.conftest import CALL_FILE
+    from tests.factories import make_entity, make_meeting
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": empty_database})
+    with app.app_context():
+        upgrade(directory=MIGRATIONS)
+        load_call(parse_call_file(CALL_FILE))
+        db.session.commit()
+    entity = make_entity(app, "ODV La Rondine")
+    meeting = make_meeting(app, area="A", days_ahead=3)
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE organizations SET feed_token = 'tok-rondine' WHERE id = :id"),
+                         {"id": entity["organization"]})
+            conn.execute(sa.text(
+                "INSERT INTO users (id, email, full_name, role, active, session_version, created_at, ambito_id) "
+                "VALUES (90, 'ufficio@example.org', 'Ufficio', 'staff', true, 1, CURRENT_TIMESTAMP, NULL), "
+                "(91, 'facilitatore@example.org', 'Fabio', 'facilitator', true, 1, CURRENT_TIMESTAMP, NULL)"))
+            before = conn.execute(sa.text(
+                "SELECT c.slug, c.is_current, m.uid FROM calls c JOIN tracks t ON t.call_id = c.id "
+                "JOIN meetings m ON m.track_id = t.id WHERE m.id = :m"), {"m": meeting}).one()
+        downgrade(directory=MIGRATIONS, revision="0019")  # today's schema: the Ambito a name on the call
+        with db.engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT ambito FROM calls")).scalars().all() == [
+                "Ambito territoriale di Crema"]
+            assert "ambiti" not in sa.inspect(conn).get_table_names()
+        upgrade(directory=MIGRATIONS)
+        with db.engine.connect() as conn:
+            ambiti = conn.execute(sa.text(
+                "SELECT id, slug, name, lead_municipality, office_email, host, is_default FROM ambiti")).all()
+            assert [row[1:] for row in ambiti] == [
+                ("crema", "Ambito territoriale di Crema", "Comune di Crema", "udpcrema@comune.crema.cr.it",
+                 None, True)]
+            ambito_id = ambiti[0][0]
+            assert conn.execute(sa.text("SELECT ambito_id FROM calls")).scalars().all() == [ambito_id]
+            assert conn.execute(sa.text(
+                "SELECT c.slug, c.is_current, m.uid FROM calls c JOIN tracks t ON t.call_id = c.id "
+                "JOIN meetings m ON m.track_id = t.id WHERE m.id = :m"), {"m": meeting}).one() == before
+            users = conn.execute(sa.text("SELECT role, ambito_id FROM users ORDER BY id")).all()
+            assert sorted(users) == sorted([("entity", None), ("staff", ambito_id), ("facilitator", ambito_id)])
+            assert conn.execute(sa.text("SELECT feed_token FROM organizations WHERE id = :id"),
+                                {"id": entity["organization"]}).scalar() == "tok-rondine"
+        db.engine.dispose()
+    # the same addresses answer as before, on any host name: the default Ambito's
+    client = app.test_client()
+    assert client.get(f"/avvisi/{before[0]}").status_code == 200
+    assert client.get("/feed/tok-rondine.ics").status_code == 200
+    assert client.get(f"/incontri/{meeting}").status_code == 200

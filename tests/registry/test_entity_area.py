@@ -7,6 +7,7 @@ import json
 import pytest
 import sqlalchemy as sa
 
+from scheduler.calls.ambiti import default_ambito
 from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage
 from scheduler.registry.models import Application, ApplicationEvent, ApplicationStatus, Organization
@@ -152,7 +153,7 @@ def test_confirmed_erasure_keeps_what_the_law_requires(app, crema):
 
     ids = make_entity(app, "Ente Da Cancellare")
     with app.app_context():
-        staff = User(email="staff@example.org", role=Role.STAFF)
+        staff = User(email="staff@example.org", role=Role.STAFF, ambito=default_ambito())
         db.session.add(staff)
         org = db.session.get(Organization, ids["organization"])
         with pytest.raises(RegistryError, match="non ha chiesto"):

@@ -13,6 +13,7 @@ from werkzeug.security import generate_password_hash
 
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting
+from scheduler.calls.ambiti import default_ambito
 from scheduler.extensions import db
 from scheduler.registry.models import ApplicationStatus, Organization
 from tests.factories import codice_fiscale, csrf_from, make_entity, make_meeting, sign_in_with_link
@@ -85,7 +86,8 @@ def password_hash() -> str:
 
 
 def _user(email: str, role: Role) -> int:
-    user = User(email=email, role=role, password_hash=password_hash())
+    user = User(email=email, role=role, password_hash=password_hash(),
+                ambito=default_ambito() if role in (Role.STAFF, Role.FACILITATOR) else None)
     db.session.add(user)
     db.session.flush()
     return user.id
