@@ -14,7 +14,7 @@ TEST_DATABASE_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/tavoli_test
 
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: run test setup venv assets translations db serve lint bench clean
+.PHONY: run test setup venv assets translations db serve lint bench bench-national clean
 
 run: setup db
 	@bin/run-dev "$(HOST)" "$(PORT)"
@@ -58,6 +58,13 @@ serve: setup
 # writes bench/RESULTS.md. About ten minutes.
 bench: setup bench-setup
 	$(BIN)/python -m bench.run
+
+# The national dataset (600 Ambiti, 300,000 entities, 1.5 million answers in tavoli_bench_national, and the
+# single-Ambito tavoli_bench_500 of the same shape): one Ambito against the single one, written to the section
+# "National dataset" of bench/RESULTS.md. About ten minutes of seeding and two of measuring; REUSE=1 measures the
+# databases of an earlier run.
+bench-national: setup
+	$(BIN)/python -m bench.run --national $(if $(REUSE),--reuse)
 
 # wrk drives the HTTP load: Debian's package, installed when missing (as root, or through sudo).
 bench-setup:

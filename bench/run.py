@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 
-from bench import contention, feeds, mail, notice, pages
+from bench import contention, feeds, mail, national, notice, pages
 from bench.common import OUT_DIR, ROOT, ensure_wrk
 from bench.seed import ADMIN_URL, Manifest, seed
 
@@ -103,6 +103,9 @@ def render(results: dict[str, Any]) -> str:
     out += _render_mail(results.get("mail"), results.get("notice"))
     out += _render_contention(results.get("contention"))
     out += _render_people(results.get("contention_people"))
+    kept = OUT_DIR / "national.json"
+    if results.get("national") or kept.exists():
+        out += national.render(results.get("national") or json.loads(kept.read_text()))
     out += _render_summary(results)
     return "\n".join(out) + "\n"
 
@@ -519,6 +522,23 @@ def update_contention(text: str, results: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def run_national(output: Path, reuse: bool) -> None:
+    """`--national`: about ten minutes of seeding (none with `reuse`), then two of measuring."""
+    started = time.perf_counter()
+
+    def step(message: str) -> None:
+        print(f"[{time.perf_counter() - started:6.1f} s] {message}", flush=True)
+
+    load = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    result = national.run(step, reuse=reuse)
+    result.update(date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"), load=load,
+                  load_end=" ".join(f"{x:.2f}" for x in os.getloadavg()))
+    OUT_DIR.mkdir(exist_ok=True)
+    (OUT_DIR / "national.json").write_text(json.dumps(result, indent=2, default=str))
+    output.write_text(national.update(output.read_text(), result))
+    step(f"written {output.relative_to(ROOT) if output.is_relative_to(ROOT) else output}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the benchmarks and write bench/RESULTS.md.")
     parser.add_argument("--seconds", type=int, default=10, help="wrk seconds per page; feeds use pairs of half as long")
@@ -527,7 +547,15 @@ def main() -> None:
     parser.add_argument("--output", type=Path, default=RESULTS)
     parser.add_argument("--only", choices=["contention"],
                         help="run only these benchmarks and update their sections of RESULTS.md in place")
+    parser.add_argument("--national", action="store_true",
+                        help="seed the national dataset (600 Ambiti) and a single-Ambito one of the same shape, "
+                             "compare one Ambito with it and update the section 'National dataset' of RESULTS.md")
+    parser.add_argument("--reuse", action="store_true",
+                        help="with --national: measure the databases seeded by an earlier run, without seeding")
     args = parser.parse_args()
+    if args.national:
+        run_national(args.output, args.reuse)
+        return
     if args.render_only:
         args.output.write_text(render(json.loads((OUT_DIR / "results.json").read_text())))
         return

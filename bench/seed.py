@@ -16,12 +16,19 @@ The rows are those the app itself would have written: every meeting has its numb
 start, 1-based, the loader's meetings included), every confirmed answer its short check-in code (unique in the
 meeting), and every confirmed or waiting answer a calendar copy for the address of the user who answered, at the
 meeting's SEQUENCE, as migration 0006 fills them in for existing data. Changes of a meeting go to the copies
-held, so without them a venue change would notify nobody.
+held, so without them a venue change would notify nobody. The staff account and the facilitators belong to the
+call's Ambito, as `flask users create-staff` makes them.
+
+`python -m bench.seed --national` fills `tavoli_bench_national` (`seed_national`): 600 Ambiti, each with its host
+name and its own copy of the Crema call, and for each call the same `Seeder` rows (500 entities, 60 meetings,
+2,500 answers, no attendance rows and no mail), numbered after those of the Ambiti before it: 300,000 entities,
+36,000 meetings, 1.5 million answers, in about nine minutes on two cores.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import random
@@ -52,6 +59,11 @@ STAFF_PASSWORD = "bench-staff-password-1"  # noqa: S105  (a throwaway account on
 #: Meetings per track beyond the three of the call file: past ones (with registers) and future ones.
 EXTRA_PAST, EXTRA_FUTURE = 7, 5
 VENUE_CHANGE_RSVPS = 300
+#: The national dataset: every Ambito has the shape of the single-Ambito baseline `NATIONAL_BASELINE`.
+NATIONAL_DATABASE, NATIONAL_BASELINE = "tavoli_bench_national", "tavoli_bench_500"
+NATIONAL_AMBITI, NATIONAL_ENTITIES, NATIONAL_RSVPS = 600, 500, 2500
+#: The Ambito measured (not the default one, which answers unknown host names).
+NATIONAL_MEASURED = 300
 CONTENTION_CAPACITY = 20
 
 LEGAL_FORMS = ["odv", "aps", "cooperativa_sociale", "impresa_sociale", "fondazione", "associazione_riconosciuta",
@@ -108,6 +120,16 @@ class Manifest:
     feed_token: str
     feed_meetings: int
     seconds: float
+    #: The national dataset: the host name of the Ambito described here, and the totals of the database.
+    host: str | None = None
+    ambiti: int = 1
+    totals: dict[str, int] | None = None
+
+
+@functools.cache
+def staff_password_hash() -> str:
+    """One hash for every bench account: hashing is slow on purpose, and 600 Ambiti would pay it 600 times."""
+    return generate_password_hash(STAFF_PASSWORD)
 
 
 def codice_fiscale(n: int) -> str:
@@ -140,11 +162,15 @@ def flask(url: str, *args: str) -> None:
 class Seeder:
     """Builds rows as dicts with explicit ids and inserts them table by table."""
 
-    def __init__(self, entities: int, rsvps: int, attendances: int, rng: random.Random) -> None:
+    def __init__(self, entities: int, rsvps: int, attendances: int, rng: random.Random, *, mail: bool = True,
+                 staff_email: str = STAFF_EMAIL) -> None:
         self.n = entities
         self.target_rsvps = rsvps
         self.target_attendances = attendances
         self.rng = rng
+        #: Whether to write the mail already sent (a receipt and an admission notice per entity).
+        self.mail = mail
+        self.staff_email = staff_email
         self.now = datetime.now(UTC).replace(microsecond=0)
 
     def person(self) -> str:
@@ -157,7 +183,7 @@ class Seeder:
         started = timer.perf_counter()
         app = create_app({"CONFIG_NAME": "development", "SQLALCHEMY_DATABASE_URI": url})
         with app.app_context():
-            manifest = self._seed(db, url)
+            manifest = self.seed_call(db, url)
         manifest.seconds = round(timer.perf_counter() - started, 1)
         return manifest
 
@@ -165,29 +191,41 @@ class Seeder:
         for start in range(0, len(rows), 5000):
             db.session.execute(sa.insert(table), rows[start:start + 5000])
 
-    def _seed(self, db: Any, url: str) -> Manifest:
+    def _last_ids(self, db: Any, *tables: sa.Table) -> list[int]:
+        """The largest id of each table: rows are added after those already there (other Ambiti's)."""
+        return [db.session.scalar(sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))) for table in tables]
+
+    def seed_call(self, db: Any, url: str, call_id: int | None = None) -> Manifest:
+        """Fill call `call_id` (default: the one loaded last) with entities, meetings, answers...; the rows of
+        other calls already in the database stay, and the new ones are numbered after them."""
         from scheduler import models as m
         from scheduler.calendar.services import SHORT_CODE_ALPHABET, SHORT_CODE_LENGTH
 
         rng, now = self.rng, self.now
-        call = db.session.scalar(sa.select(m.Call).order_by(m.Call.id.desc()))
+        call = db.session.get(m.Call, call_id) if call_id is not None else db.session.scalar(
+            sa.select(m.Call).order_by(m.Call.id.desc()))
+        last_user, last_org, last_venue, last_rsvp, last_copy, last_attendance, last_mail = self._last_ids(
+            db, m.User.__table__, m.Organization.__table__, m.Venue.__table__, m.Rsvp.__table__,
+            m.CalendarCopy.__table__, m.Attendance.__table__, m.OutboxMessage.__table__)
+        numbers = range(last_org + 1, last_org + self.n + 1)
         areas = {a.code: a.id for a in db.session.scalars(sa.select(m.Area).where(m.Area.call_id == call.id))}
         comuni = {c.name: c.id for c in db.session.scalars(sa.select(m.Comune).where(m.Comune.call_id == call.id))}
         tracks = {t.area_id: t for t in db.session.scalars(sa.select(m.Track).where(m.Track.call_id == call.id))}
         area_of_track = {t.id: t.area_id for t in tracks.values()}
 
         # staff and a facilitator per track
-        password_hash = generate_password_hash(STAFF_PASSWORD)
-        users = [dict(id=1, email=STAFF_EMAIL, full_name="Ufficio di Piano (bench)", role=m.Role.STAFF,
-                      password_hash=password_hash, created_at=now)]
-        for index in range(2, len(tracks) + 2):
+        password_hash = staff_password_hash()
+        staff_id = last_user + 1
+        users = [dict(id=staff_id, email=self.staff_email, full_name="Ufficio di Piano (bench)", role=m.Role.STAFF,
+                      password_hash=password_hash, created_at=now, ambito_id=call.ambito_id)]
+        for index in range(staff_id + 1, staff_id + len(tracks) + 1):
             users.append(dict(id=index, email=f"facilitatore{index}@bench.example.org", full_name=self.person(),
-                              role=m.Role.FACILITATOR, password_hash=password_hash, created_at=now))
-        staff_id = 1
+                              role=m.Role.FACILITATOR, password_hash=password_hash, created_at=now,
+                              ambito_id=call.ambito_id))
         self._insert(db, m.User.__table__, users)
         self._insert(db, m.track_facilitators, [dict(track_id=t.id, user_id=i)
-                                                for i, t in enumerate(tracks.values(), start=2)])
-        next_user = len(users) + 1
+                                                for i, t in enumerate(tracks.values(), start=staff_id + 1)])
+        next_user = last_user + len(users) + 1
 
         # entities, contacts, comuni, applications and their areas, entity users
         organizations, contacts, org_comuni, applications, app_areas, events, entity_users = [], [], [], [], [], [], []
@@ -197,7 +235,7 @@ class Seeder:
         user_of: dict[int, int] = {}
         statuses = [m.ApplicationStatus.ADMITTED] * 90 + [m.ApplicationStatus.SUBMITTED] * 5 + [
             m.ApplicationStatus.NEEDS_INFO] * 3 + [m.ApplicationStatus.REJECTED] * 2
-        for i in range(1, self.n + 1):
+        for i in numbers:
             form = rng.choice(LEGAL_FORMS)
             email = f"ente{i}@bench.example.org"
             submitted = datetime(2024, 4, 1, 8, tzinfo=UTC) + timedelta(minutes=rng.randrange(60 * 24 * 31))
@@ -250,11 +288,12 @@ class Seeder:
 
         # venues and the 48 meetings beyond the call's 12 (past ones weekly since September 2024, future ones
         # from next week), so 60 in all
-        venues = [dict(id=i, call_id=call.id, name=name, address=f"{address}, {comune}", comune_id=comuni.get(comune),
+        venues = [dict(id=last_venue + i, call_id=call.id, name=name, address=f"{address}, {comune}",
+                       comune_id=comuni.get(comune),
                        accessibility_notes="Accesso senza barriere; servizi igienici accessibili.", capacity=None)
                   for i, (name, address, comune) in enumerate(VENUES, start=1)]
         self._insert(db, m.Venue.__table__, venues)
-        existing = list(db.session.scalars(sa.select(m.Meeting)))
+        existing = list(db.session.scalars(sa.select(m.Meeting).join(m.Track).where(m.Track.call_id == call.id)))
         for meeting in existing:
             meeting.venue_id = rng.choice(venues)["id"]
             meeting.register_closed_at = meeting.ends_at + timedelta(hours=1)
@@ -317,7 +356,7 @@ class Seeder:
         def answer(meeting: dict[str, Any], org: int, status: m.RsvpStatus) -> None:
             people = [{"name": self.person(), "role": "Referente"} for _ in range(rng.randint(1, 2))]
             confirmed = status is m.RsvpStatus.YES
-            row = dict(id=len(rsvps) + 1, meeting_id=meeting["id"], organization_id=org, status=status,
+            row = dict(id=last_rsvp + len(rsvps) + 1, meeting_id=meeting["id"], organization_id=org, status=status,
                        people=people if status is not m.RsvpStatus.NO else [],
                        seats=len(people) if status is not m.RsvpStatus.NO else 0,
                        answered_at=meeting["ends_at"] - timedelta(days=rng.randint(3, 20)),
@@ -350,7 +389,7 @@ class Seeder:
             if row["status"] not in (m.RsvpStatus.YES, m.RsvpStatus.WAITLIST):
                 continue
             user, org = account[row["answered_by_id"]], row["organization_id"]
-            copies.append(dict(id=len(copies) + 1, meeting_id=row["meeting_id"], organization_id=org,
+            copies.append(dict(id=last_copy + len(copies) + 1, meeting_id=row["meeting_id"], organization_id=org,
                                email=user["email"].strip().lower(), name=user["full_name"] or org_name[org],
                                sequence=sequence_of[row["meeting_id"]], held=True, created_at=row["updated_at"],
                                updated_at=row["updated_at"]))
@@ -381,7 +420,8 @@ class Seeder:
                                      person_role="Cittadino", guest_organization="Comitato di quartiere",
                                      method=m.AttendanceMethod.WALK_IN))
             for row in rows:
-                row.update(id=len(attendances) + 1, meeting_id=meeting["id"], recorded_by_id=2, needs_follow_up=False,
+                row.update(id=last_attendance + len(attendances) + 1, meeting_id=meeting["id"],
+                           recorded_by_id=staff_id + 1, needs_follow_up=False,
                            checked_in_at=meeting["ends_at"] - timedelta(hours=3))
                 row.setdefault("guest_organization", None)
                 attendances.append(row)
@@ -389,10 +429,11 @@ class Seeder:
 
         # the mail already sent: a receipt and an admission notice per entity
         outbox = []
-        for i in range(1, self.n + 1):
+        for i in numbers if self.mail else ():
             for topic in ("receipt", "review"):
+                message = last_mail + len(outbox) + 1
                 outbox.append(dict(
-                    id=len(outbox) + 1, message_id=f"<bench-{len(outbox) + 1}@tavoli.localhost>",
+                    id=message, message_id=f"<bench-{message}@tavoli.localhost>",
                     to_address=f"ente{i}@bench.example.org", to_name="", subject=f"Candidatura MI-2024-{i:05d}",
                     body_text="Gentile ente,\nla candidatura è stata ricevuta.\n", body_html=None, ics=None,
                     ics_method=None, attachments=[], headers={}, category=m.MailCategory.SERVICE, topic=topic,
@@ -415,7 +456,7 @@ class Seeder:
             contention["id"], [])}]
         return Manifest(
             database_url=url, entities=self.n, meetings=len(all_meetings), rsvps=len(rsvps), copies=len(copies),
-            attendances=len(attendances), outbox=len(outbox), staff_email=STAFF_EMAIL,
+            attendances=len(attendances), outbox=len(outbox), staff_email=self.staff_email,
             staff_password=STAFF_PASSWORD, venue_change_meeting=venue_change["id"],
             venue_change_rsvps=len(answered.get(venue_change["id"], [])), venue_change_venue=venues[0]["id"],
             spare_meetings=spare, spare_meeting_rsvps=[yes_on[meeting_id] for meeting_id in spare],
@@ -445,7 +486,7 @@ def _rome():
 
 
 def seed(name: str, entities: int, rsvps: int | None = None, attendances: int | None = None,
-         seed_value: int = 8) -> Manifest:
+         seed_value: int = 8, mail: bool = True) -> Manifest:
     """Recreate database `name` and fill it; RSVPs and attendance scale with the entities unless given."""
     url = database_url(name)
     recreate_database(name)
@@ -453,10 +494,68 @@ def seed(name: str, entities: int, rsvps: int | None = None, attendances: int | 
     flask(url, "calls", "load", str(CALL_FILE))
     rsvps = rsvps if rsvps is not None else entities * 5
     attendances = attendances if attendances is not None else round(entities * 50 / 3)
-    manifest = Seeder(entities, rsvps, attendances, random.Random(seed_value)).run(url)  # noqa: S311  (reproducible data)
+    manifest = Seeder(entities, rsvps, attendances, random.Random(seed_value),  # noqa: S311  (reproducible data)
+                      mail=mail).run(url)
     OUT_DIR.mkdir(exist_ok=True)
     (OUT_DIR / f"{name}.json").write_text(json.dumps(asdict(manifest), indent=2))
     return manifest
+
+
+def national_host(number: int) -> str:
+    return f"a{number}.tavoli.example"
+
+
+def seed_national(name: str = NATIONAL_DATABASE, ambiti: int = NATIONAL_AMBITI, entities: int = NATIONAL_ENTITIES,
+                  rsvps: int = NATIONAL_RSVPS, measured: int = NATIONAL_MEASURED, seed_value: int = 8,
+                  progress: Any = None) -> Manifest:
+    """Recreate database `name` with `ambiti` Ambiti, each with its host name and its own copy of the Crema call
+    (loaded in-process by the loader `flask calls load` uses, under a slug of its own), then the rows of
+    `Seeder` for each call: `entities` entities with their applications, 60 meetings, `rsvps` answers with their
+    calendar copies; no attendance rows and no sent mail. Ambito 1 is the default one. The manifest describes
+    Ambito `measured` (its host name, staff account, meetings, private feed) and carries the database's totals."""
+    from dataclasses import replace
+
+    from scheduler import create_app
+    from scheduler import models as m
+    from scheduler.calls.ambiti import create_ambito
+    from scheduler.calls.loader import load_call, parse_call_file
+    from scheduler.calls.models import Ambito
+    from scheduler.extensions import db
+
+    started = timer.perf_counter()
+    url = database_url(name)
+    recreate_database(name)
+    flask(url, "db", "upgrade")
+    spec = parse_call_file(CALL_FILE)
+    app = create_app({"CONFIG_NAME": "development", "SQLALCHEMY_DATABASE_URI": url})
+    chosen = None
+    with app.app_context():
+        for number in range(1, ambiti + 1):
+            ambito = create_ambito(
+                f"a{number}", host=national_host(number), name=f"Ambito territoriale {number}",
+                lead_municipality=f"Comune capofila {number}", office_name=f"Ufficio di Piano dell'Ambito {number}",
+                office_email=f"ufficio{number}@bench.example.org")
+            call, _ = load_call(replace(spec, slug=f"{spec.slug}-a{number}"), ambito)
+            db.session.commit()
+            seeder = Seeder(entities, rsvps, 0, random.Random(seed_value * 1000 + number),  # noqa: S311
+                            mail=False, staff_email=f"staff{number}@bench.example.org")
+            manifest = seeder.seed_call(db, url, call.id)
+            if number == measured:
+                chosen = manifest
+            if progress is not None and number % 50 == 0:
+                progress(f"{number} Ambiti seeded")
+        db.session.execute(sa.text("ANALYZE"))
+        db.session.commit()
+        totals = {table.name: db.session.scalar(sa.select(sa.func.count()).select_from(table)) for table in (
+            Ambito.__table__, m.Call.__table__, m.Organization.__table__, m.Application.__table__,
+            m.Meeting.__table__, m.Rsvp.__table__, m.CalendarCopy.__table__, m.User.__table__)}
+        db.engine.dispose()
+    assert chosen is not None
+    chosen.host, chosen.ambiti, chosen.totals = national_host(measured), ambiti, totals
+    chosen.seconds = round(timer.perf_counter() - started, 1)
+    OUT_DIR.mkdir(exist_ok=True)
+    (OUT_DIR / f"{name}.json").write_text(json.dumps(asdict(chosen), indent=2))
+    return chosen
 
 
 def load_manifest(name: str) -> Manifest:
@@ -469,7 +568,15 @@ def main() -> None:
     parser.add_argument("--name", help="database name (default tavoli_bench_<entities>)")
     parser.add_argument("--rsvps", type=int, help="default: 5 per entity (3,000 at 600)")
     parser.add_argument("--attendances", type=int, help="default: 50 per 3 entities (10,000 at 600)")
+    parser.add_argument("--national", action="store_true",
+                        help=f"the national dataset ({NATIONAL_AMBITI} Ambiti) in {NATIONAL_DATABASE}")
+    parser.add_argument("--ambiti", type=int, default=NATIONAL_AMBITI, help="with --national")
     args = parser.parse_args()
+    if args.national:
+        manifest = seed_national(args.name or NATIONAL_DATABASE, args.ambiti,
+                                 measured=min(NATIONAL_MEASURED, args.ambiti), progress=print)
+        print(f"{manifest.database_url}: {manifest.totals} in {manifest.seconds} s")
+        return
     manifest = seed(args.name or f"tavoli_bench_{args.entities}", args.entities, args.rsvps, args.attendances)
     print(f"{manifest.database_url}: {manifest.entities} entities, {manifest.meetings} meetings, "
           f"{manifest.rsvps} RSVPs, {manifest.attendances} attendance rows, {manifest.outbox} sent messages "

@@ -152,6 +152,7 @@ def register_blueprints(app: Flask) -> None:
     from scheduler.auth import bp as auth_bp
     from scheduler.calendar import bp as calendar_bp
     from scheduler.mailing import bp as mailing_bp
+    from scheduler.platform import bp as platform_bp
     from scheduler.registry import bp as registry_bp
     from scheduler.reports import bp as reports_bp
     from scheduler.site import bp as site_bp
@@ -165,6 +166,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(attendance_bp)
     app.register_blueprint(announcements_bp)
     app.register_blueprint(agreements_bp)
+    app.register_blueprint(platform_bp)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -93,16 +93,18 @@ def name_as_contact(app: Flask, entity: dict, account: dict) -> None:
         db.session.commit()
 
 
-def sign_in_with_link(client, app: Flask, user_id: int, next_path: str | None = None):
-    """Sign in as an entity the way a person does: open the e-mailed link and press "Accedi"."""
+def sign_in_with_link(client, app: Flask, user_id: int, next_path: str | None = None,
+                      base_url: str = "http://localhost"):
+    """Sign in as an entity the way a person does: open the e-mailed link and press "Accedi" (on the host of
+    `base_url`)."""
     from scheduler.auth.services import issue_login_token
 
     with app.app_context():
         token = issue_login_token(db.session.get(User, user_id), next_path)
         db.session.commit()
-    page = client.get(f"/accedi/link/{token}").get_data(as_text=True)
+    page = client.get(f"/accedi/link/{token}", base_url=base_url).get_data(as_text=True)
     csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    return client.post(f"/accedi/link/{token}", data={"csrf_token": csrf})
+    return client.post(f"/accedi/link/{token}", data={"csrf_token": csrf}, base_url=base_url)
 
 
 def text_of(response) -> str:

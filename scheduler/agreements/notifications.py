@@ -27,12 +27,13 @@ def _write(agreement: Agreement, invitation: AgreementInvitation, template: str,
            **context) -> int:
     organization = invitation.organization
     context.update(agreement=agreement, organization=organization, call=agreement.call,
-                   link=public_url(entity_path(agreement)), closes_on=format_long_date(agreement.closes_on))
+                   link=public_url(entity_path(agreement), agreement.call.ambito),
+                   closes_on=format_long_date(agreement.closes_on))
     written = 0
     for address in addresses(organization, Purpose.DECISION):
         text, html = render_mail(template, recipient_name=address.name, **context)
         if enqueue(to=address.email, to_name=address.name, subject=subject, text=text, html=html,
-                   topic=topic) is not None:
+                   topic=topic, ambito=agreement.call.ambito) is not None:
             written += 1
     return written
 

@@ -324,6 +324,7 @@ def _enqueue(announcement: Announcement, rendered: Rendered, *, topic: str = TOP
         to=rendered.to, to_name=rendered.to_name, subject=rendered.subject, text=rendered.text,
         html=rendered.html, category=rendered.category, topic=topic,
         announcement_id=announcement.id if linked else None, refused=refused, attachments=attachments,
+        ambito=announcement.call.ambito,
     )
 
 

@@ -184,8 +184,10 @@ def upload_signed_sheet(meeting_id: int) -> ViewResult:
 @bp.get("/gestione/presenze/<int:meeting_id>/foglio-firmato/<int:sheet_id>")
 @staff_required
 def download_signed_sheet(meeting_id: int, sheet_id: int) -> Response:
+    """A scanned sheet of the meeting; the meeting is found first, so another Ambito's sheets are not found."""
+    meeting = meeting_or_404(meeting_id)
     sheet = db.session.scalar(
-        sa.select(SignedSheet).where(SignedSheet.id == sheet_id, SignedSheet.meeting_id == meeting_id)
+        sa.select(SignedSheet).where(SignedSheet.id == sheet_id, SignedSheet.meeting_id == meeting.id)
         .options(sa.orm.undefer(SignedSheet.data))
     )
     if sheet is None:

@@ -45,10 +45,11 @@ def _read_password(password_stdin: bool, generate: bool) -> str | None:
 @click.argument("email")
 @click.option(
     "--role",
-    type=click.Choice([Role.STAFF.value, Role.FACILITATOR.value]),
+    type=click.Choice([Role.STAFF.value, Role.FACILITATOR.value, Role.PLATFORM.value]),
     default=Role.STAFF.value,
     show_default=True,
-    help="staff: personale dell'Ufficio di Piano; facilitator: facilitatore dei tavoli.",
+    help="staff: personale dell'Ufficio di Piano; facilitator: facilitatore dei tavoli; platform: chi gestisce "
+         "l'installazione (crea gli Ambiti).",
 )
 @click.option("--ambito", "ambito_slug", default=None,
               help="Sigla dell'Ambito (flask ambiti list); senza, l'Ambito predefinito.")

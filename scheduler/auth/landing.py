@@ -11,11 +11,13 @@ from flask import current_app, url_for
 from scheduler.auth.models import Role, User
 from scheduler.auth.services import safe_next_path
 
-#: The page each role works from: the entity's reserved area, the facilitator's registers, the staff dashboard.
+#: The page each role works from: the entity's reserved area, the facilitator's registers, the staff dashboard,
+#: the list of the installation's Ambiti.
 LANDING_ENDPOINTS: dict[Role, str] = {
     Role.ENTITY: "registry.my_area",
     Role.FACILITATOR: "attendance.my_registers",
     Role.STAFF: "site.dashboard",
+    Role.PLATFORM: "platform.index",
 }
 
 HOME = "/"

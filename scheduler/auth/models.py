@@ -24,6 +24,8 @@ class Role(enum.Enum):
     STAFF = "staff"
     FACILITATOR = "facilitator"
     ENTITY = "entity"
+    #: Whoever hosts the installation: creates the Ambiti and their first staff account, sees no Ambito's data.
+    PLATFORM = "platform"
 
 
 #: The entities an entity account speaks for. One person is often the president of an ODV and of an APS, or the
@@ -53,7 +55,7 @@ class User(UserMixin, db.Model):
     full_name: Mapped[str] = mapped_column(sa.String(200), default="")
     role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
     #: The Ambito a staff member or facilitator works for, and acts within only; None for entity accounts (an
-    #: entity takes part in any Ambito).
+    #: entity takes part in any Ambito) and for the installation's administrators.
     ambito_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ambiti.id", ondelete="RESTRICT"), index=True)
     password_hash: Mapped[str | None] = mapped_column(sa.String(256))
     active: Mapped[bool] = mapped_column(default=True)

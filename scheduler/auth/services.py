@@ -41,7 +41,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Roles that sign in with a password; entities never have one.
-PASSWORD_ROLES = frozenset({Role.STAFF, Role.FACILITATOR})
+PASSWORD_ROLES = frozenset({Role.STAFF, Role.FACILITATOR, Role.PLATFORM})
 MIN_PASSWORD_LENGTH = 12
 #: Longer passwords are refused: hashing megabytes would be a cheap way to load the server.
 MAX_PASSWORD_LENGTH = 200
@@ -114,7 +114,7 @@ class PasswordMismatch(AuthError):
 
 
 class InvalidRole(AuthError):
-    message = "Il ruolo deve essere personale (staff) o facilitatore (facilitator)."
+    message = "Il ruolo deve essere personale (staff), facilitatore (facilitator) o piattaforma (platform)."
 
 
 class NoAmbito(AuthError):
@@ -209,8 +209,8 @@ def _dummy_hash() -> str:
 
 
 def authenticate(email: str, password: str, ambito: Ambito | None = None) -> User:
-    """The staff member or facilitator of `ambito` (by default the default Ambito) with this e-mail and password;
-    records the sign-in time.
+    """The staff member or facilitator of `ambito` (by default the default Ambito) with this e-mail and password,
+    or an administrator of the installation (on any host); records the sign-in time.
 
     Raises InvalidCredentials with one message whatever was wrong (another Ambito's account included), so the
     answer does not tell which addresses exist; AccountInactive only after a right password.
@@ -222,7 +222,7 @@ def authenticate(email: str, password: str, ambito: Ambito | None = None) -> Use
     if not check_password_hash(user.password_hash, password):
         raise InvalidCredentials()
     ambito = ambito or default_ambito()
-    if ambito is None or user.ambito_id != ambito.id:
+    if user.role is not Role.PLATFORM and (ambito is None or user.ambito_id != ambito.id):
         raise InvalidCredentials()
     if not user.active:
         raise AccountInactive()
@@ -255,16 +255,20 @@ def create_staff(
     email: str, role: Role = Role.STAFF, password: str | None = None, full_name: str = "",
     ambito: Ambito | None = None,
 ) -> tuple[User, str | None]:
-    """A new staff member or facilitator of `ambito` (by default the installation's default Ambito); returns the
-    user and the generated password, if one was made.
+    """A new staff member or facilitator of `ambito` (by default the installation's default Ambito), or an
+    administrator of the installation (of no Ambito); returns the user and the generated password, if one was
+    made.
 
     The caller commits.
     """
     if role not in PASSWORD_ROLES:
         raise InvalidRole()
-    ambito = ambito or default_ambito()
-    if ambito is None:
-        raise NoAmbito()
+    if role is Role.PLATFORM:
+        ambito = None  # the installation's, of no Ambito
+    else:
+        ambito = ambito or default_ambito()
+        if ambito is None:
+            raise NoAmbito()
     address = normalize_email(email)
     if find_user(address) is not None:
         raise UserExists()
@@ -344,9 +348,10 @@ def safe_next_path(target: str | None) -> str | None:
     return target
 
 
-def login_link_url(raw_token: str) -> str:
-    """The absolute link for e-mails: BASE_URL, so it works from the worker and the CLI too."""
-    return public_url(LOGIN_LINK_PATH + raw_token)
+def login_link_url(raw_token: str, ambito: Ambito | None = None) -> str:
+    """The absolute link for e-mails: BASE_URL (or the host name of `ambito`), so it works from the worker and the
+    CLI too."""
+    return public_url(LOGIN_LINK_PATH + raw_token, ambito)
 
 
 def issue_login_token(user: User, next_path: str | None = None, ttl: timedelta | None = None,
@@ -388,12 +393,13 @@ def _sent_last_hour(address: str, topic: str, now: datetime) -> int:
             OutboxMessage.created_at > now - timedelta(hours=1)))
 
 
-def request_login_link(email: str, next_path: str | None = None) -> None:
+def request_login_link(email: str, next_path: str | None = None, ambito: Ambito | None = None) -> None:
     """E-mail a sign-in link if an active entity user has this address; otherwise do nothing.
 
     The caller answers the same either way and commits. Beyond MAX_LINK_REQUESTS_PER_HOUR sign-in e-mails to
     one address in an hour, requests are dropped, so nobody can flood an inbox from many machines (links
-    that other features put in their own e-mails do not count).
+    that other features put in their own e-mails do not count). The link opens the pages of `ambito`, the one
+    it was asked from.
     """
     user = find_user(email) if len(email) <= 254 else None
     if user is None or user.role is not Role.ENTITY or not user.active:
@@ -406,9 +412,9 @@ def request_login_link(email: str, next_path: str | None = None) -> None:
     ttl: timedelta = current_app.config["LOGIN_TOKEN_TTL"]
     raw = issue_login_token(user, next_path, ttl)
     context = {
-        "call": current_call(),
+        "call": current_call(ambito=ambito),
         "user": user,
-        "link": login_link_url(raw),
+        "link": login_link_url(raw, ambito),
         "minutes": int(ttl.total_seconds() // 60),
         "expires": _italian_expiry(now + ttl),
     }
@@ -420,6 +426,7 @@ def request_login_link(email: str, next_path: str | None = None) -> None:
         text=text,
         html=html,
         topic=LOGIN_LINK_TOPIC,
+        ambito=ambito or default_ambito(),
     )
 
 
@@ -503,9 +510,10 @@ def issue_password_reset_token(user: User) -> str:
     return _reset_serializer().dumps([user.id, _account_fingerprint(user)])
 
 
-def password_reset_url(raw_token: str) -> str:
-    """The absolute link for the e-mail (BASE_URL), as for sign-in links."""
-    return public_url(PASSWORD_RESET_PATH + raw_token)
+def password_reset_url(raw_token: str, ambito: Ambito | None = None) -> str:
+    """The absolute link for the e-mail (BASE_URL, or the host name of the account's Ambito: where it signs in),
+    as for sign-in links."""
+    return public_url(PASSWORD_RESET_PATH + raw_token, ambito)
 
 
 def request_password_reset(email: str) -> None:
@@ -523,10 +531,11 @@ def request_password_reset(email: str) -> None:
     recent = _sent_last_hour(user.email if user is not None else address, PASSWORD_RESET_TOPIC, now)
     ttl: timedelta = current_app.config["PASSWORD_RESET_TTL"]
     raw = issue_password_reset_token(user) if user is not None else _reset_serializer().dumps([0, "0" * 32])
+    ambito = user.ambito if user is not None else None
     context = {
-        "call": current_call(),
+        "call": current_call(ambito=ambito),
         "full_name": user.full_name if user is not None else "",
-        "link": password_reset_url(raw),
+        "link": password_reset_url(raw, ambito),
         "minutes": int(ttl.total_seconds() // 60),
         "expires": _italian_expiry(now + ttl),
     }
@@ -543,8 +552,25 @@ def request_password_reset(email: str) -> None:
         text=text,
         html=html,
         topic=PASSWORD_RESET_TOPIC,
+        ambito=ambito,
     )
     log.info("password reset link sent to user id=%s", user.id)
+
+
+def invite_staff(user: User) -> None:
+    """E-mail a new office account the link to choose its password: whoever opened the account never reads one.
+    The link is the password-reset one, on the account's Ambito's host; once it expires, "Password dimenticata"
+    sends another. The caller commits."""
+    ttl: timedelta = current_app.config["PASSWORD_RESET_TTL"]
+    ambito = user.ambito
+    text, html = render_mail(
+        "staff_welcome", full_name=user.full_name, ambito=ambito,
+        link=password_reset_url(issue_password_reset_token(user), ambito),
+        forgot_url=public_url("/accedi/password-dimenticata", ambito), minutes=int(ttl.total_seconds() // 60),
+        expires=_italian_expiry(utcnow() + ttl))
+    enqueue(to=user.email, to_name=user.full_name, subject=gettext("Il tuo accesso ai Tavoli del Piano di Zona"),
+            text=text, html=html, topic=PASSWORD_RESET_TOPIC, ambito=ambito)
+    log.info("welcome sent to user id=%s", user.id)
 
 
 def _reset_account(raw_token: str, *, lock: bool = False) -> User:

@@ -86,7 +86,7 @@ def request_link() -> tuple[str, int]:
     form = LinkRequestForm()
     if not form.validate():
         return _login_page(link_form=form, status=400)
-    auth.request_login_link(form.email.data, auth.safe_next_path(form.next.data))
+    auth.request_login_link(form.email.data, auth.safe_next_path(form.next.data), request_ambito())
     db.session.commit()
     g.private_page = True
     minutes = int(current_app.config["LOGIN_TOKEN_TTL"].total_seconds() // 60)

@@ -184,18 +184,28 @@ def _calendar_stamps() -> list[Any]:
     ]
 
 
-#: The `call_id` of stamps that cover every call (an entity's private feed holds meetings of any call).
+#: The `call_id` of stamps that cover every call of an Ambito (an entity's private feed holds meetings of any of
+#: its calls).
 EVERY_CALL = 0
 
 
-def _every_call_stamps() -> list[Any]:
-    """The stamps of every call at once, in the shape of `_calendar_stamps`: what any meeting's event shows."""
+def _ambito_stamps() -> list[Any]:
+    """The stamps of every call of the Ambito answering ``:host`` at once, in the shape of `_calendar_stamps`: what
+    any of its meetings' events shows. Indexed through the calls of the Ambito: another Ambito's changes neither
+    cost nor change anything here."""
+    calls = sa.select(Call.id).where(Call.ambito_id == ambito_id_of_host())
+    tracks = sa.select(Track.id).where(Track.call_id.in_(calls))
+
+    def stamps(model: Any, where: Any) -> list[Any]:
+        return [sa.select(sa.func.max(model.updated_at)).where(where).scalar_subquery(),
+                sa.select(sa.func.count()).select_from(model).where(where).scalar_subquery()]
+
     return [
-        sa.select(sa.func.max(Call.loaded_at)).scalar_subquery(),
-        *(part for model in (Meeting, Venue, Track, Area) for part in (
-            sa.select(sa.func.max(model.updated_at)).scalar_subquery(),
-            sa.select(sa.func.count()).select_from(model).scalar_subquery(),
-        )),
+        sa.select(sa.func.max(Call.loaded_at)).where(Call.ambito_id == ambito_id_of_host()).scalar_subquery(),
+        *stamps(Meeting, Meeting.track_id.in_(tracks)),
+        *stamps(Venue, Venue.call_id.in_(calls)),
+        *stamps(Track, Track.call_id.in_(calls)),
+        *stamps(Area, Area.call_id.in_(calls)),
     ]
 
 
@@ -213,7 +223,7 @@ def _stamp_query(kind: str, by_slug: bool) -> sa.Select:
     if kind == "private":  # an entity's own meetings, of every call
         organization = sa.and_(Organization.feed_token == sa.bindparam("token"), Organization.erased_at.is_(None))
         query = (
-            sa.select(sa.literal(EVERY_CALL), *_every_call_stamps(), Organization.updated_at,
+            sa.select(sa.literal(EVERY_CALL), *_ambito_stamps(), Organization.updated_at,
                       *_stamps_of(Rsvp, Rsvp.organization_id == Organization.id, Organization), Organization.id)
             .where(organization)
         )
@@ -313,16 +323,18 @@ def meeting_stamp(meeting_id: int, host: str | None = None) -> Stamp | None:
     return _stamp("meeting", None, extra=1, meeting_id=meeting_id, host=normal_host(host) or "")
 
 
-def private_stamp(token: str, cache: StampCache | None = None) -> Stamp | None:
-    """The stamps of an entity's private feed: every call's (it holds meetings of any call the entity
-    answered), its own and its answers'; None for an unknown, revoked or erased token. `target_id` is the entity.
+def private_stamp(token: str, cache: StampCache | None = None, host: str | None = None) -> Stamp | None:
+    """The stamps of an entity's private feed on `host`: every call's of that host's Ambito (it holds the
+    entity's meetings of any of them), its own and its answers'; None for an unknown, revoked or erased token.
+    `target_id` is the entity.
 
     With the calls' stamps fresh in `cache`, only the entity's part is read (one small indexed query);
     otherwise one query reads both, and the calls' part is kept for the next feeds.
     """
     if not token:
         return None
-    key = (EVERY_CALL, None)
+    name = normal_host(host) or ""
+    key = (EVERY_CALL, name)
     calendar = cache.fresh(key) if cache is not None else None
     if calendar is not None:
         with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
@@ -330,13 +342,13 @@ def private_stamp(token: str, cache: StampCache | None = None) -> Stamp | None:
         if row is None:
             return None
         return Stamp(call_id=calendar.call_id, values=calendar.values + tuple(row[1:]), target_id=row[0])
-    stamp = _stamp("private", None, extra=1, token=token)
+    stamp = _stamp("private", None, extra=1, token=token, host=name)
     if stamp is not None and cache is not None:
         cache.put(key, Stamp(call_id=stamp.call_id, values=stamp.values[:_CALENDAR_STAMPS]))
     return stamp
 
 
-#: How many of a stamp's values are the calls' (`_calendar_stamps`, `_every_call_stamps`: the latest load, then
+#: How many of a stamp's values are the calls' (`_calendar_stamps`, `_ambito_stamps`: the latest load, then
 #: the latest change and the count of four tables); an entity's own follow.
 _CALENDAR_STAMPS = 1 + 2 * 4
 
@@ -436,14 +448,17 @@ def meeting_feed(meeting_id: int, base_url: str) -> Feed | None:
 
 
 def private_feed(call: Call, organization: Organization, base_url: str) -> Feed:
-    """The meetings the entity said yes to or waits for a seat at, of every call (an entity of the plan just
-    closed and of the next one keeps one calendar); `call` (the current one) signs the feed."""
+    """The meetings the entity said yes to or waits for a seat at, of every call of `call`'s Ambito (an entity of
+    the plan just closed and of the next one keeps one calendar); `call` (the current one) signs the feed. Another
+    Ambito's meetings are not in it: the feed is read on this Ambito's host, where their pages are not found."""
     rows = db.session.execute(
         sa.select(Meeting, Rsvp.status)
         .join(Rsvp, Rsvp.meeting_id == Meeting.id)
+        .join(Track, Track.id == Meeting.track_id).join(Call, Call.id == Track.call_id)
         .where(
             Rsvp.organization_id == organization.id,
             Rsvp.status.in_(PRIVATE_FEED_STATUSES),
+            Call.ambito_id == call.ambito_id,
         )
         .order_by(Meeting.starts_at, Meeting.id)
         .options(

@@ -267,7 +267,7 @@ def manage_venue(venue_id: int) -> ViewResult:
 def _facilitators_page(call: Call, track: Track, assign_form: FacilitatorsForm | None = None,
                        new_form: NewFacilitatorForm | None = None, created: tuple | None = None,
                        status: int = 200) -> tuple[str, int]:
-    people = planning.facilitators()
+    people = planning.facilitators(call.ambito_id)
     if assign_form is None:
         assign_form = FacilitatorsForm(_facilitator_choices(people), formdata=None,
                                        facilitators=[u.id for u in track.facilitators])
@@ -290,7 +290,7 @@ def manage_facilitators(track_id: int) -> ViewResult:
         return _facilitators_page(call, track)
     if request.form.get("azione") == "crea":
         return _create_facilitator(call, track)
-    form = FacilitatorsForm(_facilitator_choices(planning.facilitators()))
+    form = FacilitatorsForm(_facilitator_choices(planning.facilitators(call.ambito_id)))
     if not form.validate():
         return _facilitators_page(call, track, assign_form=form, status=400)
     try:
@@ -314,7 +314,7 @@ def _create_facilitator(call: Call, track: Track) -> tuple[str, int]:
         return _facilitators_page(call, track, new_form=form, status=400)
     try:
         user, password = planning.create_facilitator(track, form.email.data, form.full_name.data,
-                                                     actor_id=current_user.id)
+                                                     ambito=call.ambito, actor_id=current_user.id)
         db.session.commit()
     except AuthError as error:
         db.session.rollback()

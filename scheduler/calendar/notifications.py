@@ -148,10 +148,11 @@ class _Writer:
         self.meeting = meeting
         self.call = meeting.track.call
         self.copies = copies if copies is not None else Copies(meeting)
-        self.event = event_data(meeting, public_url())
-        self.online_event = event_data(meeting, public_url(), online=True) if meeting.is_online else self.event
+        base = public_url("", self.call.ambito)  # the Ambito's own host name, where it has one
+        self.event = event_data(meeting, base)
+        self.online_event = event_data(meeting, base, online=True) if meeting.is_online else self.event
         self.when = format_when(meeting.starts_at, meeting.ends_at)
-        self.meeting_url = public_url(f"/incontri/{meeting.id}")
+        self.meeting_url = public_url(f"/incontri/{meeting.id}", self.call.ambito)
         self._parts: dict[tuple[str, int], ics.Invitation] = {}
         self._emails = [t.email for t in targets]
         self._refused: dict[str, set[str]] = {}
@@ -213,7 +214,8 @@ class _Writer:
         message = enqueue(to=address.email, to_name=address.name, subject=subject, text=text, html=html,
                           ics=calendar, ics_method=method, topic=topic, category=category,
                           announcement_id=notice.announcement_id if notice else None,
-                          refused=self.refused(topic) if category is MailCategory.OPTIONAL else None)
+                          refused=self.refused(topic) if category is MailCategory.OPTIONAL else None,
+                          ambito=self.call.ambito)
         if message is not None:
             self.copies.record(address, sequence, held=method == "REQUEST")
         return message

@@ -21,7 +21,7 @@ from scheduler.auth.services import create_staff
 from scheduler.calendar import services
 from scheduler.calendar.models import Meeting, MeetingMode, MeetingStatus, Rsvp, RsvpStatus, Venue
 from scheduler.calendar.services import CalendarError, Outcome
-from scheduler.calls.models import Call, Comune, Track
+from scheduler.calls.models import Ambito, Call, Comune, Track
 from scheduler.extensions import db
 from scheduler.timeutil import utcnow
 
@@ -277,19 +277,23 @@ def update_venue(venue: Venue, data: VenueData, *, actor_id: int | None = None) 
 # --- facilitators -----------------------------------------------------------------------------------------------
 
 
-def facilitators() -> list[User]:
-    """Every facilitator account, active first, by name; staff choose among them for a track."""
+def facilitators(ambito_id: int) -> list[User]:
+    """The facilitator accounts of the Ambito, active first, by name; staff choose among them for a track (never
+    another Ambito's: its office's people are not this office's to see or assign)."""
     return list(db.session.scalars(
-        sa.select(User).where(User.role == Role.FACILITATOR)
+        sa.select(User).where(User.role == Role.FACILITATOR, User.ambito_id == ambito_id)
         .order_by(User.active.desc(), User.full_name, User.email)
     ))
 
 
 def set_facilitators(track: Track, user_ids: set[int]) -> tuple[list[User], list[User]]:
-    """Make exactly these facilitators the track's; returns (added, removed). Ids of non-facilitators are
-    refused, so a forged form cannot give a register to an entity or staff account."""
+    """Make exactly these facilitators the track's; returns (added, removed). Ids of non-facilitators, or of
+    another Ambito's, are refused, so a forged form cannot give a register to an entity, a staff account or a
+    facilitator of another office."""
     chosen = list(db.session.scalars(sa.select(User).where(User.id.in_(user_ids)))) if user_ids else []
-    if len(chosen) != len(user_ids) or any(user.role is not Role.FACILITATOR for user in chosen):
+    ambito_id = track.call.ambito_id
+    if len(chosen) != len(user_ids) or any(
+            user.role is not Role.FACILITATOR or user.ambito_id != ambito_id for user in chosen):
         raise CalendarError("Scegli i facilitatori dall'elenco.", "facilitators")
     current = {user.id: user for user in track.facilitators}
     added = [user for user in chosen if user.id not in current]
@@ -315,13 +319,16 @@ def assign_facilitators(track: Track, user_ids: set[int], *, actor_id: int | Non
     return added, removed
 
 
-def create_facilitator(track: Track | None, email: str, full_name: str, *,
+def create_facilitator(track: Track | None, email: str, full_name: str, *, ambito: Ambito,
                        actor_id: int | None = None) -> tuple[User, str]:
-    """A facilitator account with a generated password (returned once, to be handed over), assigned to the
-    track if one is given. Raises the `AuthError` of `create_staff` with its Italian message."""
+    """A facilitator account of `ambito` (the office's that creates it) with a generated password (returned once,
+    to be handed over), assigned to the track if one is given. Raises the `AuthError` of `create_staff` with its
+    Italian message."""
     if track is not None and track.is_closed:
         raise CalendarError("Il tavolo è chiuso: riaprilo per assegnargli un facilitatore.", "email", code="closed")
-    user, password = create_staff(email, role=Role.FACILITATOR, full_name=full_name)
+    if track is not None and track.call.ambito_id != ambito.id:
+        raise CalendarError("Il tavolo è di un altro Ambito.", "email", code="not_found")
+    user, password = create_staff(email, role=Role.FACILITATOR, full_name=full_name, ambito=ambito)
     assert password is not None  # generated, since none was given
     if track is not None:
         track.facilitators.append(user)

@@ -70,13 +70,14 @@ def send_due() -> ReminderStats:
         call = meeting.track.call
         text, html = render_mail(
             "reminder", meeting=meeting, rsvp=rsvp, call=call, organization=rsvp.organization,
-            when=format_when(meeting.starts_at, meeting.ends_at), meeting_url=public_url(f"/incontri/{meeting.id}"),
+            when=format_when(meeting.starts_at, meeting.ends_at),
+            meeting_url=public_url(f"/incontri/{meeting.id}", call.ambito),
             online_url=meeting.online_url if meeting.is_online else None,  # reminders go to confirmed seats only
         )
         for address in directory.addresses(rsvp.organization, Purpose.REMINDER, answered_by_id=rsvp.answered_by_id):
             queued = enqueue(to=address.email, to_name=address.name, subject=f"Promemoria: {meeting.track.name} – "
                              f"{format_when(meeting.starts_at, meeting.ends_at)}", text=text, html=html,
-                             topic="reminder", category=MailCategory.OPTIONAL)
+                             topic="reminder", category=MailCategory.OPTIONAL, ambito=call.ambito)
             stats.reminders += queued is not None
 
     bare = db.session.scalars(
@@ -88,17 +89,19 @@ def send_due() -> ReminderStats:
     ).all()
     staff = db.session.scalars(sa.select(User).where(User.role == Role.STAFF, User.active.is_(True))).all()
     for meeting in bare:
+        ambito = meeting.track.call.ambito
         if not _claim(Meeting, meeting.id, Meeting.venue_alert_sent_at):
             continue
         text, html = render_mail(
             "venue_alert", meeting=meeting, call=meeting.track.call,
             when=format_when(meeting.starts_at, meeting.ends_at),
-            manage_url=public_url(f"/gestione/calendario/incontri/{meeting.id}"),
+            manage_url=public_url(f"/gestione/calendario/incontri/{meeting.id}", ambito),
             confirmed=sum(1 for r in meeting.rsvps if r.status is RsvpStatus.YES),
         )
-        for user in staff:
+        for user in (u for u in staff if u.ambito_id == ambito.id):  # its own office only
             enqueue(to=user.email, to_name=user.full_name, subject=f"Sede mancante: {meeting.track.name} – "
-                    f"{format_when(meeting.starts_at, meeting.ends_at)}", text=text, html=html, topic="venue-alert")
+                    f"{format_when(meeting.starts_at, meeting.ends_at)}", text=text, html=html, topic="venue-alert",
+                    ambito=ambito)
         stats.venue_alerts += 1
     db.session.commit()
     if stats.reminders or stats.venue_alerts:

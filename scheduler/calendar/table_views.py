@@ -23,12 +23,13 @@ from scheduler.formatting import format_when
 from scheduler.web import call_or_404, put_error, status_for
 
 
-def _facilitator_choices() -> list[tuple[int, str]]:
-    return [(u.id, u.display_name) for u in planning.facilitators()]
+def _facilitator_choices(call: Call) -> list[tuple[int, str]]:
+    """The facilitators of the call's Ambito: those its tables may have."""
+    return [(u.id, u.display_name) for u in planning.facilitators(call.ambito_id)]
 
 
 def _table_form(call: Call, track: Track | None = None) -> TableForm:
-    venues, people = planning.venues_of(call), _facilitator_choices()
+    venues, people = planning.venues_of(call), _facilitator_choices(call)
     if request.method == "POST" or track is None:
         return TableForm(call, venues, people)
     return TableForm.for_track(call, venues, people, track, formdata=None)

@@ -183,7 +183,8 @@ def feed_area(code: str):
 
 @bp.get("/feed/<token>.ics")
 def feed_private(token: str):
-    stamp = feeds.private_stamp(token, cache=feeds.stamp_cache(current_app)) if len(token) <= 64 else None
+    stamp = (feeds.private_stamp(token, cache=feeds.stamp_cache(current_app), host=request.host)
+             if len(token) <= 64 else None)
     if stamp is None:
         return _not_found("Calendario non trovato: l'indirizzo è stato revocato o non è corretto.")
 

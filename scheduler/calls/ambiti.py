@@ -41,23 +41,20 @@ def normal_host(host: str | None) -> str | None:
     return name if HOST_SHAPE.fullmatch(name) else None
 
 
-def _claiming(host: Any) -> sa.Select:
-    """The Ambiti that answer `host` (a value or a bound parameter), the host's own first: its own Ambito is not
-    the default one (or is the only row)."""
-    return (sa.select(Ambito).where(sa.or_(Ambito.host == host, Ambito.is_default.is_(True)))
-            .order_by(Ambito.is_default).limit(1))
+def ambito_id_of_host() -> sa.ColumnElement:
+    """The id of the Ambito answering the host bound as ``:host`` (already `normal_host`): the one whose host name
+    it is, else the default one. Two lookups of unique indexes, so a query that must stay one statement (a feed's
+    stamps) finds its Ambito itself, however many Ambiti there are."""
+    own = sa.select(Ambito.id).where(Ambito.host == sa.bindparam("host")).scalar_subquery()
+    default = sa.select(Ambito.id).where(Ambito.is_default.is_(True)).scalar_subquery()
+    return sa.func.coalesce(own, default)
 
 
 def ambito_for_host(host: str | None) -> Ambito | None:
     """The Ambito whose host name this is, else the default one; None on an installation with no Ambito yet.
-    One indexed query."""
-    return db.session.scalars(_claiming(normal_host(host) or "")).first()
-
-
-def ambito_id_of_host() -> sa.ScalarSelect:
-    """`ambito_for_host` as a subquery of the host bound as ``:host`` (already `normal_host`): lets a query that
-    must stay one statement (a feed's stamps) find its Ambito itself."""
-    return _claiming(sa.bindparam("host")).with_only_columns(Ambito.id).scalar_subquery()
+    One indexed query, by the same rule as `ambito_id_of_host`."""
+    query = sa.select(Ambito).where(Ambito.id == ambito_id_of_host())
+    return db.session.scalars(query, {"host": normal_host(host) or ""}).first()
 
 
 def default_ambito() -> Ambito | None:

@@ -41,6 +41,6 @@ def worker_command(once: bool, interval: float, stale_claim: float | None) -> No
         app.config["MAIL_STALE_CLAIM"] = stale_claim
     stats = run_worker(app, once=once, interval=interval)
     if once:
-        counts = count_by_status()
+        counts = count_by_status(every_ambito=True)
         waiting = counts[OutboxStatus.PENDING] + counts[OutboxStatus.SENDING]
         click.echo(f"Inviati {stats.sent}, in attesa {waiting}, falliti {stats.failed}.")

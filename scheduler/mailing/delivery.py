@@ -193,6 +193,7 @@ def _attachment(data: bytes, maintype: str, subtype: str, filename: str) -> MIME
 def build_message(row: OutboxMessage, sender: str | tuple[str, str] | None,
                   files: StoredFiles | None = None) -> bytes:
     """The e-mail for one outbox row, byte for byte the same on every attempt (Message-ID, Date, boundaries).
+    It leaves from the row's own sender (its Ambito's) when it has one, else from `sender`.
 
     With an invite: multipart/mixed [multipart/alternative [text/plain, text/html, text/calendar; method=X],
     invito.ics, other attachments]; that is the iMIP layout Outlook, Gmail and Apple recognise. The stored
@@ -222,7 +223,8 @@ def build_message(row: OutboxMessage, sender: str | tuple[str, str] | None,
             del top.get_payload()[0]["MIME-Version"]
         if "MIME-Version" not in top:
             top["MIME-Version"] = "1.0"
-        top["From"] = _mailbox(*_name_and_address(tuple(sender) if isinstance(sender, list) else sender))
+        own = row.sender or (tuple(sender) if isinstance(sender, list) else sender)
+        top["From"] = _mailbox(*_name_and_address(own))
         top["To"] = _mailbox(row.to_name or "", row.to_address)
         top["Subject"] = _header_value(row.subject, "Subject")
         top["Date"] = format_datetime(row.created_at)

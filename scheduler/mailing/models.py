@@ -65,6 +65,11 @@ class OutboxMessage(db.Model):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The Ambito the message is from: only its office sees it in the outbox; None for the installation's own
+    #: mail (to its administrators).
+    ambito_id: Mapped[int | None] = mapped_column(sa.ForeignKey("ambiti.id", ondelete="SET NULL"), index=True)
+    #: Its From, the Ambito's sender when it has one of its own; None: the installation's (MAIL_DEFAULT_SENDER).
+    sender: Mapped[str | None] = mapped_column(sa.String(254))
     #: The staff announcement this message delivers, for its delivery log.
     announcement_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("announcements.id", ondelete="SET NULL"), index=True

@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Collection, Mapping
 from email import policy
+from typing import Any
 
 import sqlalchemy as sa
 from flask import current_app, render_template
@@ -50,13 +51,15 @@ def enqueue(
     attachments: list[dict[str, str]] | None = None,
     announcement_id: int | None = None,
     refused: Collection[str] | None = None,
+    ambito: Any = None,
 ) -> OutboxMessage | None:
     """Add one message to the outbox in the current transaction (the caller commits).
 
     Optional mail is not written for an address that turned its kind off (returns None), and otherwise
     carries an unsubscribe link in its headers and at the foot of both bodies; service mail never does.
     A caller writing to many addresses passes `refused`, the addresses (lower case) it already read as opted
-    out of this kind, so that hundreds of messages do not ask one by one.
+    out of this kind, so that hundreds of messages do not ask one by one. `ambito` (an Ambito) is whose the
+    message is: its office's outbox lists it, and it leaves from the Ambito's sender when it has one.
     """
     if (ics is None) != (ics_method is None):
         raise ValueError("ics and ics_method go together")
@@ -84,6 +87,8 @@ def enqueue(
         attachments=list(attachments or []),
         next_attempt_at=utcnow(),
         announcement_id=announcement_id,
+        ambito_id=getattr(ambito, "id", None),
+        sender=getattr(ambito, "mail_sender", None) or None,
     )
     db.session.add(message)
     return message
@@ -120,11 +125,13 @@ def requeue(message: OutboxMessage) -> None:
     message.claimed_at = None
 
 
-def count_by_status() -> dict[OutboxStatus, int]:
-    """How many messages are in each state: the worker's summary and the staff page's filter."""
-    rows = db.session.execute(
-        sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
-    ).all()
+def count_by_status(ambito_id: int | None = None, *, every_ambito: bool = False) -> dict[OutboxStatus, int]:
+    """How many messages are in each state: the worker's summary (`every_ambito`) and the staff page's filter (the
+    messages of Ambito `ambito_id`)."""
+    query = sa.select(OutboxMessage.status, sa.func.count()).group_by(OutboxMessage.status)
+    if not every_ambito:
+        query = query.where(OutboxMessage.ambito_id == ambito_id)
+    rows = db.session.execute(query).all()
     counts = dict.fromkeys(OutboxStatus, 0)
     counts.update({status: count for status, count in rows})
     return counts

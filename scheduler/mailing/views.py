@@ -17,7 +17,7 @@ from scheduler.mailing.delivery import MessageBuildError, build_message, eml_fil
 from scheduler.mailing.labels import topic_label
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
 from scheduler.mailing.services import count_by_status, redacted, redacted_message, requeue
-from scheduler.web import int_arg
+from scheduler.web import int_arg, request_ambito
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,19 @@ STATUS_BADGES = {
 }
 
 
+def _ambito_id() -> int | None:
+    ambito = request_ambito()
+    return ambito.id if ambito is not None else None
+
+
+def _own_message(message_id: int) -> OutboxMessage:
+    """A message of this Ambito's office; another Ambito's is not found."""
+    row = db.get_or_404(OutboxMessage, message_id)
+    if row.ambito_id is None or row.ambito_id != _ambito_id():
+        abort(404)
+    return row
+
+
 def _file_delivery() -> bool:
     return not current_app.config.get("MAIL_SERVER")
 
@@ -46,7 +59,8 @@ def _file_delivery() -> bool:
 @staff_required
 def outbox():
     status = next((s for s in OutboxStatus if s.value == request.args.get("stato")), None)
-    query = sa.select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+    query = (sa.select(OutboxMessage).where(OutboxMessage.ambito_id == _ambito_id())
+             .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))
     if status is not None:
         query = query.where(OutboxMessage.status == status)
     page = db.paginate(query, page=int_arg("pagina", 1), per_page=PER_PAGE, error_out=False)
@@ -54,7 +68,7 @@ def outbox():
         "mailing/outbox.html",
         page=page,
         status=status,
-        counts=count_by_status(),
+        counts=count_by_status(_ambito_id()),
         labels=STATUS_LABELS,
         badges=STATUS_BADGES,
         file_delivery=_file_delivery(),
@@ -65,7 +79,7 @@ def outbox():
 @bp.get("/gestione/posta/<int:message_id>")
 @staff_required
 def message(message_id: int):
-    row = db.get_or_404(OutboxMessage, message_id)
+    row = _own_message(message_id)
     headers: list[tuple[str, str]] = []
     build_error = None
     try:
@@ -91,7 +105,7 @@ def message(message_id: int):
 @bp.post("/gestione/posta/<int:message_id>/riprova")
 @staff_required
 def retry(message_id: int):
-    row = db.get_or_404(OutboxMessage, message_id)
+    row = _own_message(message_id)
     if row.status is not OutboxStatus.FAILED:
         flash(_("Si possono rimettere in coda solo i messaggi non recapitati."), "warning")
     else:
@@ -106,7 +120,7 @@ def retry(message_id: int):
 @staff_required
 def message_eml(message_id: int):
     """The message as the worker builds it, for opening in a mail client, its secret links redacted."""
-    row = db.get_or_404(OutboxMessage, message_id)
+    row = _own_message(message_id)
     try:
         raw = redacted_message(build_message(row, current_app.config["MAIL_DEFAULT_SENDER"], stored_files([row])))
     except MessageBuildError:

@@ -38,6 +38,8 @@ def invite_admitted(call: Call, from_call: Call, *, actor: User | None = None) -
     ones, so the button can be pressed after more entities were admitted."""
     if from_call.id == call.id:
         raise RegistryError("Scegli un avviso diverso da questo.", "from_call")
+    if from_call.ambito_id != call.ambito_id:  # another Ambito's entities are not this office's to invite
+        raise RegistryError("Scegli un avviso di questo Ambito.", "from_call")
     if call.is_archived:
         raise RegistryError("L'avviso è archiviato: non si invitano enti.", code="closed")
     applied = sa.select(Application.organization_id).where(Application.call_id == call.id)

@@ -46,11 +46,11 @@ def read_delegate_token(token: str) -> tuple[int, str] | None:
 
 def delegate_confirmation(contact: Contact, application: Application) -> None:
     """Ask the person named as a delegate whether the address is theirs and they speak for the entity."""
-    link = public_url(f"/contatti/conferma/{delegate_token(contact)}")
+    link = public_url(f"/contatti/conferma/{delegate_token(contact)}", application.call.ambito)
     text, html = render_mail("delegate_confirm", contact=contact, organization=contact.organization,
                              call=application.call, link=link, days=DELEGATE_CONFIRMATION_TTL.days)
     enqueue(to=contact.email, to_name=contact.full_name, subject="Conferma di essere delegato dell'ente",
-            text=text, html=html, topic="delegate-confirm")
+            text=text, html=html, topic="delegate-confirm", ambito=application.call.ambito)
 
 
 def _send(application: Application, template: str, subject: str, topic: str, *, first_only: bool = False,
@@ -58,12 +58,13 @@ def _send(application: Application, template: str, subject: str, topic: str, *, 
     context.update(
         application=application, organization=application.organization, call=application.call,
         status_label=STATUS_LABELS[application.status], register_label=register_label,
-        area_url=public_url("/area-riservata"),
+        area_url=public_url("/area-riservata", application.call.ambito),
     )
     recipients = addresses(application.organization, Purpose.DECISION)
     for address in recipients[:1] if first_only else recipients:
         text, html = render_mail(template, recipient_name=address.name, **context)
-        enqueue(to=address.email, to_name=address.name, subject=subject, text=text, html=html, topic=topic)
+        enqueue(to=address.email, to_name=address.name, subject=subject, text=text, html=html, topic=topic,
+                ambito=application.call.ambito)
 
 
 def confirm_email(application: Application, user: User) -> None:
@@ -72,10 +73,10 @@ def confirm_email(application: Application, user: User) -> None:
     text, html = render_mail(
         "registry_confirm", recipient_name=user.full_name, application=application,
         organization=application.organization,
-        call=application.call, link=login_link_url(token), days=CONFIRMATION_TTL.days,
+        call=application.call, link=login_link_url(token, application.call.ambito), days=CONFIRMATION_TTL.days,
     )
     enqueue(to=user.email, to_name=user.full_name, subject="Conferma la tua manifestazione di interesse",
-            text=text, html=html, topic="application-confirm")
+            text=text, html=html, topic="application-confirm", ambito=application.call.ambito)
 
 
 def receipt(application: Application) -> None:
@@ -109,7 +110,7 @@ def call_invitation(invitation: CallInvitation, link: str) -> None:
         text, html = render_mail("call_invitation", recipient_name=address.name, call=call,
                                  from_call=invitation.from_call, organization=invitation.organization, link=link)
         enqueue(to=address.email, to_name=address.name, subject=f"Conferma la partecipazione: {call.title}",
-                text=text, html=html, topic="call-invitation")
+                text=text, html=html, topic="call-invitation", ambito=call.ambito)
 
 
 def amendment_decided(application: Application, *, accepted: bool, described: str, reason: str) -> None:

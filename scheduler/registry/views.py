@@ -10,6 +10,7 @@ from scheduler.auth.decorators import role_required
 from scheduler.auth.models import Role
 from scheduler.bounds import valid_id
 from scheduler.calendar import services as calendar_services  # a view sits above every layer it shows
+from scheduler.calls.models import Call
 from scheduler.extensions import db, limiter
 from scheduler.mailing.preferences import OPTIONAL_KINDS
 from scheduler.registry import bp, carry_over, contacts
@@ -168,14 +169,20 @@ def correct_address():
     return redirect(url_for("registry.applied"), 303)
 
 
-def _own_application() -> Application:
-    """The signed-in entity's application for the current call, else its latest one (an entity admitted to an
-    earlier call keeps its area while it is invited to the new one); never another entity's."""
+def _application_here() -> Application | None:
+    """The signed-in entity's application for the current call, else its latest one of this Ambito (an entity
+    admitted to an earlier call keeps its area while it is invited to the new one); never another entity's, nor
+    one to another Ambito (the entity is shared, what each office holds about it is not)."""
     call = call_or_404()
-    application = db.session.scalar(
-        db.select(Application).where(Application.organization_id == current_user.acting_for_id)
+    return db.session.scalar(
+        db.select(Application).join(Call, Call.id == Application.call_id)
+        .where(Application.organization_id == current_user.acting_for_id, Call.ambito_id == call.ambito_id)
         .order_by((Application.call_id == call.id).desc(), Application.call_id.desc()).limit(1)
     )
+
+
+def _own_application() -> Application:
+    application = _application_here()
     if application is None:
         abort(404)
     return application
@@ -198,7 +205,11 @@ def confirm(application_id: int):
 @role_required(Role.ENTITY)
 def my_area():
     g.private_page = True
-    application = _own_application()
+    application = _application_here()
+    if application is None:  # an entity of another Ambito, signed in here: it may apply to this one's call
+        call = call_or_404()
+        return render_template("registry/not_here.html", call=call,
+                               organization=current_user.acting_for, accepting=registry.accepts_applications(call))
     meetings, answers = [], {}
     if application.status is ApplicationStatus.ADMITTED:
         meetings = calendar_services.meetings_for(application.organization, application)
@@ -207,7 +218,8 @@ def my_area():
     return render_template(
         "registry/my_area.html", application=application, organization=application.organization,
         meetings=meetings, answers=answers, current=call,
-        invitations=carry_over.pending_invitations(current_user.acting_for_id),
+        invitations=[i for i in carry_over.pending_invitations(current_user.acting_for_id)
+                     if i.call.ambito_id == call.ambito_id],
         status_label=STATUS_LABELS[application.status], register_label=register_label,
         kept_after_erasure=_(registry.KEPT_AFTER_ERASURE), ContactKind=ContactKind, ApplicationStatus=ApplicationStatus,
     )

@@ -19,7 +19,7 @@ from scheduler.registry.models import Organization
 from scheduler.reports import bp, exports, record, services
 from scheduler.reports.certificates import certificate_pdf
 from scheduler.timeutil import ROME, utcnow
-from scheduler.web import call_or_404, status_for
+from scheduler.web import call_or_404, request_ambito, status_for
 
 
 def _organization() -> Organization:
@@ -42,8 +42,10 @@ def _call_record(organization: Organization) -> record.CallRecord:
 @role_required(Role.ENTITY)
 def entity_record() -> str:
     organization = _organization()
-    return render_template("reports/entity_record.html", organization=organization,
-                           records=record.entity_record(organization.id), PRESENT=record.PRESENT, ABSENT=record.ABSENT)
+    ambito = request_ambito()
+    records = record.entity_record(organization.id, ambito.id) if ambito is not None else []
+    return render_template("reports/entity_record.html", organization=organization, records=records,
+                           PRESENT=record.PRESENT, ABSENT=record.ABSENT)
 
 
 @bp.get("/area-riservata/partecipazione/<call_slug>/attestato.pdf")

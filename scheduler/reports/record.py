@@ -108,16 +108,20 @@ def _meetings(organization_id: int, call_id: int | None) -> list[tuple[int, Reco
     return meetings
 
 
-def entity_record(organization_id: int) -> list[CallRecord]:
-    """The entity's record in each call it applied to or has meetings in: the current call first, then the most
-    recent ones; a call without meetings yet has an empty list. Three queries."""
+def entity_record(organization_id: int, ambito_id: int | None = None) -> list[CallRecord]:
+    """The entity's record in each call of the Ambito (None: of every Ambito) it applied to or has meetings in: the
+    current call first, then the most recent ones; a call without meetings yet has an empty list. Three queries.
+
+    The reserved area on an Ambito's host lists that Ambito's calls only: another's are not found there, nor are
+    the downloads the page links to."""
     meetings = _meetings(organization_id, None)
     call_ids = {call_id for call_id, _m in meetings}
     calls = db.session.scalars(
         sa.select(Call).where(sa.or_(
             Call.id.in_(call_ids),
             Call.id.in_(sa.select(Application.call_id).where(Application.organization_id == organization_id)),
-        )).order_by(Call.is_current.desc(), Call.id.desc())
+        ), *([Call.ambito_id == ambito_id] if ambito_id is not None else []))
+        .order_by(Call.is_current.desc(), Call.id.desc())
     ).all()
     return [CallRecord(call, [m for call_id, m in meetings if call_id == call.id]) for call in calls]
 

@@ -371,6 +371,16 @@ class AttendedMeeting:
     minutes: int | None = None
 
 
+def took_part(call: Call, organization_id: int) -> bool:
+    """Whether the entity applied to the call or was checked in at one of its meetings: the entities a
+    certificate of the call may be written for (entities are every Ambito's; a call's record is its own)."""
+    applied = sa.exists().where(Application.call_id == call.id, Application.organization_id == organization_id)
+    present = (sa.exists().where(Attendance.organization_id == organization_id, Attendance.undone_at.is_(None),
+                                 Attendance.meeting_id == Meeting.id, Meeting.track_id == Track.id,
+                                 Track.call_id == call.id))
+    return bool(db.session.scalar(sa.select(sa.or_(applied, present))))
+
+
 def attended_meetings(call: Call, organization_id: int, *, date_from: date | None,
                       date_to: date | None) -> list[AttendedMeeting]:
     """The meetings of the period at which the entity was checked in (not undone), oldest first, with the hours
@@ -465,5 +475,5 @@ def write_to_absent(call: Call, meeting: Meeting, *, subject: str, text: str) ->
                                            organization_name=recipient.name)
         queued += enqueue(to=recipient.email, to_name=recipient.name, subject=subject, text=body_text,
                           html=body_html, topic="absent-notice", category=MailCategory.OPTIONAL,
-                          headers={MEETING_HEADER: str(meeting.id)}) is not None
+                          headers={MEETING_HEADER: str(meeting.id)}, ambito=call.ambito) is not None
     return queued

@@ -115,6 +115,8 @@ def _date_arg(name: str) -> date | None:
 def certificate(organization_id: int) -> Response:
     call = call_or_404()
     organization = object_or_404(Organization, organization_id)
+    if not services.took_part(call, organization.id):  # an entity this Ambito's call never had to do with
+        abort(404)
     date_from, date_to = _date_arg("dal"), _date_arg("al")
     meetings = services.attended_meetings(call, organization_id, date_from=date_from, date_to=date_to)
     pdf = certificate_pdf(call, organization, meetings, date_from=date_from, date_to=date_to,

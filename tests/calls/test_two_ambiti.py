@@ -111,3 +111,62 @@ def test_a_session_of_one_ambito_opens_nothing_of_the_other(app, client, two):
     client.set_cookie("session", cookie.value, domain="localhost")
     assert client.get("/gestione").status_code == 404
     assert client.get(f"/gestione/calendario/incontri/{two['crema_meeting']}").status_code == 404
+
+
+def test_an_ambito_mail_leaves_from_its_sender_with_its_links_and_only_its_office_lists_it(app, client, two):
+    from email import message_from_bytes, policy
+
+    from scheduler.calendar.models import Meeting
+    from scheduler.calendar.services import answer
+    from scheduler.mailing.delivery import build_message
+    from scheduler.mailing.models import OutboxMessage
+    from scheduler.registry.models import Organization
+    from tests.factories import make_entity
+
+    with app.app_context():
+        db.session.get(Ambito, two["lodi"]).mail_sender = "tavoli@comune.lodi.example"
+        db.session.commit()
+    entity = make_entity(app, "Cooperativa del Lodigiano")  # applies to the newest call: Lodi's
+    with app.app_context():
+        answer(db.session.get(Meeting, two["lodi_meeting"]), db.session.get(Organization, entity["organization"]),
+               db.session.get(User, entity["user"]), True, [{"name": "Anna Riva", "role": "", "email": ""}])
+        db.session.commit()
+        row = db.session.scalar(db.select(OutboxMessage).where(OutboxMessage.to_address == entity["email"]))
+        assert row.ambito_id == two["lodi"]
+        mail = message_from_bytes(build_message(row, app.config["MAIL_DEFAULT_SENDER"]), policy=policy.default)
+        assert "tavoli@comune.lodi.example" in mail["From"]
+        assert f"tavoli.ambitolodi.example/incontri/{two['lodi_meeting']}" in row.body_text
+        message_id = row.id
+    assert sign_in(client, "ufficio@comune.lodi.example", LODI).status_code == 302
+    assert entity["email"] in client.get("/gestione/posta", base_url=LODI).get_data(as_text=True)
+    assert client.get(f"/gestione/posta/{message_id}", base_url=LODI).status_code == 200
+    other = app.test_client()
+    assert sign_in(other, "staff@example.org").status_code == 302
+    assert entity["email"] not in other.get("/gestione/posta").get_data(as_text=True)
+    assert other.get(f"/gestione/posta/{message_id}").status_code == 404
+    assert other.get(f"/gestione/posta/{message_id}.eml").status_code == 404
+
+
+def test_an_entity_of_one_ambito_signed_in_on_another_is_offered_to_apply_there(app, crema):
+    from tests.factories import make_entity, sign_in_with_link, text_of
+
+    entity = make_entity(app, "ODV Il Campanile")  # applies to Crema's call
+    with app.app_context():
+        create_ambito("lodi", host="tavoli.ambitolodi.example", name="Ambito territoriale di Lodi",
+                      lead_municipality="Comune di Lodi", office_name="Ufficio di Piano di Lodi",
+                      office_email="udp@comune.lodi.example")
+        text = CALL_FILE.read_text(encoding="utf-8").replace('slug = "crema-2025-2027"', f'slug = "{LODI_SLUG}"')
+        load_call(parse_call_text(text), db.session.scalar(db.select(Ambito).where(Ambito.slug == "lodi")))
+        db.session.commit()
+    client = app.test_client()
+    sign_in_with_link(client, app, entity["user"], base_url=LODI)
+    area = client.get("/area-riservata", base_url=LODI)
+    assert area.status_code == 200
+    page = text_of(area)
+    assert "ODV Il Campanile non ha ancora una manifestazione di interesse per Ambito territoriale di Lodi." in page
+    assert 'href="/candidatura"' in page and "crema-2025-2027" not in page
+    assert client.get("/area-riservata/modifica", base_url=LODI).status_code == 404  # Crema's application
+    home = app.test_client()
+    sign_in_with_link(home, app, entity["user"])
+    assert "non ha ancora una manifestazione di interesse" not in text_of(home.get("/area-riservata"))
+    assert home.get("/area-riservata/modifica").status_code == 200  # on its own Ambito's host, as before

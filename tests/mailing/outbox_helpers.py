@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from flask import Flask
 
 from scheduler import timeutil
+from scheduler.calls.ambiti import default_ambito
 from scheduler.extensions import db
 from scheduler.mailing.models import OutboxMessage
 from scheduler.mailing.services import enqueue
@@ -51,6 +52,7 @@ def queue(app: Flask, **overrides) -> int:
     }
     values.update(overrides)
     with app.app_context():
+        values.setdefault("ambito", default_ambito())  # the office's own mail (the Crema Ambito, when there is one)
         message = enqueue(**values)
         db.session.commit()
         return message.id

@@ -105,10 +105,12 @@ def test_staff_filters_by_state(app, client, staff):
 
 def test_outbox_is_paginated_by_fifty(app, client, staff):
     with app.app_context():
+        from scheduler.calls.ambiti import default_ambito
         from scheduler.mailing.services import enqueue
 
         for n in range(51):
-            enqueue(to=f"ente{n}@ente-esempio.it", subject=f"Messaggio numero {n:02d}", text="Testo")
+            enqueue(to=f"ente{n}@ente-esempio.it", subject=f"Messaggio numero {n:02d}", text="Testo",
+                    ambito=default_ambito())
         db.session.commit()
 
     first = client.get("/gestione/posta").get_data(as_text=True)

@@ -255,3 +255,65 @@ def application_form(app: Flask) -> dict:
         "areas": ["A"], "competence_A": f"Doposcuola dal 2010. Referente: {CONTACT_NAME}, CF {PERSONAL_CF}.",
         "phase_implementation": "y", "privacy": "y", "truthful": "y",
     }
+
+
+#: The second Ambito of the isolation matrix: its own host, call, office and facilitator.
+SECOND_HOST = "tavoli.ambitolodi.example"
+SECOND_BASE_URL = f"http://{SECOND_HOST}"
+SECOND_SLUG = "lodi-2025-2027"
+SECOND_STAFF_EMAIL = "ufficio@comune.lodi.example"
+SECOND_FACILITATOR_EMAIL = "facilitatore@comune.lodi.example"
+
+
+@dataclass
+class SecondAmbito:
+    """Ids of the second Ambito (Lodi), next to the `world` of the first (Crema): a meeting of its own in area A,
+    whose table its facilitator is assigned to, and a venue of its own."""
+
+    ambito: int
+    first_ambito: int
+    call: int
+    meeting: int
+    track: int
+    venue: int
+    users: dict[str, int] = field(default_factory=dict)
+
+
+def build_second_ambito(app: Flask) -> SecondAmbito:
+    """Lodi on its own host, with the Crema call file loaded under another slug (after the first world: the
+    newest call, so make_meeting writes into it)."""
+    from scheduler.calendar.models import Venue
+    from scheduler.calls.ambiti import create_ambito
+    from scheduler.calls.loader import load_call, parse_call_text
+    from tests.conftest import CALL_FILE
+
+    with app.app_context():
+        first = default_ambito()
+        lodi = create_ambito("lodi", host=SECOND_HOST, name="Ambito territoriale di Lodi",
+                             lead_municipality="Comune di Lodi", office_name="Ufficio di Piano di Lodi",
+                             office_email="udp@comune.lodi.example")
+        text = CALL_FILE.read_text(encoding="utf-8").replace('slug = "crema-2025-2027"', f'slug = "{SECOND_SLUG}"')
+        text = text.replace("Ambito territoriale di Crema", "Ambito territoriale di Lodi")
+        call, _ = load_call(parse_call_text(text), lodi)
+        call.title = "Avviso dell'Ambito di Lodi"
+        staff = User(email=SECOND_STAFF_EMAIL, role=Role.STAFF, password_hash=password_hash(), ambito=lodi)
+        facilitator = User(email=SECOND_FACILITATOR_EMAIL, role=Role.FACILITATOR, password_hash=password_hash(),
+                           ambito=lodi)
+        db.session.add_all([staff, facilitator])
+        db.session.commit()
+        ids = {"ambito": lodi.id, "first_ambito": first.id, "call": call.id}
+    meeting_id = make_meeting(app, area="A", days_ahead=8)
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        meeting.venue = Venue(call=meeting.track.call, name="Sala del Broletto", address="Piazza Broletto 1, Lodi")
+        facilitator = db.session.scalar(sa.select(User).where(User.email == SECOND_FACILITATOR_EMAIL))
+        meeting.track.facilitators.append(facilitator)
+        db.session.commit()
+        staff = db.session.scalar(sa.select(User).where(User.email == SECOND_STAFF_EMAIL))
+        return SecondAmbito(meeting=meeting_id, track=meeting.track_id, venue=meeting.venue_id,
+                            users={"staff": staff.id, "facilitator": facilitator.id}, **ids)
+
+
+@pytest.fixture
+def second_ambito(app: Flask, world: World) -> SecondAmbito:
+    return build_second_ambito(app)

@@ -203,6 +203,10 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("attendance.signin_sheet", "GET"):               (LOGIN, 403,   403,    403,    200,    200),
     # the minutes: a facilitator is sent back to the register while it is open
     ("attendance.minutes", "GET"):                    (LOGIN, 403,   403,    403,    303,    200),
+    # --- the installation's administrators only (no Ambito's office: they create the Ambiti)
+    ("platform.index", "GET"):                        (LOGIN, 403,   403,    403,    403,    403),
+    ("platform.new_ambito", "GET"):                   (LOGIN, 403,   403,    403,    403,    403),
+    ("platform.new_ambito", "POST"):                  (LOGIN, 403,   403,    403,    403,    403),
     # --- staff only
     ("site.dashboard", "GET"):                        (LOGIN, 403,   403,    403,    403,    200),
     ("attendance.documents_page", "GET"):             (LOGIN, 403,   403,    403,    403,    200),

@@ -22,6 +22,7 @@ from scheduler.announcements import services as announcements
 from scheduler.announcements.audience import Audience
 from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting, Rsvp, RsvpStatus
+from scheduler.calls.ambiti import default_ambito
 from scheduler.calls.models import Call
 from scheduler.extensions import db
 from scheduler.mailing.labels import TOPIC_LABELS
@@ -171,7 +172,7 @@ def world(app, crema, make_user):
         agreements.open_for_adhesion(agreement, staff)
         for topic in TOPICS:
             enqueue(to="alfa@example.org", subject=f"Messaggio di prova ({len(topic)})",
-                    text="Testo di prova.", topic=topic)
+                    text="Testo di prova.", topic=topic, ambito=default_ambito())
         db.session.commit()
         messages = list(db.session.scalars(sa.select(OutboxMessage.id).where(OutboxMessage.topic.in_(TOPICS))))
         ids = {"agreement": agreement.id, "announcement": announcement.id, "track": meeting.track_id}
