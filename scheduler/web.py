@@ -55,9 +55,9 @@ CALL_PAGES = frozenset({
 })
 #: The office's pages work on one call too: /gestione/... on the current one, /avvisi/<slug>/gestione/... on any
 #: other (an earlier call still being closed, the next one being prepared). These are the office's pages that
-#: are not about one call: the list of calls and the outbox.
+#: are not about one call: the list of calls, the outbox and the Ambito's settings.
 OFFICE_PREFIX = "/gestione"
-OFFICE_PAGES_OF_NO_CALL = ("/gestione/avvisi", "/gestione/posta")
+OFFICE_PAGES_OF_NO_CALL = ("/gestione/avvisi", "/gestione/posta", "/gestione/ambito")
 CALL_PREFIX = "/avvisi/<call_slug>"
 #: The shape of a call's slug (as the call loader checks it).
 SLUG_SHAPE = re.compile(r"[a-z0-9][a-z0-9-]{1,78}")

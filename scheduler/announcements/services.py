@@ -251,12 +251,12 @@ class Renderer:
                 "percorso": meeting.track.name,
                 "data_incontro": format_when(meeting.starts_at, meeting.ends_at),
                 "sede": self.venue.location if self.venue else "Sede da definire",
-                "link_incontro": public_url(f"/incontri/{meeting.id}"),
+                "link_incontro": public_url(f"/incontri/{meeting.id}", self.call.ambito),
             })
             if recipient.facilitator:
                 values["link_adesione"] = values["link_incontro"]
             elif self.preview:
-                values["link_adesione"] = public_url(f"/incontri/{meeting.id}/adesione")
+                values["link_adesione"] = public_url(f"/incontri/{meeting.id}/adesione", self.call.ambito)
             elif "link_adesione" in self.body.used() | self.subject.used():
                 organization = recipient.organizations[0] if recipient.organizations else None
                 values["link_adesione"] = answer_url(meeting, organization, recipient.email)

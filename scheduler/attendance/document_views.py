@@ -33,7 +33,7 @@ from scheduler.extensions import db
 from scheduler.formatting import format_day
 from scheduler.links import public_url
 from scheduler.timeutil import ROME
-from scheduler.web import meeting_or_404, status_for
+from scheduler.web import meeting_or_404, request_ambito, status_for
 
 ViewResult = Response | str | tuple[str, int]
 
@@ -85,7 +85,7 @@ def _file_stem(meeting: Meeting) -> str:
 
 
 def _base_url() -> str:
-    return public_url()
+    return public_url("", request_ambito())
 
 
 def _max_bytes() -> int:

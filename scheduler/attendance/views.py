@@ -445,6 +445,7 @@ def checkin_pass(rsvp: Rsvp | None, person_email: str | None = None) -> CheckinP
     if rsvp is None or rsvp.status is not RsvpStatus.YES or not rsvp.checkin_code or not rsvp.short_code:
         return None
     person = rsvp.pass_of(person_email)
+    ambito = rsvp.meeting.track.call.ambito  # the code opens the register on its Ambito's host
     if person is not None:
-        return CheckinPass(person.short_code, public_url(register.person_checkin_path(person)))
-    return CheckinPass(rsvp.short_code, public_url(register.checkin_path(rsvp)))
+        return CheckinPass(person.short_code, public_url(register.person_checkin_path(person), ambito))
+    return CheckinPass(rsvp.short_code, public_url(register.checkin_path(rsvp), ambito))

@@ -35,10 +35,13 @@ def answer_token(meeting: Meeting, organization: Organization, email: str) -> st
 
 
 def answer_url(meeting: Meeting, organization: Organization | None, email: str) -> str:
-    """The entity's answer link for this meeting; without an entity, the meeting's public page."""
+    """The entity's answer link for this meeting; without an entity, the meeting's public page (on the host of the
+    meeting's Ambito)."""
+    ambito = meeting.track.call.ambito
     if organization is None or organization.id is None:
-        return public_url(f"/incontri/{meeting.id}")
-    return public_url(ANSWER_PATH.format(meeting_id=meeting.id, token=answer_token(meeting, organization, email)))
+        return public_url(f"/incontri/{meeting.id}", ambito)
+    return public_url(ANSWER_PATH.format(meeting_id=meeting.id, token=answer_token(meeting, organization, email)),
+                      ambito)
 
 
 @dataclass(frozen=True)

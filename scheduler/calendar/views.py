@@ -12,6 +12,7 @@ from werkzeug.http import is_resource_modified
 from scheduler.auth.models import Role
 from scheduler.calendar import bp, feeds, meeting_documents, services
 from scheduler.calendar.models import DocumentVisibility, RsvpStatus
+from scheduler.calls.ambiti import normal_host
 from scheduler.calls.models import Area, Call
 from scheduler.calls.services import current_call
 from scheduler.extensions import db
@@ -28,7 +29,8 @@ bp.add_app_template_global(feeds.map_link, "map_link")
 
 
 def _base_url() -> str:
-    return public_url()
+    """The address of this Ambito's pages, for the links inside feeds (its host name, where it has one)."""
+    return public_url("", request_ambito())
 
 
 def webcal_url(path: str) -> str:
@@ -49,7 +51,8 @@ def _calendar_response(stamp: feeds.Stamp, identity: tuple, render: Callable[[],
                        filename: str | None = None) -> Response:
     """The feed with ETag and Last-Modified from its stamps; 304 without loading the events when the client's
     copy is current, and the text this process already made for the same ETag when there is one."""
-    etag = stamp.etag(*identity, _base_url())
+    # the host names the Ambito (and the links inside): part of the ETag, with no query to find the Ambito
+    etag = stamp.etag(*identity, normal_host(request.host) or "", public_url())
     response = Response(mimetype="text/calendar")
     response.content_type = "text/calendar; charset=utf-8"
     response.set_etag(etag)

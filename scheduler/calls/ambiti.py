@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from scheduler.audit.services import record
+from scheduler.audit.services import changes, record
 from scheduler.calls.models import Ambito
 from scheduler.errors import DomainError
 from scheduler.extensions import db
@@ -118,3 +118,20 @@ def create_ambito(slug: str, *, host: str | None = None, is_default: bool = Fals
     db.session.flush()
     record("ambito.created", "ambito", ambito.id, actor_id=actor_id, slug=slug, host=name)
     return ambito
+
+
+def update_settings(ambito: Ambito, values: dict[str, Any], *, actor_id: int | None = None) -> bool:
+    """Change what the Ambito's pages and mail say of it (`SETTINGS` only: its host name and slug are the
+    platform's); True when something changed, which the audit log keeps. The caller commits."""
+    unknown = set(values) - set(SETTINGS)
+    if unknown:
+        raise TypeError(f"unknown settings: {sorted(unknown)}")
+    cleaned = {key: (str(value).strip() if value is not None else "") for key, value in values.items()}
+    _check({**{key: getattr(ambito, key) for key in SETTINGS}, **cleaned})
+    before = {key: getattr(ambito, key) for key in cleaned}
+    for key, value in cleaned.items():
+        setattr(ambito, key, value)
+    changed = changes(before, cleaned)
+    if changed:
+        record("ambito.settings", "ambito", ambito.id, actor_id=actor_id, changes=changed)
+    return bool(changed)

@@ -54,7 +54,7 @@ class Ambito(db.Model):
     privacy_dpo_email: Mapped[str] = mapped_column(sa.String(254), default="")
     #: The person responsible for the office (responsabile del procedimento), as the pages name them.
     responsible: Mapped[str] = mapped_column(sa.String(300), default="")
-    #: The header's small line above the site's name; empty: "Ufficio di Piano – <lead municipality>".
+    #: The header's small line above the site's name; empty: "<lead municipality> – ente capofila".
     heading: Mapped[str] = mapped_column(sa.String(200), default="")
     #: The host name its pages answer on (lower case, no port), e.g. "tavoli.ambitocrema.it"; None: only as the
     #: default Ambito.
@@ -64,10 +64,6 @@ class Ambito(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     calls: Mapped[list[Call]] = relationship(back_populates="ambito", order_by="Call.id")
-
-    @property
-    def header_line(self) -> str:
-        return self.heading or f"Ufficio di Piano – {self.lead_municipality}"
 
 
 class Call(db.Model):

@@ -55,7 +55,7 @@ def invite_admitted(call: Call, from_call: Call, *, actor: User | None = None) -
                                   invited_by_id=actor.id if actor else None) for o in organizations]
     db.session.add_all(invitations)
     db.session.flush()
-    link = public_url(confirm_path(call))
+    link = public_url(confirm_path(call), call.ambito)
     for invitation in invitations:
         notifications.call_invitation(invitation, link)
     record("call.entities_invited", "call", call.id, actor_id=actor.id if actor else None, call_id=call.id,

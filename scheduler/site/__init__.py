@@ -4,4 +4,4 @@ from flask import Blueprint
 
 bp = Blueprint("site", __name__)
 
-from scheduler.site import calls_views, views  # noqa: E402,F401
+from scheduler.site import ambito_views, calls_views, views  # noqa: E402,F401

@@ -30,6 +30,7 @@ NAV_ITEMS = [
     ("agreements.index", _l("Accordo"), "staff"),
     ("reports.index", _l("Partecipazione"), "staff"),
     ("mailing.outbox", _l("Posta in uscita"), "staff"),
+    ("platform.index", _l("Ambiti"), "platform"),
 ]
 
 

@@ -170,3 +170,19 @@ def test_an_entity_of_one_ambito_signed_in_on_another_is_offered_to_apply_there(
     sign_in_with_link(home, app, entity["user"])
     assert "non ha ancora una manifestazione di interesse" not in text_of(home.get("/area-riservata"))
     assert home.get("/area-riservata/modifica").status_code == 200  # on its own Ambito's host, as before
+
+
+def test_each_ambito_feed_holds_its_own_meetings_with_links_to_its_own_host(app, client, two):
+    import icalendar
+
+    lodi = client.get("/calendario.ics", base_url=LODI)
+    crema = client.get("/calendario.ics")
+    assert lodi.status_code == crema.status_code == 200
+    assert lodi.headers["ETag"] != crema.headers["ETag"]
+    events = icalendar.Calendar.from_ical(lodi.data).walk("VEVENT")
+    urls = {str(event.get("URL")) for event in events}
+    assert any(url.endswith(f"/incontri/{two['lodi_meeting']}") for url in urls)
+    assert urls and all("//tavoli.ambitolodi.example" in url for url in urls)
+    assert not any(url.endswith(f"/incontri/{two['crema_meeting']}") for url in urls)
+    again = client.get("/calendario.ics", base_url=LODI, headers={"If-None-Match": lodi.headers["ETag"]})
+    assert again.status_code == 304

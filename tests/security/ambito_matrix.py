@@ -61,6 +61,8 @@ PLAIN_NOT_FOUND = frozenset({"calendar.meeting_ics", "calendar.feed_all", "calen
 ISOLATION: dict[tuple[str, str], tuple[str, str]] = {
     # --- public pages, feeds and open data
     ("site.index", "GET"):                            (OWN, ""),
+    ("site.ambito_settings", "GET"):                  (OWN, ""),
+    ("site.ambito_settings", "POST"):                 (OWN, ""),
     ("site.vendor", "GET"):                           (SHARED, "a vendored script, the same file for every Ambito"),
     ("site.privacy", "GET"):                          (OWN, ""),
     ("site.health", "GET"):                           (SHARED, "the installation's health check: no data"),

@@ -209,6 +209,8 @@ MATRIX: dict[tuple[str, str], tuple] = {
     ("platform.new_ambito", "POST"):                  (LOGIN, 403,   403,    403,    403,    403),
     # --- staff only
     ("site.dashboard", "GET"):                        (LOGIN, 403,   403,    403,    403,    200),
+    ("site.ambito_settings", "GET"):                  (LOGIN, 403,   403,    403,    403,    200),
+    ("site.ambito_settings", "POST"):                 (LOGIN, 403,   403,    403,    403,    303),
     ("attendance.documents_page", "GET"):             (LOGIN, 403,   403,    403,    403,    200),
     ("attendance.upload_signed_sheet", "POST"):       (LOGIN, 403,   403,    403,    403,    400),
     ("attendance.download_signed_sheet", "GET"):      (LOGIN, 403,   403,    403,    403,    200),
