@@ -23,8 +23,9 @@ from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting, Venue
 from scheduler.calendar.planning import assign_facilitators
 from scheduler.calendar.services import create_meeting, reschedule
-from scheduler.calls.loader import SAMPLE_KEY_PREFIX
-from scheduler.calls.models import Area, Call, Comune, Phase, Track
+from scheduler.calls.ambiti import ambito_by_slug, create_ambito
+from scheduler.calls.loader import SAMPLE_KEY_PREFIX, load_call, parse_call_file
+from scheduler.calls.models import Ambito, Area, Call, Comune, Phase, Track
 from scheduler.calls.services import current_call
 from scheduler.extensions import db
 from scheduler.registry.models import (
@@ -63,6 +64,13 @@ SAMPLE_VENUES = [
 #: (never committed), like the staff account's (bin/ensure-staff), so every run shows the same one.
 SAMPLE_FACILITATOR = ("facilitatore@example.org", f"Chiara Verdi {SAMPLE_MARK}")
 FACILITATOR_KEY_FILE = "demo-facilitator-password"
+
+#: The second Ambito of the sample installation: its slug and host name (browsers send *.localhost to the machine
+#: itself), its call file, its office account and the file keeping that account's password.
+SAMPLE_AMBITO = ("esempio", "esempio.localhost")
+SAMPLE_CALL_FILE = Path(__file__).parent / "calls" / "esempio-2027-2029.toml"
+SAMPLE_AMBITO_STAFF = ("ufficio@esempio.example.org", f"Ufficio di Piano {SAMPLE_MARK}")
+SAMPLE_AMBITO_KEY_FILE = "demo-second-ambito-password"
 
 
 def sample_codice_fiscale(index: int) -> str:
@@ -191,16 +199,16 @@ def _sample_table(call: Call) -> Track | None:
     return next((t for t in tracks if t.phase is Phase.IMPLEMENTATION), tracks[0] if tracks else None)
 
 
-def _ensure_facilitator(call: Call, password_file: Path) -> tuple[User, str, Track | None] | None:
-    """The sample facilitator with the kept password, following one table of the call; None when the address
-    belongs to an account of another role (left as it is)."""
-    email, full_name = SAMPLE_FACILITATOR
+def _ensure_account(email: str, role: Role, full_name: str, password_file: Path,
+                    ambito: Ambito | None = None) -> tuple[User, str] | None:
+    """A sample account with the kept password (the one shown must open it); None when the address belongs to an
+    account of another role or Ambito (left as it is)."""
     kept = password = _kept_password(password_file)
     user = auth.find_user(email)
     if user is None:
-        user, generated = auth.create_staff(email, Role.FACILITATOR, password, full_name)
+        user, generated = auth.create_staff(email, role, password, full_name, ambito=ambito)
         password = password or generated
-    elif user.role is not Role.FACILITATOR:
+    elif user.role is not role or (ambito is not None and user.ambito_id != ambito.id):
         return None
     elif password is None or not user.password_hash or not check_password_hash(user.password_hash, password):
         # the kept password was lost or changed: the one shown must open the account
@@ -209,6 +217,17 @@ def _ensure_facilitator(call: Call, password_file: Path) -> tuple[User, str, Tra
     assert password is not None
     if password != kept:
         _keep_password(password_file, password)
+    return user, password
+
+
+def _ensure_facilitator(call: Call, password_file: Path) -> tuple[User, str, Track | None] | None:
+    """The sample facilitator with the kept password, following one table of the call; None when the address
+    belongs to an account of another role (left as it is)."""
+    email, full_name = SAMPLE_FACILITATOR
+    account = _ensure_account(email, Role.FACILITATOR, full_name, password_file, call.ambito)
+    if account is None:
+        return None
+    user, password = account
     table = next((t for t in user.tracks if t.call_id == call.id), None)
     if table is None:
         table = _sample_table(call)
@@ -217,9 +236,33 @@ def _ensure_facilitator(call: Call, password_file: Path) -> tuple[User, str, Tra
     return user, password, table
 
 
-def _sign_in_address() -> str:
-    """Where staff and facilitators sign in on the development server (`make run`'s HOST and PORT)."""
-    return f"http://{os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '5000'}/accedi"
+def _ensure_sample_ambito(password_file: Path) -> tuple[Ambito, User, str] | None:
+    """A second Ambito, on its own host name, with its sample call and an office account: one installation
+    serving two Ambiti, as a region's would. None when its slug or host is already another Ambito's."""
+    slug, host = SAMPLE_AMBITO
+    ambito = ambito_by_slug(slug)
+    if ambito is None:
+        if db.session.scalar(sa.select(Ambito.id).where(Ambito.host == host)) is not None:
+            return None
+        spec = parse_call_file(SAMPLE_CALL_FILE)
+        fields = spec.fields
+        ambito = create_ambito(slug, host=host, name=spec.ambito_name, lead_municipality=fields["lead_municipality"],
+                               office_name=fields["office_name"], office_email=fields["office_email"],
+                               privacy_controller=fields["privacy_controller"],
+                               privacy_dpo_name=fields["privacy_dpo_name"],
+                               privacy_dpo_email=fields["privacy_dpo_email"], responsible=fields["procedure_manager"])
+    elif ambito.host != host:
+        return None
+    if not ambito.calls:
+        load_call(parse_call_file(SAMPLE_CALL_FILE), ambito)
+    account = _ensure_account(SAMPLE_AMBITO_STAFF[0], Role.STAFF, SAMPLE_AMBITO_STAFF[1], password_file, ambito)
+    return (ambito, *account) if account is not None else None
+
+
+def _sign_in_address(host: str | None = None) -> str:
+    """Where staff and facilitators sign in on the development server (`make run`'s HOST and PORT; `host`, an
+    Ambito's own host name, in place of HOST)."""
+    return f"http://{host or os.environ.get('HOST') or '127.0.0.1'}:{os.environ.get('PORT') or '5000'}/accedi"
 
 
 @click.command("demo")
@@ -236,6 +279,7 @@ def demo_command() -> None:
     meetings = _ensure_meetings(tracks, venues)
     organizations = _ensure_organizations(call)
     facilitator = _ensure_facilitator(call, Path(current_app.instance_path) / FACILITATOR_KEY_FILE)
+    second = _ensure_sample_ambito(Path(current_app.instance_path) / SAMPLE_AMBITO_KEY_FILE)
     db.session.commit()
     where_mail = "" if current_app.config.get("MAIL_SERVER") else (
         f": senza MAIL_SERVER il messaggio con il collegamento è in {current_app.config['MAIL_FILE_DIR']}")
@@ -243,6 +287,14 @@ def demo_command() -> None:
         f"Dati di esempio: {organizations} enti e {meetings} incontri aggiunti "
         f"(gli enti di esempio accedono con il collegamento via e-mail, es. ilponte@example.org{where_mail})."
     )
+    if second is None:
+        click.echo(f"Ambito di esempio non creato: la sigla {SAMPLE_AMBITO[0]} o il nome host {SAMPLE_AMBITO[1]} "
+                   f"o l'indirizzo {SAMPLE_AMBITO_STAFF[0]} sono già usati.")
+    else:
+        ambito, staff, staff_password = second
+        click.echo(f"Secondo Ambito di esempio: {ambito.name}, su http://{ambito.host}:"
+                   f"{os.environ.get('PORT') or '5000'}/ ; il suo ufficio: {staff.email} / {staff_password}  "
+                   f"({_sign_in_address(ambito.host)})")
     if facilitator is None:
         click.echo(f"Facilitatore di esempio non creato: l'indirizzo {SAMPLE_FACILITATOR[0]} è di un altro utente.")
         return
