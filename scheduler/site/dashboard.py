@@ -90,8 +90,8 @@ def _meetings(call: Call | None, conditions: tuple, order: tuple, limit: int) ->
     )
 
 
-def _failed_mail(limit: int) -> Section:
-    condition = OutboxMessage.status == OutboxStatus.FAILED
+def _failed_mail(ambito_id: int | None, limit: int) -> Section:
+    condition = sa.and_(OutboxMessage.status == OutboxStatus.FAILED, OutboxMessage.ambito_id == ambito_id)
     return _section(
         sa.select(sa.func.count()).select_from(OutboxMessage).where(condition),
         sa.select(OutboxMessage).where(condition).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()),
@@ -99,8 +99,12 @@ def _failed_mail(limit: int) -> Section:
     )
 
 
-def staff_dashboard(call: Call | None, now: datetime, limit: int = LIST_LIMIT) -> Dashboard:
-    """What needs doing for `call` (the outbox is the installation's) at `now`: eight queries at most."""
+def staff_dashboard(call: Call | None, now: datetime, limit: int = LIST_LIMIT, *,
+                    ambito_id: int | None = None) -> Dashboard:
+    """What needs doing for `call` at `now` (and in the outbox of Ambito `ambito_id`, by default the call's):
+    eight queries at most."""
+    if ambito_id is None and call is not None:
+        ambito_id = call.ambito_id
     horizon_end = now + VENUE_HORIZON
     return Dashboard(
         applications=_applications(call, limit),
@@ -111,7 +115,7 @@ def staff_dashboard(call: Call | None, now: datetime, limit: int = LIST_LIMIT) -
             (Meeting.starts_at, Meeting.id),
             limit,
         ),
-        failed_mail=_failed_mail(limit),
+        failed_mail=_failed_mail(ambito_id, limit),
         open_registers=_meetings(
             call,
             (Meeting.register_closed_at.is_(None), Meeting.ends_at < now),

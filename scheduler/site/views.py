@@ -37,10 +37,10 @@ def index():
 @staff_required
 def dashboard():
     """What needs the office's action, each with a link to the page where it is done."""
-    call = current_call(ambito=request_ambito())
-    return render_template(
-        "site/dashboard.html", call=call, dashboard=staff_dashboard(call, utcnow()), status_labels=STATUS_LABELS,
-    )
+    ambito = request_ambito()
+    call = current_call(ambito=ambito)
+    board = staff_dashboard(call, utcnow(), ambito_id=ambito.id if ambito is not None else None)
+    return render_template("site/dashboard.html", call=call, dashboard=board, status_labels=STATUS_LABELS)
 
 
 @bp.get("/privacy")

@@ -145,6 +145,13 @@ def test_an_ambito_mail_leaves_from_its_sender_with_its_links_and_only_its_offic
     assert entity["email"] not in other.get("/gestione/posta").get_data(as_text=True)
     assert other.get(f"/gestione/posta/{message_id}").status_code == 404
     assert other.get(f"/gestione/posta/{message_id}.eml").status_code == 404
+    with app.app_context():  # undelivered: only its own office's dashboard says so
+        from scheduler.mailing.models import OutboxStatus
+
+        db.session.get(OutboxMessage, message_id).status = OutboxStatus.FAILED
+        db.session.commit()
+    assert f"/gestione/posta/{message_id}" in client.get("/gestione", base_url=LODI).get_data(as_text=True)
+    assert f"/gestione/posta/{message_id}" not in other.get("/gestione").get_data(as_text=True)
 
 
 def test_an_entity_of_one_ambito_signed_in_on_another_is_offered_to_apply_there(app, crema):

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from scheduler.auth.models import Role, User
 from scheduler.auth.services import issue_login_token
+from scheduler.calls.ambiti import default_ambito
 from scheduler.extensions import db
 from scheduler.registry.models import ApplicationStatus
 from tests.factories import make_entity, make_meeting
@@ -172,7 +173,8 @@ def site(app, crema, make_user):
         track.facilitators.append(db.session.get(User, facilitator))
         for n in range(3):
             enqueue(to=f"referente.{n}@cooperativa-sociale-esempio.it", to_name=f"Referente dell'ente numero {n}",
-                    subject=f"Convocazione al tavolo Minori e Famiglia, incontro numero {n + 1}", text="Testo")
+                    subject=f"Convocazione al tavolo Minori e Famiglia, incontro numero {n + 1}", text="Testo",
+                    ambito=default_ambito())
         db.session.commit()
     return {"entity": entity, "meeting": meeting}
 

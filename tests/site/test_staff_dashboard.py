@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from scheduler.auth.models import Role
 from scheduler.calendar.models import Meeting, MeetingMode, MeetingStatus, Venue
+from scheduler.calls.ambiti import default_ambito
 from scheduler.calls.models import Call
 from scheduler.extensions import db
 from scheduler.mailing.models import OutboxStatus
@@ -61,7 +62,7 @@ def key_ids(app, *keys: str) -> dict[str, int]:
 
 def failed_message(app, subject: str, to: str = "ente@example.org") -> int:
     with app.app_context():
-        message = enqueue(to=to, subject=subject, text="Corpo")
+        message = enqueue(to=to, subject=subject, text="Corpo", ambito=default_ambito())
         db.session.flush()
         message.status = OutboxStatus.FAILED
         message.last_error = "550 5.1.1 mailbox unavailable"
@@ -136,7 +137,8 @@ def test_failed_mail_links_to_the_message_and_the_outbox(app, client, staff):
     first = failed_message(app, "Invito all'incontro", to="sbagliato@example.org")
     second = failed_message(app, "Ricevuta della candidatura")
     with app.app_context():
-        enqueue(to="giusto@example.org", subject="Messaggio in coda", text="Corpo")  # pending: not a failure
+        enqueue(to="giusto@example.org", subject="Messaggio in coda", text="Corpo",
+                ambito=default_ambito())  # pending: not a failure
         db.session.commit()
     part = section(main_text(client.get("/gestione")), "posta-non-recapitata")
     assert count_in(part) == 2
