@@ -46,9 +46,10 @@ class RsvpStatus(enum.Enum):
     WAITLIST = "waitlist"
 
 
-def new_meeting_uid() -> str:
-    """A UID made once per meeting and never regenerated, so calendars update the same event."""
-    return f"{uuid.uuid4()}@tavoli"
+def new_meeting_uid(domain: str | None = None) -> str:
+    """A UID made once per meeting and never regenerated, so calendars update the same event; its domain is the
+    host name of the meeting's Ambito where it has one (`_uid_of_its_ambito`), as RFC 5545 advises."""
+    return f"{uuid.uuid4()}@{domain or 'tavoli'}"
 
 
 class Venue(db.Model):
@@ -285,3 +286,11 @@ class MeetingDocument(db.Model):
     uploaded_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
 
     meeting: Mapped[Meeting] = relationship(back_populates="documents")
+
+
+@sa.event.listens_for(Meeting, "before_insert")
+def _uid_of_its_ambito(_mapper: object, _connection: object, meeting: Meeting) -> None:
+    """A new meeting's UID names its Ambito's host, whichever way it was made (the calendar's services, a call
+    file); an existing meeting's never changes."""
+    if meeting.uid is None and meeting.track is not None and meeting.track.call is not None:
+        meeting.uid = new_meeting_uid(meeting.track.call.ambito.host)

@@ -193,3 +193,11 @@ def test_each_ambito_feed_holds_its_own_meetings_with_links_to_its_own_host(app,
     assert not any(url.endswith(f"/incontri/{two['crema_meeting']}") for url in urls)
     again = client.get("/calendario.ics", base_url=LODI, headers={"If-None-Match": lodi.headers["ETag"]})
     assert again.status_code == 304
+
+
+def test_a_new_meeting_uid_names_its_ambito_host_and_the_default_ambito_keeps_its_domain(app, two):
+    from scheduler.calendar.models import Meeting
+
+    with app.app_context():
+        assert db.session.get(Meeting, two["lodi_meeting"]).uid.endswith("@tavoli.ambitolodi.example")
+        assert db.session.get(Meeting, two["crema_meeting"]).uid.endswith("@tavoli")  # no host of its own
