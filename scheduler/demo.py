@@ -23,8 +23,8 @@ from scheduler.auth.models import Role, User
 from scheduler.calendar.models import Meeting, Venue
 from scheduler.calendar.planning import assign_facilitators
 from scheduler.calendar.services import create_meeting, reschedule
-from scheduler.calls.ambiti import ambito_by_slug, create_ambito
-from scheduler.calls.loader import SAMPLE_KEY_PREFIX, load_call, parse_call_file
+from scheduler.calls.ambiti import ambito_by_slug
+from scheduler.calls.loader import SAMPLE_KEY_PREFIX, ambito_from_file, load_call, parse_call_file
 from scheduler.calls.models import Ambito, Area, Call, Comune, Phase, Track
 from scheduler.calls.services import current_call
 from scheduler.extensions import db
@@ -244,13 +244,7 @@ def _ensure_sample_ambito(password_file: Path) -> tuple[Ambito, User, str] | Non
     if ambito is None:
         if db.session.scalar(sa.select(Ambito.id).where(Ambito.host == host)) is not None:
             return None
-        spec = parse_call_file(SAMPLE_CALL_FILE)
-        fields = spec.fields
-        ambito = create_ambito(slug, host=host, name=spec.ambito_name, lead_municipality=fields["lead_municipality"],
-                               office_name=fields["office_name"], office_email=fields["office_email"],
-                               privacy_controller=fields["privacy_controller"],
-                               privacy_dpo_name=fields["privacy_dpo_name"],
-                               privacy_dpo_email=fields["privacy_dpo_email"], responsible=fields["procedure_manager"])
+        ambito = ambito_from_file(parse_call_file(SAMPLE_CALL_FILE), slug, host)
     elif ambito.host != host:
         return None
     if not ambito.calls:

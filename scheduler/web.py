@@ -72,6 +72,12 @@ def request_ambito() -> Ambito | None:
     return g.ambito
 
 
+def request_ambito_id() -> int | None:
+    """The id of `request_ambito()`, None on an installation with no Ambito yet."""
+    ambito = request_ambito()
+    return ambito.id if ambito is not None else None
+
+
 def in_this_ambito(call: Call) -> None:
     """404 for anything (found by id or token) of a call of another Ambito: it does not exist from here."""
     ambito = request_ambito()

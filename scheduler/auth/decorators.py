@@ -11,16 +11,11 @@ from flask_login import current_user
 
 from scheduler.auth.models import Role
 from scheduler.extensions import login_manager
-from scheduler.web import request_ambito
+from scheduler.web import request_ambito_id
 
 F = TypeVar("F", bound=Callable[..., Any])
 #: The roles that work for one Ambito and act within it only.
 AMBITO_ROLES = frozenset({Role.STAFF, Role.FACILITATOR})
-
-
-def _ambito_id() -> int | None:
-    ambito = request_ambito()
-    return ambito.id if ambito is not None else None
 
 
 def role_required(*roles: Role) -> Callable[[F], F]:
@@ -43,7 +38,7 @@ def role_required(*roles: Role) -> Callable[[F], F]:
                 return login_manager.unauthorized()
             if current_user.role not in allowed:
                 abort(403)
-            if current_user.role in AMBITO_ROLES and current_user.ambito_id != _ambito_id():
+            if current_user.role in AMBITO_ROLES and current_user.ambito_id != request_ambito_id():
                 abort(404)  # another Ambito's office: nothing of this one exists for it
             if current_user.role is Role.ENTITY and current_user.acting_for_id is None:
                 # an account of several entities acts for none until it chooses (nothing of any is shown)

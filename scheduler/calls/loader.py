@@ -414,14 +414,16 @@ def _assign(obj: Any, values: dict[str, Any]) -> bool:
     return changed
 
 
-def _first_ambito(spec: CallSpec) -> Ambito:
-    """The installation's first Ambito, from what the first call file says of the Ambito that issues it."""
+def ambito_from_file(spec: CallSpec, slug: str | None = None, host: str | None = None) -> Ambito:
+    """A new Ambito from what a call file says of the Ambito that issues it (the installation's first, or a
+    sample one); `slug` by default from its name."""
     fields = spec.fields
     return create_ambito(
-        slug_for(spec.ambito_name), name=spec.ambito_name, lead_municipality=fields["lead_municipality"],
-        office_name=fields["office_name"], office_email=fields["office_email"],
-        privacy_controller=fields["privacy_controller"], privacy_dpo_name=fields["privacy_dpo_name"],
-        privacy_dpo_email=fields["privacy_dpo_email"], responsible=fields["procedure_manager"])
+        slug or slug_for(spec.ambito_name), host=host, name=spec.ambito_name,
+        lead_municipality=fields["lead_municipality"], office_name=fields["office_name"],
+        office_email=fields["office_email"], privacy_controller=fields["privacy_controller"],
+        privacy_dpo_name=fields["privacy_dpo_name"], privacy_dpo_email=fields["privacy_dpo_email"],
+        responsible=fields["procedure_manager"])
 
 
 def load_call(spec: CallSpec, ambito: Ambito | None = None) -> tuple[Call, LoadReport]:
@@ -436,7 +438,7 @@ def load_call(spec: CallSpec, ambito: Ambito | None = None) -> tuple[Call, LoadR
         raise CallFileError(f"l'avviso '{spec.slug}' è già stato caricato per un altro Ambito")
     if call is None:
         if ambito is None:
-            ambito = default_ambito() or _first_ambito(spec)
+            ambito = default_ambito() or ambito_from_file(spec)
         # the first call of an Ambito is the one its short addresses show; staff choose later ones
         first = db.session.scalar(sa.select(sa.func.count()).select_from(Call).where(Call.ambito_id == ambito.id)) == 0
         call = Call(slug=spec.slug, ambito=ambito, is_current=first, **spec.fields)

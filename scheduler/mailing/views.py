@@ -17,7 +17,7 @@ from scheduler.mailing.delivery import MessageBuildError, build_message, eml_fil
 from scheduler.mailing.labels import topic_label
 from scheduler.mailing.models import OutboxMessage, OutboxStatus
 from scheduler.mailing.services import count_by_status, redacted, redacted_message, requeue
-from scheduler.web import int_arg, request_ambito
+from scheduler.web import int_arg, request_ambito_id
 
 log = logging.getLogger(__name__)
 
@@ -38,15 +38,10 @@ STATUS_BADGES = {
 }
 
 
-def _ambito_id() -> int | None:
-    ambito = request_ambito()
-    return ambito.id if ambito is not None else None
-
-
 def _own_message(message_id: int) -> OutboxMessage:
     """A message of this Ambito's office; another Ambito's is not found."""
     row = db.get_or_404(OutboxMessage, message_id)
-    if row.ambito_id is None or row.ambito_id != _ambito_id():
+    if row.ambito_id is None or row.ambito_id != request_ambito_id():
         abort(404)
     return row
 
@@ -59,7 +54,7 @@ def _file_delivery() -> bool:
 @staff_required
 def outbox():
     status = next((s for s in OutboxStatus if s.value == request.args.get("stato")), None)
-    query = (sa.select(OutboxMessage).where(OutboxMessage.ambito_id == _ambito_id())
+    query = (sa.select(OutboxMessage).where(OutboxMessage.ambito_id == request_ambito_id())
              .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc()))
     if status is not None:
         query = query.where(OutboxMessage.status == status)
@@ -68,7 +63,7 @@ def outbox():
         "mailing/outbox.html",
         page=page,
         status=status,
-        counts=count_by_status(_ambito_id()),
+        counts=count_by_status(request_ambito_id()),
         labels=STATUS_LABELS,
         badges=STATUS_BADGES,
         file_delivery=_file_delivery(),

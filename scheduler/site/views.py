@@ -14,7 +14,7 @@ from scheduler.site import bp
 from scheduler.site import services as site_services
 from scheduler.site.dashboard import staff_dashboard
 from scheduler.timeutil import utcnow
-from scheduler.web import page_call, request_ambito
+from scheduler.web import page_call, request_ambito, request_ambito_id
 
 
 @bp.get("/")
@@ -37,9 +37,8 @@ def index():
 @staff_required
 def dashboard():
     """What needs the office's action, each with a link to the page where it is done."""
-    ambito = request_ambito()
-    call = current_call(ambito=ambito)
-    board = staff_dashboard(call, utcnow(), ambito_id=ambito.id if ambito is not None else None)
+    call = current_call(ambito=request_ambito())
+    board = staff_dashboard(call, utcnow(), ambito_id=request_ambito_id())
     return render_template("site/dashboard.html", call=call, dashboard=board, status_labels=STATUS_LABELS)
 
 
